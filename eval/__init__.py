@@ -1,0 +1,3 @@
+"""Evaluation: question sets, dataset converters and pure metric functions."""
+
+__all__ = ["datasets", "metrics"]

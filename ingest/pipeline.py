@@ -1,0 +1,311 @@
+"""The ingestion pipeline: discover, load, clean, chunk, embed, store, incrementally."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from .chunker import Chunker
+from .embedder import Embedder
+from .errors import IndexMismatchError, SkipFile
+from .settings import Settings
+from .loaders import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, load_file, load_jsonl
+from .store import DocRecord, exists, load_snapshot, write_generation, writer_lock
+from .types import Chunk, Document
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ingest run did. Each skipped entry is (file or line, reason)."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()
+    warnings: tuple[tuple[str, str], ...] = ()
+    chunks_embedded: int = 0
+    total_docs: int = 0
+    total_chunks: int = 0
+    seconds: float = 0.0
+    generation: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        lines = [
+            f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
+            f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}; embedded {self.chunks_embedded} chunks; "
+            f"index holds {self.total_docs} documents, {self.total_chunks} chunks ({self.seconds:.1f} s)"
+        ]
+        for label, ids in (("added", self.added), ("updated", self.updated), ("removed", self.removed)):
+            lines += [f"  {label}: {i}" for i in ids]
+        lines += [f"  skipped: {name}: {why}" for name, why in self.skipped]
+        lines += [f"  warning: {name}: {why}" for name, why in self.warnings]
+        return "\n".join(lines)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class _Discovered:
+    documents: list[tuple[Document, str]] = field(default_factory=list)  # (doc, source root)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    roots: set[str] = field(default_factory=set)
+
+
+class Ingestor:
+    """Builds and updates an index folder from files and folders.
+
+    Args:
+        index_dir: The index folder (created if missing).
+        embedder: An `Embedder`; its fingerprint is recorded in the manifest.
+        chunker: The `Chunker`; its settings are recorded, and changing them re-chunks everything.
+        max_file_mb: Files larger than this are skipped.
+        exact_max: Chunk count up to which FAISS search is exact.
+    """
+
+    def __init__(self, index_dir: str | Path, embedder: Embedder, chunker: Chunker | None = None, *,
+                 max_file_mb: float = 50.0, exact_max: int = 200_000) -> None:
+        if max_file_mb <= 0:
+            raise ValueError(f"max_file_mb must be > 0, got {max_file_mb!r}")
+        if exact_max < 0:
+            raise ValueError(f"exact_max must be >= 0, got {exact_max!r}")
+        self.index_dir = Path(index_dir)
+        self.embedder = embedder
+        self.chunker = chunker or Chunker()
+        self.max_bytes = int(max_file_mb * 1024 * 1024)
+        self.exact_max = exact_max
+
+    @classmethod
+    def from_settings(cls, settings: "Settings", embedder: Embedder | None = None) -> "Ingestor":
+        """An Ingestor configured from `Settings` (index, model, chunking, limits)."""
+        from .embedder import SentenceTransformerEmbedder
+
+        if embedder is None:
+            embedder = SentenceTransformerEmbedder(settings.model or None, batch_size=settings.batch_size,
+                                                   threads=settings.threads)
+        return cls(settings.index, embedder, Chunker(settings.chunk_size, settings.chunk_overlap),
+                   max_file_mb=settings.max_file_mb, exact_max=settings.exact_max)
+
+    # -- discovery -------------------------------------------------------------------------
+    def discover(self, paths: Sequence[str | Path]) -> _Discovered:
+        """Load every supported file under `paths`; unusable ones go to `skipped`."""
+        found = _Discovered()
+        seen_hash: dict[str, str] = {}
+        for given in paths:
+            p = Path(given)
+            if not p.exists() and not p.is_symlink():
+                found.skipped.append((str(given), "no such file or folder"))
+                continue
+            root = p if p.is_dir() else p.parent
+            root_real = root.resolve()
+            found.roots.add(str(root_real))
+            files = sorted(_walk(p)) if p.is_dir() else [p]
+            for f in files:
+                rel = f.relative_to(root).as_posix() if p.is_dir() else f.name
+                docs = self._load_one(f, rel, root_real, found.skipped, explicit=not p.is_dir())
+                for d in docs:
+                    h = d.content_hash
+                    if h in seen_hash and seen_hash[h] != d.doc_id:
+                        found.skipped.append((d.doc_id, f"duplicate of {seen_hash[h]} (same content)"))
+                        continue
+                    seen_hash[h] = d.doc_id
+                    found.documents.append((d, str(root_real)))
+        return found
+
+    def _load_one(self, f: Path, rel: str, root_real: Path, skipped: list, explicit: bool) -> list[Document]:
+        name = rel
+        try:
+            if f.name.endswith(SIDECAR_SUFFIX) or f.name.startswith("."):
+                return []
+            suffix = f.suffix.lower()
+            if suffix not in SUPPORTED_SUFFIXES:
+                if explicit:
+                    raise SkipFile(f"unsupported file type {suffix or '(none)'!r}")
+                skipped.append((name, f"unsupported file type {suffix or '(none)'!r}"))
+                return []
+            if f.is_symlink():
+                target = f.resolve()
+                if not target.is_relative_to(root_real):
+                    raise SkipFile("symlink points outside the ingested folder")
+            if not f.is_file():
+                raise SkipFile("not a regular file")
+            size = f.stat().st_size
+            if size == 0:
+                raise SkipFile("empty file")
+            if size > self.max_bytes:
+                raise SkipFile(f"too large ({size / 1048576:.1f} MB > {self.max_bytes / 1048576:.0f} MB limit)")
+            if suffix == ".jsonl":
+                docs, line_skips = load_jsonl(f)
+                skipped.extend(line_skips)
+                if not docs:
+                    raise SkipFile("no usable lines")
+                return docs
+            docs = load_file(f, rel)
+            for d in docs:
+                d.metadata.setdefault("source", rel)  # type: ignore[union-attr]
+            return docs
+        except SkipFile as e:
+            skipped.append((name, str(e)))
+        except (OSError, UnicodeError, ValueError, MemoryError, RecursionError) as e:
+            skipped.append((name, f"unreadable ({type(e).__name__}: {str(e)[:120]})"))
+        return []
+
+    # -- the run ---------------------------------------------------------------------------
+    def ingest(self, paths: Sequence[str | Path], *, prune: bool = False, rebuild: bool = False,
+               progress: bool = False, on_progress: Progress | None = None) -> IngestReport:
+        """Bring the index up to date with `paths`.
+
+        Unchanged documents are kept with their vectors (nothing is embedded for them);
+        changed ones are re-chunked and re-embedded; with `prune`, documents that came
+        from the same folders but are gone from them are removed.
+        """
+        t0 = time.perf_counter()
+        note = on_progress or (lambda msg, frac: None)
+        note("reading files", 0.0)
+        found = self.discover(paths)
+        with writer_lock(self.index_dir):
+            old = self._load_previous(rebuild)
+            new_docs: list[DocRecord] = []
+            new_chunks: list[Chunk] = []
+            keep_rows: list[np.ndarray] = []
+            to_embed: list[Chunk] = []
+            added, updated, unchanged = [], [], []
+            incoming = {d.doc_id: (d, root) for d, root in found.documents}
+            now = _now()
+            chunk_cfg_same = old is not None and old.manifest.get("chunker") == self.chunker.config
+            for doc_id, (doc, root) in incoming.items():
+                prev = old.docs.get(doc_id) if old else None
+                if prev is not None and chunk_cfg_same and prev.content_hash == doc.content_hash:
+                    unchanged.append(doc_id)
+                    rows = old.rows_of(doc_id)
+                    new_docs.append(prev)
+                    new_chunks.extend(old.chunks[r] for r in rows)
+                    keep_rows.append(rows)
+                    continue
+                chunks = self.chunker.split(doc)
+                if not chunks:
+                    found.skipped.append((doc_id, "no text to index after cleaning"))
+                    continue
+                (updated if prev is not None else added).append(doc_id)
+                new_docs.append(DocRecord(doc.doc_id, doc.text, doc.pages, dict(doc.metadata), doc.content_hash,
+                                          prev.added_at if prev else now, now, len(chunks), root))
+                to_embed.extend(chunks)
+            removed: list[str] = []
+            if old is not None:
+                for doc_id, prev in old.docs.items():
+                    if doc_id in incoming:
+                        continue
+                    if prune and prev.source in found.roots:
+                        removed.append(doc_id)
+                        continue
+                    rows = old.rows_of(doc_id)
+                    new_docs.append(prev)
+                    new_chunks.extend(old.chunks[r] for r in rows)
+                    keep_rows.append(rows)
+            warnings = tuple((d.doc_id, w) for d, _ in found.documents for w in d.warnings)
+            if old is not None and not added and not updated and not removed and not rebuild:
+                note("nothing changed", 1.0)
+                return IngestReport(unchanged=tuple(unchanged), skipped=tuple(found.skipped), warnings=warnings,
+                                    total_docs=len(old.docs), total_chunks=len(old.chunks),
+                                    seconds=time.perf_counter() - t0, generation=old.generation)
+            note(f"embedding {len(to_embed)} chunks", 0.1)
+            fresh = self._embed(to_embed, progress, note)
+            kept = old.vectors(np.concatenate(keep_rows)) if keep_rows and old is not None else np.zeros((0, self.embedder.dimension), np.float32)
+            vectors = np.vstack([kept, fresh]) if len(fresh) else kept
+            chunks_all = new_chunks + to_embed
+            note("writing index", 0.95)
+            manifest = {
+                "embedder": {"name": self.embedder.name, "fingerprint": self.embedder.fingerprint(),
+                             "dimension": self.embedder.dimension, "normalized": True},
+                "dimension": self.embedder.dimension,
+                "metric": "inner_product",
+                "chunker": self.chunker.config,
+                "documents": {d.doc_id: d.content_hash for d in new_docs},
+                "written_at": _now(),
+            }
+            gen = write_generation(self.index_dir, manifest, new_docs, chunks_all, vectors, self.exact_max)
+        note("done", 1.0)
+        return IngestReport(tuple(added), tuple(updated), tuple(removed), tuple(unchanged), tuple(found.skipped),
+                            warnings, len(to_embed), len(new_docs), len(chunks_all), time.perf_counter() - t0, gen)
+
+    def remove(self, doc_ids: Iterable[str]) -> IngestReport:
+        """Remove documents by id; unknown ids are reported as skipped."""
+        t0 = time.perf_counter()
+        with writer_lock(self.index_dir):
+            old = self._load_previous(False)
+            if old is None:
+                return IngestReport(skipped=tuple((d, "not in the index") for d in doc_ids))
+            wanted = list(dict.fromkeys(doc_ids))
+            gone = [d for d in wanted if d in old.docs]
+            missing = [(d, "not in the index") for d in wanted if d not in old.docs]
+            if not gone:
+                return IngestReport(skipped=tuple(missing), total_docs=len(old.docs), total_chunks=len(old.chunks),
+                                    generation=old.generation)
+            docs = [d for k, d in old.docs.items() if k not in gone]
+            rows = [old.rows_of(d.doc_id) for d in docs]
+            all_rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+            chunks = [old.chunks[r] for r in all_rows]
+            manifest = {k: v for k, v in old.manifest.items() if k not in ("generation", "n_chunks", "n_docs", "faiss")}
+            manifest["documents"] = {d.doc_id: d.content_hash for d in docs}
+            manifest["written_at"] = _now()
+            gen = write_generation(self.index_dir, manifest, docs, chunks, old.vectors(all_rows), self.exact_max)
+        return IngestReport(removed=tuple(gone), skipped=tuple(missing), total_docs=len(docs), total_chunks=len(chunks),
+                            seconds=time.perf_counter() - t0, generation=gen)
+
+    def _load_previous(self, rebuild: bool):
+        if rebuild or not exists(self.index_dir):
+            return None
+        snap = load_snapshot(self.index_dir)
+        fp = self.embedder.fingerprint()
+        if snap.manifest.get("embedder", {}).get("fingerprint") != fp:
+            raise IndexMismatchError(
+                f"index at {self.index_dir} was built with embedder {snap.manifest.get('embedder', {}).get('name')!r}; "
+                "the configured embedder differs. Rebuild it with: partnerqa ingest --rebuild"
+            )
+        return snap
+
+    def _embed(self, chunks: list[Chunk], progress: bool, note: Progress) -> np.ndarray:
+        if not chunks:
+            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        # Sorting by length makes batches of similar length: less padding, faster encoding.
+        order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text))
+        texts = [chunks[i].text for i in order]
+        step = 256
+        parts = []
+        from tqdm.auto import tqdm
+
+        with tqdm(total=len(texts), unit="chunk", desc="embedding", disable=not progress) as bar:
+            for lo in range(0, len(texts), step):
+                parts.append(self.embedder.embed(texts[lo:lo + step]))
+                bar.update(len(parts[-1]))
+                note(f"embedded {bar.n}/{len(texts)} chunks", 0.1 + 0.85 * bar.n / len(texts))
+        vecs = np.vstack(parts)
+        out = np.empty_like(vecs)
+        out[np.asarray(order)] = vecs
+        if out.shape[1] != self.embedder.dimension:
+            raise ValueError(f"embedder returned {out.shape[1]} columns, expected {self.embedder.dimension}")
+        return out
+
+
+def _walk(folder: Path) -> Iterable[Path]:
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            yield Path(dirpath) / name

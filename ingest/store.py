@@ -1,0 +1,294 @@
+"""The index on disk: a folder of generations, switched atomically.
+
+Layout::
+
+    INDEX/
+      CURRENT          name of the live generation (replaced atomically)
+      .lock            held by the one writer at a time
+      gen-000007/
+        manifest.json  format, embedder name + fingerprint, dimension, chunker, documents
+        docs.jsonl     one document a line: id, text, pages, metadata, hash, added_at
+        chunks.jsonl   one chunk a line, in FAISS row order
+        vectors.faiss  FAISS index (inner product over unit vectors)
+        bm25.npz/json  the BM25 postings and vocabulary
+
+A writer builds a new generation beside the live one, fsyncs it, then replaces
+CURRENT. A reader that opened the old generation keeps a consistent view; one
+killed writer leaves at most a `*.tmp` folder, removed by the next writer.
+Nothing here is unpickled: JSON, JSONL, `np.load(allow_pickle=False)` and FAISS's
+own binary format.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+
+from .bm25 import BM25Index
+from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from .types import Chunk
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+_CURRENT = "CURRENT"
+_KEEP_GENERATIONS = 2
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    """A document as the index holds it."""
+
+    doc_id: str
+    text: str
+    pages: tuple[tuple[int, int, int], ...]
+    metadata: Mapping[str, Any]
+    content_hash: str
+    added_at: str
+    updated_at: str
+    n_chunks: int
+    source: str = ""
+
+    @property
+    def title(self) -> str:
+        return str(self.metadata.get("title") or self.doc_id)
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.doc_id, "text": self.text, "pages": [list(p) for p in self.pages],
+            "metadata": dict(self.metadata), "content_hash": self.content_hash, "added_at": self.added_at,
+            "updated_at": self.updated_at, "n_chunks": self.n_chunks, "source": self.source,
+        }
+
+    @classmethod
+    def from_record(cls, r: Mapping[str, Any]) -> "DocRecord":
+        return cls(r["doc_id"], r["text"], tuple(tuple(p) for p in r.get("pages", ())), r.get("metadata", {}),
+                   r["content_hash"], r.get("added_at", ""), r.get("updated_at", ""), int(r.get("n_chunks", 0)),
+                   r.get("source", ""))
+
+
+@dataclass
+class IndexSnapshot:
+    """One generation of the index, loaded into memory."""
+
+    path: Path
+    manifest: dict[str, Any]
+    docs: dict[str, DocRecord]
+    chunks: list[Chunk]
+    faiss_index: Any
+    bm25: BM25Index
+    generation: str = ""
+    _doc_rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.manifest["dimension"])
+
+    def rows_of(self, doc_id: str) -> np.ndarray:
+        if not self._doc_rows:
+            by: dict[str, list[int]] = {}
+            for i, c in enumerate(self.chunks):
+                by.setdefault(c.doc_id, []).append(i)
+            self._doc_rows.update({k: np.asarray(v, dtype=np.int64) for k, v in by.items()})
+        return self._doc_rows.get(doc_id, np.zeros(0, dtype=np.int64))
+
+    def vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The stored vectors of the given rows (reconstructed from FAISS)."""
+        if len(rows) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.ascontiguousarray(self.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64)), dtype=np.float32)
+
+
+def current_generation(index_dir: Path) -> str | None:
+    """The live generation's folder name, or None when there is no index."""
+    try:
+        name = (Path(index_dir) / _CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return name or None
+
+
+def exists(index_dir: Path) -> bool:
+    return current_generation(index_dir) is not None
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    gen = current_generation(index_dir)
+    if gen is None:
+        raise IndexNotFoundError(f"no index at {index_dir} (run: partnerqa ingest)")
+    return json.loads((Path(index_dir) / gen / "manifest.json").read_text(encoding="utf-8"))
+
+
+def load_snapshot(index_dir: Path, *, embedder_fingerprint: str | None = None, mmap: bool = False) -> IndexSnapshot:
+    """Load the live generation.
+
+    Args:
+        index_dir: The index folder.
+        embedder_fingerprint: When given, refuse an index built with other weights.
+        mmap: Memory-map the FAISS file instead of reading it (flat indexes).
+
+    Raises:
+        IndexNotFoundError: no index there.
+        IndexMismatchError: unknown format, or built with a different embedder.
+        IndexCorruptError: files missing or inconsistent.
+    """
+    import faiss
+
+    index_dir = Path(index_dir)
+    gen = current_generation(index_dir)
+    if gen is None:
+        raise IndexNotFoundError(f"no index at {index_dir} (run: partnerqa ingest)")
+    path = index_dir / gen
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise IndexCorruptError(f"unreadable manifest in {path}: {e}") from None
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"index at {index_dir} has format {manifest.get('format_version')!r}; this partnerqa reads "
+            f"format {FORMAT_VERSION}. Rebuild it with: partnerqa ingest --rebuild"
+        )
+    emb = manifest.get("embedder", {})
+    if embedder_fingerprint is not None and emb.get("fingerprint") != embedder_fingerprint:
+        raise IndexMismatchError(
+            f"index at {index_dir} was built with embedder {emb.get('name')!r} ({emb.get('fingerprint', '?')[:19]}...), "
+            f"not the one configured now ({embedder_fingerprint[:19]}...). Use the same model "
+            f"(PARTNERQA_MODEL) or rebuild: partnerqa ingest --rebuild"
+        )
+    try:
+        docs = {}
+        with (path / "docs.jsonl").open(encoding="utf-8") as fh:
+            for line in fh:
+                rec = DocRecord.from_record(json.loads(line))
+                docs[rec.doc_id] = rec
+        with (path / "chunks.jsonl").open(encoding="utf-8") as fh:
+            chunks = [Chunk.from_record(json.loads(line)) for line in fh]
+        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
+        findex = faiss.read_index(str(path / "vectors.faiss"), flags)
+        bm25 = BM25Index.load(path)
+    except (OSError, ValueError, KeyError, RuntimeError) as e:
+        raise IndexCorruptError(f"index at {path} is unreadable: {e}") from None
+    if findex.ntotal != len(chunks) or bm25.n_docs != len(chunks) or findex.d != manifest.get("dimension"):
+        raise IndexCorruptError(
+            f"index at {path} is inconsistent: {findex.ntotal} vectors, {len(chunks)} chunks, {bm25.n_docs} BM25 rows"
+        )
+    return IndexSnapshot(path, manifest, docs, chunks, findex, bm25, gen)
+
+
+def build_faiss(vectors: np.ndarray, exact_max: int) -> Any:
+    """Exact inner-product search up to `exact_max` vectors, HNSW above it."""
+    import faiss
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    n, d = vectors.shape
+    if n <= exact_max:
+        index = faiss.IndexFlatIP(d)
+    else:
+        index = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 128
+    if n:
+        index.add(vectors)
+    return index
+
+
+@contextlib.contextmanager
+def writer_lock(index_dir: Path, timeout: float = 600.0) -> Iterator[None]:
+    """Hold the index's single-writer lock (a `flock`, released if the holder dies)."""
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "a+") as fh:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"another ingest holds {index_dir / '.lock'}") from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_jsonl(path: Path, rows: Iterator[Mapping[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False))
+            fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def write_generation(index_dir: Path, manifest: Mapping[str, Any], docs: list[DocRecord], chunks: list[Chunk],
+                     vectors: np.ndarray, exact_max: int) -> str:
+    """Write a complete new generation and make it live. Call under `writer_lock`.
+
+    Returns the new generation's name.
+    """
+    import faiss
+
+    index_dir = Path(index_dir)
+    if vectors.shape[0] != len(chunks):
+        raise ValueError(f"{vectors.shape[0]} vectors for {len(chunks)} chunks")
+    live = current_generation(index_dir)
+    number = int(live.split("-")[1]) + 1 if live else 1
+    name = f"gen-{number:06d}"
+    tmp = index_dir / f"{name}.tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    _write_jsonl(tmp / "docs.jsonl", (d.to_record() for d in docs))
+    _write_jsonl(tmp / "chunks.jsonl", (c.to_record() for c in chunks))
+    faiss.write_index(build_faiss(vectors, exact_max), str(tmp / "vectors.faiss"))
+    BM25Index.build([c.text for c in chunks]).save(tmp)
+    full_manifest = {**manifest, "format_version": FORMAT_VERSION, "generation": name, "n_chunks": len(chunks),
+                     "n_docs": len(docs), "faiss": "flat" if len(chunks) <= exact_max else "hnsw"}
+    (tmp / "manifest.json").write_text(json.dumps(full_manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    for f in tmp.iterdir():
+        with f.open("rb") as fh:
+            os.fsync(fh.fileno())
+    _fsync_dir(tmp)
+    final = index_dir / name
+    if final.exists():
+        shutil.rmtree(final)
+    os.rename(tmp, final)
+    pointer = index_dir / f"{_CURRENT}.tmp"
+    with pointer.open("w", encoding="utf-8") as fh:
+        fh.write(name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(pointer, index_dir / _CURRENT)
+    _fsync_dir(index_dir)
+    _collect_garbage(index_dir, keep=name)
+    return name
+
+
+def _collect_garbage(index_dir: Path, keep: str) -> None:
+    """Remove stale temporary folders and all but the newest generations."""
+    gens = sorted(p for p in index_dir.iterdir() if p.is_dir() and p.name.startswith("gen-"))
+    finished = [p for p in gens if not p.name.endswith(".tmp")]
+    stale = [p for p in gens if p.name.endswith(".tmp")] + finished[:-_KEEP_GENERATIONS]
+    for p in stale:
+        if p.name != keep:
+            shutil.rmtree(p, ignore_errors=True)
