@@ -42,6 +42,7 @@ def configure_threads(threads: int = 0) -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     if threads > 0:
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
 
@@ -119,6 +120,12 @@ class SentenceTransformerEmbedder:
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
         log.info("loading embedder %s from %s", self.name, self.model_path)
+        try:  # transformers' "Loading weights" bar is noise in a CLI and in logs
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        except ImportError:  # pragma: no cover
+            pass
         self._model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
 
     def fingerprint(self) -> str:
