@@ -121,9 +121,7 @@ def _check_row(row: dict, where: str, kinds: Collection[str] | None, docs: dict[
     return problems
 
 
-def validate_set(
-    path: str | Path, corpus_dir: str | Path, *, kinds: Collection[str] | None = SEED_KINDS
-) -> list[str]:
+def validate_set(path: str | Path, corpus_dir: str | Path, *, kinds: Collection[str] | None = SEED_KINDS) -> list[str]:
     """Check a question set against its corpus.
 
     Checks that every line is a JSON object with the right fields and types

@@ -13,7 +13,7 @@ from typing import Any
 
 from eval.datasets import Question, read_jsonl
 
-__all__ = ["ConversionSummary", "DEFAULT_SRC", "convert_squad", "squad_corpus_row", "squad_question"]
+__all__ = ["DEFAULT_SRC", "ConversionSummary", "convert_squad", "squad_corpus_row", "squad_question"]
 
 logger = logging.getLogger(__name__)
 

@@ -65,7 +65,8 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from exc
             if not isinstance(row, dict):
-                raise ValueError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
+                # A bad data file is a ValueError for callers, whatever the JSON type was.
+                raise ValueError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")  # noqa: TRY004
             yield lineno, row
 
 
@@ -104,10 +105,10 @@ def load_question_set(path: str | Path) -> list[Question]:
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{where}: 'question' must be a non-empty string, got {text!r}")
         if not isinstance(answerable, bool):
-            raise ValueError(f"{where}: 'answerable' must be true or false, got {answerable!r}")
+            raise ValueError(f"{where}: 'answerable' must be true or false, got {answerable!r}")  # noqa: TRY004
         kind = row.get("kind", "")
         if not isinstance(kind, str):
-            raise ValueError(f"{where}: 'kind' must be a string, got {kind!r}")
+            raise ValueError(f"{where}: 'kind' must be a string, got {kind!r}")  # noqa: TRY004
         seen.add(qid)
         questions.append(
             Question(

@@ -142,9 +142,7 @@ def recall_at_k(retrieved: Sequence[Sequence[str]], gold: Sequence[Collection[st
 
     Arguments as in `hit_at_k`. Returns ``recall@k``.
     """
-    return _retrieval(
-        f"recall@{k}", retrieved, gold, k, lambda top, rel: sum(d in rel for d in top) / len(rel)
-    )
+    return _retrieval(f"recall@{k}", retrieved, gold, k, lambda top, rel: sum(d in rel for d in top) / len(rel))
 
 
 def _reciprocal_rank(top: list[str], rel: set[str]) -> float:
@@ -273,9 +271,7 @@ def answer_accuracy(
     return _answer_metric("answer_accuracy", predictions, answers, answerable, score)
 
 
-def token_f1(
-    predictions: Sequence[str], answers: Sequence[Sequence[str]], answerable: Sequence[bool]
-) -> MetricResult:
+def token_f1(predictions: Sequence[str], answers: Sequence[Sequence[str]], answerable: Sequence[bool]) -> MetricResult:
     """SQuAD token F1, the maximum over the acceptable answers.
 
     Tokens come from `normalize_answer`; overlap counts shared tokens with
@@ -393,24 +389,24 @@ def _join(quotes: Sequence[str]) -> str:
     return "\n".join(quotes)
 
 
-def _sentence_scores(sentence: str, quotes: Sequence[str], supports: Supports) -> tuple[bool, int]:
-    """(sentence supported by all its quotes together, number of precise citations)."""
-    if not quotes:
-        return False, 0
-    joint = supports(_join(quotes), sentence)
-    if not joint:
-        return False, 0
+def _jointly_supported(sentence: str, quotes: Sequence[str], supports: Supports) -> bool:
+    return bool(quotes) and supports(_join(quotes), sentence)
+
+
+def _precise_citations(sentence: str, quotes: Sequence[str], supports: Supports) -> int:
+    """How many of a sentence's citations are precise, per ALCE."""
+    if not _jointly_supported(sentence, quotes, supports):
+        return 0
     if len(quotes) == 1:
-        return True, 1
+        return 1
     precise = 0
     for i, quote in enumerate(quotes):
-        alone = supports(quote, sentence)
         rest = list(quotes[:i]) + list(quotes[i + 1 :])
         # ALCE: a citation is irrelevant when it does not support the sentence on its
         # own AND the other citations still support it without it.
-        if alone or not supports(_join(rest), sentence):
+        if supports(quote, sentence) or not supports(_join(rest), sentence):
             precise += 1
-    return True, precise
+    return precise
 
 
 def citation_recall(answers: Sequence[Sequence[CitedSentence]], supports: Supports) -> MetricResult:
@@ -436,7 +432,7 @@ def citation_recall(answers: Sequence[Sequence[CitedSentence]], supports: Suppor
         if not sentences:
             scores.append(None)
             continue
-        supported = sum(_sentence_scores(s, q, supports)[0] for s, q in sentences)
+        supported = sum(_jointly_supported(s, q, supports) for s, q in sentences)
         scores.append(supported / len(sentences))
     return _mean_result("citation_recall", scores)
 
@@ -465,7 +461,7 @@ def citation_precision(answers: Sequence[Sequence[CitedSentence]], supports: Sup
             scores.append(None)
             continue
         total = sum(len(q) for _, q in sentences)
-        precise = sum(_sentence_scores(s, q, supports)[1] for s, q in sentences)
+        precise = sum(_precise_citations(s, q, supports) for s, q in sentences)
         scores.append(_ratio(precise, total))
     return _mean_result("citation_precision", scores)
 
