@@ -6,9 +6,10 @@ import re
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) when
 # whitespace and an upper-case letter, digit or opening quote follow; a line break
-# always ends one (bullet lists and headings are one "sentence" per line).
+# always ends one (bullet lists and headings are one "sentence" per line). Wikipedia-style
+# reference marks after the stop ("2026.[1][2] Next") are left out of both sentences.
 _BOUNDARY = re.compile(
-    r"""(?<=[.!?…])["'”’)\]]*[ \t]+(?=["'“‘(\[]?[A-Z0-9])"""
+    r"""(?<=[.!?…])(?:\[\d{1,3}\])*["'”’)\]]*[ \t]+(?=["'“‘(\[]?[A-Z0-9])"""
     r"""|[ \t]*\n[\s]*"""
 )
 _ABBREVIATIONS = frozenset(
