@@ -1,6 +1,7 @@
 """Retrieval and answering over a partnerqa index."""
 
+from .answer import Answerer, StreamEvent
 from .retriever import Retriever
 from .types import Answer, AnswerSentence, Citation, Hit
 
-__all__ = ["Answer", "AnswerSentence", "Citation", "Hit", "Retriever"]
+__all__ = ["Answer", "Answerer", "StreamEvent", "AnswerSentence", "Citation", "Hit", "Retriever"]
