@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path
@@ -19,30 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 SHARED = REPO.parent / "shared"
 
-
-class HashEmbedder:
-    """Bag of words hashed into `dimension` buckets, L2-normalised: same words, same vector."""
-
-    def __init__(self, dimension: int = 384, name: str = "fake-hash") -> None:
-        self.dimension = dimension
-        self.name = name
-        self.calls: list[list[str]] = []
-
-    def fingerprint(self) -> str:
-        return f"fake:{self.name}:{self.dimension}"
-
-    def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        self.calls.append(list(texts))
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for i, t in enumerate(texts):
-            for w in re.findall(r"\w+", t.lower()):
-                h = int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little")
-                out[i, h % self.dimension] += 1.0 if (h >> 63) == 0 else -1.0
-            n = np.linalg.norm(out[i])
-            out[i] = out[i] / n if n else out[i]
-            if not n:
-                out[i, 0] = 1.0
-        return out
+from support import HashEmbedder, check_index, make_pdf  # noqa: E402  (tests/ is on sys.path)
 
 
 class KeywordEmbedder:
