@@ -1,0 +1,55 @@
+# partnerqa: one command to set up and chat, one to set up and test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 7860
+Q      ?= How many advanced chips were pledged at APEC?
+export OMP_WAIT_POLICY ?= PASSIVE
+export GRADIO_ANALYTICS_ENABLED ?= False
+
+.PHONY: setup run ask ingest test test-fast browser-deps eval bench lint clean
+
+# torch is pinned in the same pip command as sentence-transformers: without the pin
+# pip pulls a multi-GB CUDA build.
+$(BIN)/partnerqa: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "torch==2.13.0" -e ".[test]"
+	touch $@
+
+setup: $(BIN)/partnerqa
+
+ingest: setup
+	$(BIN)/partnerqa ingest seeds
+
+# The main job: set up, ingest seeds/, start the chat on http://127.0.0.1:$(PORT)
+run: ingest
+	$(BIN)/partnerqa serve --port $(PORT)
+
+ask: ingest
+	$(BIN)/partnerqa ask "$(Q)"
+
+# Debian's Chromium for the browser test (Playwright drives it; its own download fails offline).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "chromium missing: sudo apt-get install chromium chromium-driver (browser tests will skip)"; fi; }
+
+# Everything CI runs: unit, slow, model and browser tests.
+test: setup browser-deps
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+eval: setup
+	$(BIN)/partnerqa eval
+
+bench: setup
+	$(BIN)/partnerqa bench
+
+lint: setup
+	$(BIN)/python -m pip install -q ruff && $(BIN)/ruff check rag ingest eval ui tests
+
+clean:
+	rm -rf .partnerqa reports artifacts .pytest_cache
