@@ -36,8 +36,10 @@ browser-deps:
 	  else echo "chromium missing: sudo apt-get install chromium chromium-driver (browser tests will skip)"; fi; }
 
 # Everything CI runs: unit, slow, model and browser tests.
+# pytest's exit code 5 (no tests collected) is a failure too.
 test: setup browser-deps
-	$(BIN)/python -m pytest -q
+	@$(BIN)/python -m pytest -q; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
