@@ -52,7 +52,10 @@ class Chunker:
                 cut = text.rfind(" ", s + 1, s + self.chunk_size + 1)
                 if cut <= s:
                     cut = s + self.chunk_size
-                units.append((s, cut))
+                piece_end = cut
+                while piece_end > s and text[piece_end - 1].isspace():
+                    piece_end -= 1
+                units.append((s, piece_end))
                 s = cut
                 while s < e and text[s].isspace():
                     s += 1
