@@ -217,6 +217,8 @@ class Retriever:
                 score = v["dense"][1]
             else:
                 score = v["bm25"][1]
+            if mode == "hybrid" and score <= 0.0:
+                continue  # only ranked by a channel whose weight is 0
             fused.append((score, r))
         fused.sort(key=lambda t: (-t[0], t[1]))
         hits = []
