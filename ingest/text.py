@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import re
 
-# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) when
+# A sentence ends at . ! ? (with any closing quotes/brackets, which stay in it) when
 # whitespace and an upper-case letter, digit or opening quote follow; a line break
 # always ends one (bullet lists and headings are one "sentence" per line). Wikipedia-style
 # reference marks after the stop ("2026.[1][2] Next") are left out of both sentences.
+# Only the `refs` group and whitespace fall between two sentences; blanks before a line
+# break are trimmed by `_push`, so matching starts at the break (linear on long blank runs).
 _BOUNDARY = re.compile(
-    r"""(?<=[.!?…])(?:\[\d{1,3}\])*["'”’)\]]*[ \t]+(?=["'“‘(\[]?[A-Z0-9])"""
-    r"""|[ \t]*\n[\s]*"""
+    r"""(?<=[.!?…])(?P<close>["'”’)\]]*+)(?P<refs>(?:\[\d{1,3}\])*+)[ \t]+(?=["'“‘(\[]?[A-Z0-9])"""
+    r"""|\n\s*+"""
 )
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st no inc corp co ltd jr sr vs etc e.g i.e u.s u.k gen rep sen gov fig vol al approx dept est".split()
 )
-_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\.\W*$")
+_WORD_BEFORE = re.compile(r"(?<![A-Za-z.])([A-Za-z][A-Za-z.]*)\.\W*$")
+_WORD_WINDOW = 64
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -29,11 +32,13 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     cursor = start
     for m in _BOUNDARY.finditer(text, start, end):
         if m.group(0).strip(" \t") == "" and "\n" not in m.group(0):
-            before = text[cursor : m.start()]
+            # Only the last word matters; a bounded window keeps runs of
+            # abbreviations ("A. B. C. ...") linear instead of quadratic.
+            before = text[max(cursor, m.start() - _WORD_WINDOW) : m.start()]
             w = _WORD_BEFORE.search(before)
             if w and (w.group(1).lower().rstrip(".") in _ABBREVIATIONS or len(w.group(1)) == 1):
                 continue
-        _push(text, cursor, m.start(), spans)
+        _push(text, cursor, m.start("refs") if m.group("refs") is not None else m.start(), spans)
         cursor = m.end()
     _push(text, cursor, end, spans)
     return spans
