@@ -11,6 +11,10 @@ import re
 import unicodedata
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Inline base64 payloads (data: URIs of images, fonts...) are bytes, not text; a few MB
+# of them would otherwise become thousands of chunks of noise.
+_DATA_URI = re.compile(r"\bdata:[\w.+-]+/[\w.+-]+(?:;[\w.+-]+=[\w.+-]+)*;base64,[A-Za-z0-9+/=]{200,}")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANKS = re.compile(r"\n{3,}")
 
@@ -33,8 +37,20 @@ _TRAILER = re.compile(
 _TRAILER_MIN_POSITION = 0.5
 
 
+def fix_surrogates(text: str) -> str:
+    """Join surrogate pairs into their characters and turn lone surrogates into U+FFFD.
+
+    Lone surrogates come from JSON escapes (`"\\ud800"`), file names that are not UTF-8
+    and some PDF fonts; they cannot be written as UTF-8, so they must not reach the index.
+    """
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def normalize(text: str) -> str:
-    """NFC, no control characters or NULs, one kind of line break, tidy spaces."""
+    """NFC, no control characters, NULs or lone surrogates, one kind of line break, tidy spaces."""
+    text = fix_surrogates(text)
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _CONTROL.sub("", text)
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
@@ -58,6 +74,6 @@ def remove_boilerplate(text: str) -> str:
 
 
 def clean(text: str, *, boilerplate: bool = True) -> str:
-    """`normalize`, then `remove_boilerplate` unless told not to."""
-    text = normalize(text)
+    """`normalize` (inline base64 data removed), then `remove_boilerplate` unless told not to."""
+    text = normalize(_DATA_URI.sub(" ", text) if "base64," in text else text)
     return remove_boilerplate(text) if boilerplate else text

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Callable
 
-from .clean import clean, normalize
+from .clean import clean, fix_surrogates, normalize
 from .errors import SkipFile
 from .types import Document
 
@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 SIDECAR_SUFFIX = ".meta.json"
 _HEADER_BEGIN = "----- BEGIN TEXT -----"
 _HEADER_END = "----- END TEXT -----"
-_HEADER_LINE = re.compile(r"^([A-Z][A-Z /_-]*?)\s*(\([^)]*\))?\s*:\s*(.*)$")
+# Possessive quantifiers: the key may end in spaces that `\s*` could also take, and the
+# backtracking between the two was cubic on a long line of spaces. The key is stripped.
+_HEADER_LINE = re.compile(r"^([A-Z][A-Z /_-]*+)(\([^)]*+\))?\s*+:\s*+(.*)$")
 _HEADER_KEYS = {
     "TITLE": "title",
     "PUBLISHER": "publisher",
@@ -95,11 +97,17 @@ def load_text(path: Path) -> tuple[dict[str, Any], str, tuple]:
 
 
 _MD_FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+# Link text and targets stop at the next bracket (a target may hold one level of
+# parentheses), so a run of "[" or "](" is linear rather than quadratic.
+_MD_TARGET = r"\((?:[^()\[\]]|\([^()\[\]]*\))*\)"
+_MD_IMAGE = re.compile(r"!\[([^\[\]]*)\]" + _MD_TARGET)
+_MD_LINK = re.compile(r"\[([^\[\]]+)\]" + _MD_TARGET)
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*", re.M)
 _MD_EMPH = re.compile(r"(\*\*|__|\*|`{1,3})")
-_TAG = re.compile(r"<[^>\n]{1,500}>")
+# A tag starts with a name, "/" or "!", stays on one line and has no "<" inside; any
+# length (a data: URI attribute can be megabytes).
+_TAG = re.compile(r"<[A-Za-z/!][^<>\n]*>")
+_MD_BLOCK_OPEN = re.compile(r"<(script|style)\b", re.I)
 
 
 def load_markdown(path: Path) -> tuple[dict[str, Any], str, tuple]:
@@ -117,7 +125,7 @@ def load_markdown(path: Path) -> tuple[dict[str, Any], str, tuple]:
             if line.lstrip().startswith("# "):
                 meta["title"] = line.lstrip()[2:].strip()
                 break
-    text = re.sub(r"<(script|style)\b.*?</\1\s*>", "", text, flags=re.S | re.I)
+    text = _drop_blocks(text)
     text = _TAG.sub("", text)
     text = _MD_IMAGE.sub(r"\1", text)
     text = _MD_LINK.sub(r"\1", text)
@@ -126,13 +134,42 @@ def load_markdown(path: Path) -> tuple[dict[str, Any], str, tuple]:
     return meta, text, ()
 
 
+def _drop_blocks(text: str) -> str:
+    """Remove <script>/<style> elements with their content.
+
+    An opening tag with no closing tag after it is left for `_TAG` (its content is kept).
+    A scan rather than one lazy regex, which rescanned to the end for every unclosed tag.
+    """
+    out, pos, unclosed = [], 0, set()
+    while (m := _MD_BLOCK_OPEN.search(text, pos)) is not None:
+        kind = m.group(1).lower()
+        close = None if kind in unclosed else re.compile(rf"</{kind}\s*>", re.I).search(text, m.end())
+        if close is None:
+            unclosed.add(kind)  # no later one of this kind can close either
+            out.append(text[pos : m.end()])
+            pos = m.end()
+            continue
+        out.append(text[pos : m.start()])
+        pos = close.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
 _HTML_DROP = ("script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "nav", "footer", "aside", "form", "head")
 
 
 def load_html(path: Path) -> tuple[dict[str, Any], str, tuple]:
     from bs4 import BeautifulSoup
+    from bs4.builder import ParserRejectedMarkup
 
-    soup = BeautifulSoup(decode_text(path.read_bytes()), "html.parser")
+    text = decode_text(path.read_bytes())
+    try:
+        soup = BeautifulSoup(text, "html.parser")
+    except (ParserRejectedMarkup, AssertionError, RecursionError) as e:
+        # html.parser asserts on some malformed declarations ("<![x["); bs4 wraps that in
+        # ParserRejectedMarkup, whose last message line names the parser's own error.
+        lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+        raise SkipFile(f"not parseable HTML ({lines[-1][:120] if lines else type(e).__name__})") from None
     meta: dict[str, Any] = {}
     if soup.title and soup.title.string:
         meta["title"] = normalize(soup.title.string)
@@ -145,29 +182,48 @@ def load_html(path: Path) -> tuple[dict[str, Any], str, tuple]:
     return meta, soup.get_text("\n"), ()
 
 
+DOCX_MAX_EXPANDED_BYTES = 256 * 1024 * 1024
+
+
+def _first_line(e: BaseException, limit: int = 120) -> str:
+    """An exception's message cut to one line, for a one-line skip reason."""
+    text = str(e).strip()
+    return (text.splitlines()[0] if text else "")[:limit]
+
+
 def load_docx(path: Path) -> tuple[dict[str, Any], str, tuple]:
     if not zipfile.is_zipfile(path):
         raise SkipFile("not a valid DOCX (not a zip archive)")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            # zipfile never inflates a member past its declared size, so the declared
+            # sizes bound the memory python-docx can be made to use (a zip bomb).
+            expanded = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        raise SkipFile(f"not a valid DOCX ({type(e).__name__}: {_first_line(e)})") from None
+    if expanded > DOCX_MAX_EXPANDED_BYTES:
+        raise SkipFile(f"DOCX expands to {expanded / 1048576:.0f} MB (limit "
+                       f"{DOCX_MAX_EXPANDED_BYTES / 1048576:.0f} MB; a zip bomb?)")
     try:
         import docx
     except ImportError as e:  # pragma: no cover - a core dependency
         raise SkipFile(f"python-docx is not installed: {e}") from None
     try:
         d = docx.Document(str(path))
-    except Exception as e:  # noqa: BLE001 - python-docx raises many kinds
-        raise SkipFile(f"not a readable DOCX ({type(e).__name__}: {e})") from None
-    parts = [p.text for p in d.paragraphs]
-    for table in d.tables:
-        for row in table.rows:
-            parts.append(" | ".join(cell.text for cell in row.cells))
-    meta: dict[str, Any] = {}
-    core = d.core_properties
-    if core.title:
-        meta["title"] = core.title
-    if core.author:
-        meta["publisher"] = core.author
-    if core.created:
-        meta["date"] = core.created.date().isoformat()
+        parts = [p.text for p in d.paragraphs]
+        for table in d.tables:
+            for row in table.rows:
+                parts.append(" | ".join(cell.text for cell in row.cells))
+        meta: dict[str, Any] = {}
+        core = d.core_properties
+        if core.title:
+            meta["title"] = core.title
+        if core.author:
+            meta["publisher"] = core.author
+        if core.created:
+            meta["date"] = core.created.date().isoformat()
+    except Exception as e:  # noqa: BLE001 - python-docx and lxml raise many kinds on broken files
+        raise SkipFile(f"not a readable DOCX ({type(e).__name__}: {_first_line(e)})") from None
     return meta, "\n".join(parts), ()
 
 
@@ -177,13 +233,17 @@ def load_pdf(path: Path) -> tuple[dict[str, Any], list[str], tuple]:
     from pypdf.errors import PdfReadError
 
     warnings: list[str] = []
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+    if b"%PDF-" not in head:  # readers accept junk before the header, within the first 1 KB
+        raise SkipFile("not a PDF (no %PDF- header)")
     try:
         reader = PdfReader(str(path))
         if reader.is_encrypted:
             try:
                 ok = reader.decrypt("")
             except Exception as e:  # noqa: BLE001 - missing crypto backends and bad keys
-                raise SkipFile(f"encrypted PDF could not be opened ({type(e).__name__}: {e})") from None
+                raise SkipFile(f"encrypted PDF could not be opened ({type(e).__name__}: {_first_line(e)})") from None
             if not ok:
                 raise SkipFile("encrypted PDF needs a password")
         pages = []
@@ -203,9 +263,9 @@ def load_pdf(path: Path) -> tuple[dict[str, Any], list[str], tuple]:
     except SkipFile:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError, AssertionError) as e:
-        raise SkipFile(f"not a readable PDF ({type(e).__name__}: {str(e)[:120]})") from None
+        raise SkipFile(f"not a readable PDF ({type(e).__name__}: {_first_line(e)})") from None
     except Exception as e:  # noqa: BLE001 - pypdf raises many kinds on broken files
-        raise SkipFile(f"not a readable PDF ({type(e).__name__}: {str(e)[:120]})") from None
+        raise SkipFile(f"not a readable PDF ({type(e).__name__}: {_first_line(e)})") from None
     if not pages:
         raise SkipFile("PDF has no pages")
     return meta, pages, tuple(warnings)
@@ -236,6 +296,21 @@ def read_sidecar(path: Path) -> dict[str, Any]:
     return {str(k): v for k, v in data.items()} if isinstance(data, dict) else {}
 
 
+def safe_metadata(meta: dict[str, Any]) -> dict[str, Any]:
+    """Metadata that can be written as UTF-8 JSON: string keys, no lone surrogates anywhere."""
+
+    def fix(v: Any) -> Any:
+        if isinstance(v, str):
+            return fix_surrogates(v)
+        if isinstance(v, dict):
+            return {fix_surrogates(str(k)): fix(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [fix(x) for x in v]
+        return v
+
+    return {fix_surrogates(str(k)): fix(v) for k, v in meta.items()}
+
+
 def load_file(path: Path, doc_id: str) -> list[Document]:
     """Load one file as Documents (one, or many for a JSONL corpus).
 
@@ -250,7 +325,7 @@ def load_file(path: Path, doc_id: str) -> list[Document]:
         raise SkipFile(f"unsupported file type {suffix or '(none)'!r}")
     meta, body, warnings = loader(path)
     fmt = suffix.lstrip(".")
-    meta = {**meta, **read_sidecar(path)}
+    meta = safe_metadata({**meta, **read_sidecar(path)})
     if isinstance(body, list):  # paged
         texts, pages, pos = [], [], 0
         for number, raw in enumerate(body, start=1):
@@ -297,8 +372,8 @@ def load_jsonl(path: Path) -> tuple[list[Document], list[tuple[str, str]]]:
                 continue
             try:
                 row = json.loads(decode_text(raw))
-            except (ValueError, SkipFile) as e:
-                skipped.append((where, f"malformed JSON ({str(e)[:80]})"))
+            except (ValueError, RecursionError, SkipFile) as e:
+                skipped.append((where, f"malformed JSON ({type(e).__name__}: {_first_line(e, 80)})"))
                 continue
             if not isinstance(row, dict):
                 skipped.append((where, "not a JSON object"))
@@ -307,7 +382,7 @@ def load_jsonl(path: Path) -> tuple[list[Document], list[tuple[str, str]]]:
             if not isinstance(doc_id, (str, int)) or str(doc_id).strip() == "":
                 skipped.append((where, "missing doc_id"))
                 continue
-            doc_id = str(doc_id).strip()
+            doc_id = fix_surrogates(str(doc_id)).strip()
             if not isinstance(text, str) or not text.strip():
                 skipped.append((where, f"doc {doc_id!r} has no text"))
                 continue
@@ -315,7 +390,8 @@ def load_jsonl(path: Path) -> tuple[list[Document], list[tuple[str, str]]]:
                 skipped.append((where, f"duplicate doc_id {doc_id!r}"))
                 continue
             seen.add(doc_id)
-            meta = {k: v for k, v in row.items() if k not in ("doc_id", "text") and isinstance(v, (str, int, float, bool))}
+            meta = safe_metadata({k: v for k, v in row.items()
+                                  if k not in ("doc_id", "text") and isinstance(v, (str, int, float, bool))})
             meta.setdefault("title", doc_id)
             meta["format"] = "jsonl"
             cleaned = clean(text, boilerplate=False)

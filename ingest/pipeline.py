@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
@@ -13,6 +14,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from .chunker import Chunker
+from .clean import fix_surrogates
 from .embedder import Embedder
 from .errors import IndexMismatchError, SkipFile
 from .settings import Settings
@@ -105,35 +107,50 @@ class Ingestor:
 
     # -- discovery -------------------------------------------------------------------------
     def discover(self, paths: Sequence[str | Path]) -> _Discovered:
-        """Load every supported file under `paths`; unusable ones go to `skipped`."""
+        """Load every supported file under `paths`; unusable ones go to `skipped`.
+
+        A document whose id another file already took in this batch, or whose text
+        another document already has, is skipped with a reason naming the other one.
+        """
         found = _Discovered()
-        seen_hash: dict[str, str] = {}
+        by_text: dict[str, str] = {}  # sha256 of the text -> doc id
+        by_id: dict[str, tuple[str, str]] = {}  # doc id -> (the file it came from, as given)
+        index_real = self.index_dir.resolve()
         for given in paths:
             p = Path(given)
             if not p.exists() and not p.is_symlink():
-                found.skipped.append((str(given), "no such file or folder"))
+                found.skipped.append((_printable(str(given)), "no such file or folder"))
                 continue
             root = p if p.is_dir() else p.parent
             root_real = root.resolve()
             found.roots.add(str(root_real))
-            files = sorted(_walk(p)) if p.is_dir() else [p]
+            files = sorted(_walk(p, root, index_real, found.skipped)) if p.is_dir() else [p]
             for f in files:
                 rel = f.relative_to(root).as_posix() if p.is_dir() else f.name
                 docs = self._load_one(f, rel, root_real, found.skipped, explicit=not p.is_dir())
+                source = os.path.normpath(f.absolute())
                 for d in docs:
-                    h = d.content_hash
-                    if h in seen_hash and seen_hash[h] != d.doc_id:
-                        found.skipped.append((d.doc_id, f"duplicate of {seen_hash[h]} (same content)"))
+                    if d.doc_id in by_id:
+                        if by_id[d.doc_id][0] != source:
+                            found.skipped.append((_printable(rel),
+                                                  f"doc id {d.doc_id!r} is already taken by {by_id[d.doc_id][1]}"))
+                        continue  # else: the same file given twice
+                    h = hashlib.sha256(d.text.encode("utf-8")).hexdigest()
+                    if h in by_text:
+                        found.skipped.append((d.doc_id, f"duplicate of {by_text[h]} (same text)"))
                         continue
-                    seen_hash[h] = d.doc_id
+                    by_id[d.doc_id] = (source, _printable(f.as_posix()))
+                    by_text[h] = d.doc_id
                     found.documents.append((d, str(root_real)))
         return found
 
     def _load_one(self, f: Path, rel: str, root_real: Path, skipped: list, explicit: bool) -> list[Document]:
-        name = rel
+        name = _printable(rel)
         try:
             if f.name.endswith(SIDECAR_SUFFIX) or f.name.startswith("."):
                 return []
+            if name != rel:  # os.fsdecode kept undecodable bytes as lone surrogates
+                raise SkipFile("file name is not valid UTF-8 (rename the file)")
             suffix = f.suffix.lower()
             if suffix not in SUPPORTED_SUFFIXES:
                 if explicit:
@@ -141,7 +158,10 @@ class Ingestor:
                 skipped.append((name, f"unsupported file type {suffix or '(none)'!r}"))
                 return []
             if f.is_symlink():
-                target = f.resolve()
+                try:
+                    target = f.resolve()
+                except (RuntimeError, OSError) as e:  # a loop: RuntimeError before Python 3.13
+                    raise SkipFile(f"unresolvable symlink ({type(e).__name__}: {e})") from None
                 if not target.is_relative_to(root_real):
                     raise SkipFile("symlink points outside the ingested folder")
             if not f.is_file():
@@ -150,7 +170,7 @@ class Ingestor:
             if size == 0:
                 raise SkipFile("empty file")
             if size > self.max_bytes:
-                raise SkipFile(f"too large ({size / 1048576:.1f} MB > {self.max_bytes / 1048576:.0f} MB limit)")
+                raise SkipFile(f"too large ({_mb(size)} > {_mb(self.max_bytes)} limit)")
             if suffix == ".jsonl":
                 docs, line_skips = load_jsonl(f)
                 skipped.extend(line_skips)
@@ -164,7 +184,10 @@ class Ingestor:
         except SkipFile as e:
             skipped.append((name, str(e)))
         except (OSError, UnicodeError, ValueError, MemoryError, RecursionError) as e:
-            skipped.append((name, f"unreadable ({type(e).__name__}: {str(e)[:120]})"))
+            skipped.append((name, f"unreadable ({type(e).__name__}: {_one_line(e)})"))
+        except Exception as e:  # noqa: BLE001 - a bad file must never stop the batch
+            log.exception("loading %s failed", name)
+            skipped.append((name, f"could not be loaded ({type(e).__name__}: {_one_line(e)})"))
         return []
 
     # -- the run ---------------------------------------------------------------------------
@@ -304,8 +327,35 @@ class Ingestor:
         return out
 
 
-def _walk(folder: Path) -> Iterable[Path]:
+def _walk(folder: Path, root: Path, index_real: Path, skipped: list[tuple[str, str]]) -> Iterable[Path]:
+    """Files under `folder`; hidden folders and the index itself are left out, and a
+    symlinked folder is reported rather than followed (it could lead anywhere)."""
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        keep = []
+        for d in sorted(dirnames):
+            sub = Path(dirpath) / d
+            if d.startswith("."):
+                continue
+            if sub.is_symlink():
+                skipped.append((_printable(sub.relative_to(root).as_posix()), "symlinked folder not followed"))
+                continue
+            if sub.resolve() == index_real:
+                continue
+            keep.append(d)
+        dirnames[:] = keep
         for name in sorted(filenames):
             yield Path(dirpath) / name
+
+
+def _printable(name: str) -> str:
+    """A name that can be printed and written as UTF-8 (undecodable bytes become U+FFFD)."""
+    return fix_surrogates(name)
+
+
+def _one_line(e: BaseException, limit: int = 120) -> str:
+    text = str(e).strip()
+    return (text.splitlines()[0] if text else "")[:limit]
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1048576:.3g} MB"
