@@ -124,7 +124,9 @@ class Ingestor:
             root = p if p.is_dir() else p.parent
             root_real = root.resolve()
             found.roots.add(str(root_real))
-            files = sorted(_walk(p, root, index_real, found.skipped)) if p.is_dir() else [p]
+            # Real files before symlinks, so a link to a file in the corpus is the duplicate.
+            files = sorted(_walk(p, root, index_real, found.skipped), key=lambda f: (f.is_symlink(), f)) \
+                if p.is_dir() else [p]
             for f in files:
                 rel = f.relative_to(root).as_posix() if p.is_dir() else f.name
                 docs = self._load_one(f, rel, root_real, found.skipped, explicit=not p.is_dir())
