@@ -77,10 +77,27 @@ def terms(text: str) -> list[str]:
     return out
 
 
+TOKENIZER_VERSION = 2  # bump when `terms` changes: BM25 indexes store the version they were built with
+
+
 def stem(tok: str) -> str:
-    """A light suffix folding: plurals only (chips -> chip, factories -> factory)."""
+    """A light, conservative suffix folding so inflections meet: plurals, -ed, -ing, final -e.
+
+    chips -> chip, factories -> factory, obtained/obtain -> obtain, received/receive -> receiv,
+    announcing -> announc. Numbers and short words are left alone.
+    """
+    if len(tok) <= 3 or tok[0].isdigit():
+        return tok
     if len(tok) > 4 and tok.endswith("ies"):
         return tok[:-3] + "y"
-    if len(tok) > 3 and tok.endswith("s") and not tok.endswith(("ss", "us", "is")):
-        return tok[:-1]
+    if tok.endswith("sses"):
+        tok = tok[:-2]
+    elif tok.endswith("s") and not tok.endswith(("ss", "us", "is")):
+        tok = tok[:-1]
+    if len(tok) > 5 and tok.endswith("ing"):
+        tok = tok[:-3]
+    elif len(tok) > 4 and tok.endswith("ed") and not tok.endswith("eed"):
+        tok = tok[:-2]
+    if len(tok) > 4 and tok.endswith("e"):
+        tok = tok[:-1]
     return tok

@@ -38,6 +38,8 @@ ABSTAIN_TEXT = "The documents do not contain the answer to this question."
 DENSE_WEIGHT = 0.55
 LEXICAL_WEIGHT = 0.45
 TYPE_PENALTY = 0.15  # evidence lacking the kind of token the question asks for (a number, a date, a price)
+ECHO_PENALTY = 0.2  # a sentence with no term beyond the question's cannot answer it
+SUBJECT_WEIGHT = 0.3  # weight of question terms that are in the candidate document's title
 MMR_LAMBDA = 0.7
 FOLLOW_MARGIN = 0.12  # extra sentences must score within this of the best one
 
@@ -234,8 +236,8 @@ class Answerer:
             text = self.retriever.document_text(hit.doc_id) if hit.doc_id in self.retriever.snapshot.docs else None
             for s, e in sentence_spans(hit.text):
                 s, e = _trim_marker(hit.text, s, e)
-                if len(terms(hit.text[s:e])) < 2:
-                    continue
+                if len(terms(hit.text[s:e])) < 2 or hit.text[s:e].strip().lower() == hit.title.strip().lower():
+                    continue  # too short to answer anything, or the document's title line
                 a, b = hit.start + s, hit.start + e
                 if text is not None and text[a:b] != hit.text[s:e]:  # index changed under us: skip
                     continue
@@ -254,18 +256,40 @@ class Answerer:
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def score_sentences(self, question: str, query: str, cands: Sequence[_Candidate]) -> tuple[np.ndarray, np.ndarray]:
-        """Evidence score of each candidate sentence (0..1), and their embeddings."""
+        """Evidence score of each candidate sentence (about 0..1), and their embeddings.
+
+        score = DENSE_WEIGHT * cosine(query, sentence)
+              + LEXICAL_WEIGHT * (share of the query's term weight found in the sentence)
+              - TYPE_PENALTY if the sentence lacks the token type the question asks for
+              - ECHO_PENALTY if the sentence adds no term beyond the question (a title, a heading)
+
+        Term weights are idf over the candidate sentences themselves, so words that every
+        candidate shares (the topic: a name, "Rubin") count less than the words that tell
+        candidates apart (the relation asked about: "MBA", "born", "predecessor").
+        """
         vecs = self.embedder.embed([query] + [c.text for c in cands])
         qv, sv = vecs[0], vecs[1:]
         dense = np.clip(sv @ qv, 0.0, 1.0)
-        q_terms = set(terms(query))
+        cand_terms = [set(terms(c.text)) for c in cands]
         q_focus = set(terms(question))
-        weights = {t: self._idf(t) * (1.0 if t in q_focus else 0.5) for t in q_terms}
-        total = sum(weights.values()) or 1.0
-        lexical = np.array([sum(w for t, w in weights.items() if t in set(terms(c.text))) / total for c in cands])
+        q_terms = set(terms(query))
+        n = len(cands)
+        weights = {}
+        for t in q_terms:
+            df = sum(1 for ts in cand_terms if t in ts)
+            local = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+            weights[t] = (local + self._idf(t)) * (1.0 if t in q_focus else 0.5)
+        lexical = np.zeros(n)
+        title_terms: dict[str, set[str]] = {}
+        for i, (c, ts) in enumerate(zip(cands, cand_terms)):
+            # The document's subject (its title words) identifies the document, not the answer.
+            subject = title_terms.setdefault(c.doc_id, set(terms(c.hit.title)))
+            w = {t: v * (SUBJECT_WEIGHT if t in subject else 1.0) for t, v in weights.items()}
+            lexical[i] = sum(v for t, v in w.items() if t in ts) / (sum(w.values()) or 1.0)
         kind = expected_type(question)
-        penalty = np.array([0.0 if has_type(c.text, kind) else TYPE_PENALTY for c in cands])
-        return DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical - penalty, sv
+        type_pen = np.array([0.0 if has_type(c.text, kind) else TYPE_PENALTY for c in cands])
+        echo_pen = np.array([ECHO_PENALTY if not (ts - q_terms) else 0.0 for ts in cand_terms])
+        return DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical - type_pen - echo_pen, sv
 
     def _extractive(self, question: str, query: str, hits: Sequence[Hit], t0: float, t1: float) -> Answer:
         cands = self._candidates(hits)
