@@ -43,7 +43,7 @@ SUBJECT_WEIGHT = 0.3  # weight of question terms that are in the candidate docum
 MMR_LAMBDA = 0.7
 FOLLOW_MARGIN = 0.12  # extra sentences must score within this of the best one
 
-_BULLET = re.compile(r"^(?:[-•*▪●◦]+|\d{1,2}[.)])\s+")
+_BULLET = re.compile(r"(?:[-•*▪●◦]+|\d{1,2}[.)])\s+")
 _FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|but|so|then|or)\b", re.I)
 _PRONOUNS = frozenset("it its they them their theirs those these that this there he him his she her hers".split())
 
