@@ -236,8 +236,10 @@ class Answerer:
             text = self.retriever.document_text(hit.doc_id) if hit.doc_id in self.retriever.snapshot.docs else None
             for s, e in sentence_spans(hit.text):
                 s, e = _trim_marker(hit.text, s, e)
-                if len(terms(hit.text[s:e])) < 2 or hit.text[s:e].strip().lower() == hit.title.strip().lower():
-                    continue  # too short to answer anything, or the document's title line
+                if len(terms(hit.text[s:e])) < 2:
+                    continue  # too short to answer anything
+                if hit.text[s:e].strip().lower() == hit.title.strip().lower() and hit.text[e:e + 1] == "\n":
+                    continue  # the document's title as a heading line
                 a, b = hit.start + s, hit.start + e
                 if text is not None and text[a:b] != hit.text[s:e]:  # index changed under us: skip
                     continue
