@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any, Callable
@@ -167,12 +168,16 @@ _HTML_DROP = ("script", "style", "noscript", "template", "svg", "iframe", "objec
 
 
 def load_html(path: Path) -> tuple[dict[str, Any], str, tuple]:
+    import bs4
     from bs4 import BeautifulSoup
     from bs4.builder import ParserRejectedMarkup
 
     text = decode_text(path.read_bytes())
     try:
-        soup = BeautifulSoup(text, "html.parser")
+        with warnings.catch_warnings():  # bs4 warns about XML-looking or URL-looking input: noise here
+            warnings.simplefilter("ignore", bs4.XMLParsedAsHTMLWarning)
+            warnings.simplefilter("ignore", bs4.MarkupResemblesLocatorWarning)
+            soup = BeautifulSoup(text, "html.parser")
     except (ParserRejectedMarkup, AssertionError, RecursionError) as e:
         # html.parser asserts on some malformed declarations ("<![x["); bs4 wraps that in
         # ParserRejectedMarkup, whose last message line names the parser's own error.
@@ -207,7 +212,7 @@ def load_docx(path: Path) -> tuple[dict[str, Any], str, tuple]:
             # zipfile never inflates a member past its declared size, so the declared
             # sizes bound the memory python-docx can be made to use (a zip bomb).
             expanded = sum(i.file_size for i in zf.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+    except Exception as e:  # noqa: BLE001 - zipfile raises BadZipFile, NotImplementedError, struct.error...
         raise SkipFile(f"not a valid DOCX ({type(e).__name__}: {_first_line(e)})") from None
     if expanded > DOCX_MAX_EXPANDED_BYTES:
         raise SkipFile(f"DOCX expands to {expanded / 1048576:.0f} MB (limit "
