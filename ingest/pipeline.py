@@ -69,6 +69,7 @@ class _Discovered:
     documents: list[tuple[Document, str]] = field(default_factory=list)  # (doc, source root)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     roots: set[str] = field(default_factory=set)
+    unloadable: set[str] = field(default_factory=set)  # doc ids of files that exist but failed to load
 
 
 class Ingestor:
@@ -121,6 +122,9 @@ class Ingestor:
             if not p.exists() and not p.is_symlink():
                 found.skipped.append((_printable(str(given)), "no such file or folder"))
                 continue
+            if _inside(p, index_real):
+                found.skipped.append((_printable(str(given)), "this is the index folder, not documents"))
+                continue
             root = p if p.is_dir() else p.parent
             root_real = root.resolve()
             found.roots.add(str(root_real))
@@ -129,7 +133,10 @@ class Ingestor:
                 if p.is_dir() else [p]
             for f in files:
                 rel = f.relative_to(root).as_posix() if p.is_dir() else f.name
+                n_skipped = len(found.skipped)
                 docs = self._load_one(f, rel, root_real, found.skipped, explicit=not p.is_dir())
+                if not docs and len(found.skipped) > n_skipped and found.skipped[-1][0] == _printable(rel):
+                    found.unloadable.add(rel)
                 source = os.path.normpath(f.absolute())
                 for d in docs:
                     if d.doc_id in by_id:
@@ -150,6 +157,9 @@ class Ingestor:
         name = _printable(rel)
         try:
             if f.name.endswith(SIDECAR_SUFFIX) or f.name.startswith("."):
+                if explicit:
+                    raise SkipFile("a metadata sidecar, not a document" if f.name.endswith(SIDECAR_SUFFIX)
+                                   else "hidden file")
                 return []
             if name != rel:  # os.fsdecode kept undecodable bytes as lone surrogates
                 raise SkipFile("file name is not valid UTF-8 (rename the file)")
@@ -175,7 +185,8 @@ class Ingestor:
                 raise SkipFile(f"too large ({_mb(size)} > {_mb(self.max_bytes)} limit)")
             if suffix == ".jsonl":
                 docs, line_skips = load_jsonl(f)
-                skipped.extend(line_skips)
+                # load_jsonl names lines "<file name>:<line>"; name them by the path under the root.
+                skipped.extend((f"{name}:{where.rsplit(':', 1)[-1]}", why) for where, why in line_skips)
                 if not docs:
                     raise SkipFile("no usable lines")
                 return docs
@@ -233,18 +244,22 @@ class Ingestor:
                                           prev.added_at if prev else now, now, len(chunks), root))
                 to_embed.extend(chunks)
             removed: list[str] = []
+            kept_stale: list[tuple[str, str]] = []
             if old is not None:
                 for doc_id, prev in old.docs.items():
                     if doc_id in incoming:
                         continue
-                    if prune and prev.source in found.roots:
+                    if prune and prev.source in found.roots and doc_id not in found.unloadable:
                         removed.append(doc_id)
                         continue
+                    if doc_id in found.unloadable:  # still there but unreadable now: keep what was indexed
+                        kept_stale.append((doc_id, "the file could not be loaded this time; "
+                                                   "the index keeps its previous version"))
                     rows = old.rows_of(doc_id)
                     new_docs.append(prev)
                     new_chunks.extend(old.chunks[r] for r in rows)
                     keep_rows.append(rows)
-            warnings = tuple((d.doc_id, w) for d, _ in found.documents for w in d.warnings)
+            warnings = tuple((d.doc_id, w) for d, _ in found.documents for w in d.warnings) + tuple(kept_stale)
             if old is not None and not added and not updated and not removed and not rebuild:
                 note("nothing changed", 1.0)
                 return IngestReport(unchanged=tuple(unchanged), skipped=tuple(found.skipped), warnings=warnings,
@@ -331,8 +346,13 @@ class Ingestor:
 
 def _walk(folder: Path, root: Path, index_real: Path, skipped: list[tuple[str, str]]) -> Iterable[Path]:
     """Files under `folder`; hidden folders and the index itself are left out, and a
-    symlinked folder is reported rather than followed (it could lead anywhere)."""
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+    symlinked folder or an unreadable one is reported rather than followed or ignored."""
+
+    def unreadable(e: OSError) -> None:
+        where = Path(e.filename).relative_to(root).as_posix() if e.filename else str(folder)
+        skipped.append((_printable(where), f"unreadable folder ({e.strerror or type(e).__name__})"))
+
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=unreadable, followlinks=False):
         keep = []
         for d in sorted(dirnames):
             sub = Path(dirpath) / d
@@ -347,6 +367,13 @@ def _walk(folder: Path, root: Path, index_real: Path, skipped: list[tuple[str, s
         dirnames[:] = keep
         for name in sorted(filenames):
             yield Path(dirpath) / name
+
+
+def _inside(p: Path, folder: Path) -> bool:
+    try:
+        return p.resolve().is_relative_to(folder)
+    except (OSError, RuntimeError):  # a symlink loop; reported when the file is loaded
+        return False
 
 
 def _printable(name: str) -> str:

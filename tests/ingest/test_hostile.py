@@ -377,3 +377,64 @@ def test_hostile_corpus_with_the_real_model(tmp_path, corpus, real_embedder):
     assert WEIRD_NAME in [h.doc_id for h in hits]
     hits = retriever.search("visible text about the fab", mode="dense")
     assert "page.html" in [h.doc_id for h in hits]
+
+
+def test_prune_keeps_the_indexed_version_of_a_file_that_turned_bad(tmp_path, hash_embedder):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "gone.txt").write_text("A document about the pellin gauge that will be deleted.\n")
+    make_pdf(corpus / "report.pdf", ["A report about the corvane turbine.", "Second page."])
+    ing = Ingestor(tmp_path / "index", hash_embedder)
+    ing.ingest([corpus])
+    (corpus / "gone.txt").unlink()
+    data = (corpus / "report.pdf").read_bytes()
+    (corpus / "report.pdf").write_bytes(data[: len(data) // 3])  # corrupted on disk, but still there
+    report = ing.ingest([corpus], prune=True)
+    assert report.removed == ("gone.txt",)
+    assert dict(report.skipped)["report.pdf"].startswith("not a readable PDF")
+    assert ("report.pdf", "the file could not be loaded this time; the index keeps its previous version") \
+        in report.warnings
+    assert "corvane turbine" in check_index(tmp_path / "index").docs["report.pdf"].text
+
+
+def test_explicit_hidden_files_sidecars_and_the_index_itself_are_reported(tmp_path, hash_embedder):
+    (tmp_path / ".hidden.txt").write_text("Hidden text.\n")
+    (tmp_path / "a.txt").write_text("Visible text about the dorran bridge.\n")
+    (tmp_path / "a.txt.meta.json").write_text('{"title": "A"}')
+    ing = Ingestor(tmp_path / "index", hash_embedder)
+    ing.ingest([tmp_path / "a.txt"])
+    report = ing.ingest([tmp_path / ".hidden.txt", tmp_path / "a.txt.meta.json", tmp_path / "index",
+                         tmp_path / "index" / current_generation(tmp_path / "index") / "docs.jsonl"])
+    assert dict(report.skipped) == {
+        ".hidden.txt": "hidden file",
+        "a.txt.meta.json": "a metadata sidecar, not a document",
+        str(tmp_path / "index"): "this is the index folder, not documents",
+        str(tmp_path / "index" / current_generation(tmp_path / "index") / "docs.jsonl"):
+            "this is the index folder, not documents",
+    }
+    assert not report.changed
+
+
+def test_jsonl_line_skips_are_named_by_their_path_under_the_root(tmp_path, hash_embedder):
+    (tmp_path / "c" / "sub").mkdir(parents=True)
+    (tmp_path / "c" / "sub" / "rows.jsonl").write_text('{"doc_id": "r1", "text": "Row one about the ferran kiln."}\n{oops\n')
+    report = Ingestor(tmp_path / "index", hash_embedder).ingest([tmp_path / "c"])
+    assert report.added == ("r1",)
+    assert [n for n, _ in report.skipped] == ["sub/rows.jsonl:2"]
+
+
+def test_an_unreadable_folder_is_reported(tmp_path, hash_embedder, monkeypatch):
+    (tmp_path / "c" / "locked").mkdir(parents=True)
+    (tmp_path / "c" / "locked" / "x.txt").write_text("Hidden behind permissions.\n")
+    (tmp_path / "c" / "ok.txt").write_text("Readable text about the sorrel pump.\n")
+    real_scandir = os.scandir
+
+    def scandir(path="."):  # what chmod 000 does for anyone but root
+        if os.fspath(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    report = Ingestor(tmp_path / "index", hash_embedder).ingest([tmp_path / "c"])
+    assert report.added == ("ok.txt",)
+    assert report.skipped == (("locked", "unreadable folder (Permission denied)"),)
