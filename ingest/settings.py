@@ -57,7 +57,7 @@ class Settings:
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
     rrf_k: int = 60
-    abstain_threshold: float = 0.5
+    abstain_threshold: float = 0.46
     max_sentences: int = 3
     answer_mode: str = "extractive"
     llm_base_url: str = ""

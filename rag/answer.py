@@ -150,7 +150,7 @@ class Answerer:
         settings: Used to build a generator on demand for other modes.
     """
 
-    def __init__(self, retriever: Retriever, *, k: int = 8, max_sentences: int = 3, abstain_threshold: float = 0.5,
+    def __init__(self, retriever: Retriever, *, k: int = 8, max_sentences: int = 3, abstain_threshold: float = 0.46,
                  answer_mode: str = "extractive", generator: Any = None, settings: Settings | None = None) -> None:
         if k < 1:
             raise ConfigError(f"k must be >= 1, got {k!r}")
