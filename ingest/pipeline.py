@@ -118,11 +118,14 @@ class Ingestor:
         by_id: dict[str, tuple[str, str]] = {}  # doc id -> (the file it came from, as given)
         index_real = self.index_dir.resolve()
         for given in paths:
+            if not str(given).strip():  # Path("") would mean the current folder
+                found.skipped.append((repr(str(given)), "empty path"))
+                continue
             p = Path(given)
             if not p.exists() and not p.is_symlink():
                 found.skipped.append((_printable(str(given)), "no such file or folder"))
                 continue
-            if _inside(p, index_real):
+            if _inside(p, index_real) or _is_index(p):
                 found.skipped.append((_printable(str(given)), "this is the index folder, not documents"))
                 continue
             root = p if p.is_dir() else p.parent
@@ -363,10 +366,20 @@ def _walk(folder: Path, root: Path, index_real: Path, skipped: list[tuple[str, s
                 continue
             if sub.resolve() == index_real:
                 continue
+            if _is_index(sub):  # another partnerqa index: its JSONL files are not corpora
+                skipped.append((_printable(sub.relative_to(root).as_posix()), "a partnerqa index folder, not documents"))
+                continue
             keep.append(d)
         dirnames[:] = keep
         for name in sorted(filenames):
             yield Path(dirpath) / name
+
+
+def _is_index(folder: Path) -> bool:
+    try:
+        return (folder / "CURRENT").is_file() and any(c.name.startswith("gen-") for c in folder.iterdir() if c.is_dir())
+    except OSError:
+        return False
 
 
 def _inside(p: Path, folder: Path) -> bool:

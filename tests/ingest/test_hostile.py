@@ -438,3 +438,14 @@ def test_an_unreadable_folder_is_reported(tmp_path, hash_embedder, monkeypatch):
     report = Ingestor(tmp_path / "index", hash_embedder).ingest([tmp_path / "c"])
     assert report.added == ("ok.txt",)
     assert report.skipped == (("locked", "unreadable folder (Permission denied)"),)
+
+
+def test_an_empty_path_and_other_indexes_are_not_ingested(tmp_path, hash_embedder, monkeypatch):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("The only document, about the wessel crane.\n")
+    Ingestor(corpus / "old-index", hash_embedder).ingest([corpus])  # an index left inside the corpus
+    monkeypatch.chdir(corpus)
+    report = Ingestor(tmp_path / "index", hash_embedder).ingest(["", corpus])
+    assert report.added == ("a.txt",)
+    assert dict(report.skipped) == {"''": "empty path", "old-index": "a partnerqa index folder, not documents"}
