@@ -279,3 +279,47 @@ def test_reader_loading_while_two_ingests_finish(tmp_path, monkeypatch):
     monkeypatch.setattr(faiss, "read_index", slow_reader)
     retriever.refresh()
     assert retriever.search("halvern fab")
+
+
+class _Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize("where", ["embed", "write-chunks", "write-faiss"])
+def test_an_exception_mid_ingest_leaves_the_old_index(setup, monkeypatch, where):
+    import faiss
+
+    import ingest.store as store
+
+    corpus, index, (old_state, old_gen), new = setup
+
+    class Failing(HashEmbedder):
+        def embed(self, texts, *, progress=False):
+            raise _Boom("embedder died")
+
+    def fail(*args, **kwargs):
+        raise _Boom(where)
+
+    embedder = Failing() if where == "embed" else HashEmbedder()
+    if where == "write-chunks":
+        real = store._write_jsonl
+        monkeypatch.setattr(store, "_write_jsonl",
+                            lambda path, rows: fail() if path.name == "chunks.jsonl" else real(path, rows))
+    elif where == "write-faiss":
+        monkeypatch.setattr(faiss, "write_index", fail)
+    with pytest.raises(_Boom):
+        Ingestor(index, embedder).ingest([corpus], prune=True)
+    assert current_generation(index) == old_gen and _state(index) == old_state
+    monkeypatch.undo()
+    _recover_and_check(corpus, index, new)
+
+
+@pytest.mark.timeout(120)
+def test_two_writers_at_once_are_serialised(setup, tmp_path):
+    corpus, index, _, new = setup
+    procs = [_start(index, corpus, delay=0.1, log=tmp_path / f"w{i}.log") for i in range(2)]
+    for i, proc in enumerate(procs):
+        out, _ = proc.communicate(timeout=100)
+        assert proc.returncode == 0 and out.split()[-1] == "done", (tmp_path / f"w{i}.log").read_text()
+    assert _state(index) == new
+    assert not [p for p in index.iterdir() if p.name.endswith(".tmp")]
