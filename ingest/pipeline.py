@@ -382,11 +382,15 @@ def _is_index(folder: Path) -> bool:
         return False
 
 
-def _inside(p: Path, folder: Path) -> bool:
+def _inside(p: Path, index: Path) -> bool:
+    """`p` is the index folder or something in one of its generations."""
     try:
-        return p.resolve().is_relative_to(folder)
+        real = p.resolve()
     except (OSError, RuntimeError):  # a symlink loop; reported when the file is loaded
         return False
+    if real == index:
+        return True
+    return real.is_relative_to(index) and real.relative_to(index).parts[0].startswith("gen-")
 
 
 def _printable(name: str) -> str:

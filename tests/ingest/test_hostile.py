@@ -449,3 +449,10 @@ def test_an_empty_path_and_other_indexes_are_not_ingested(tmp_path, hash_embedde
     report = Ingestor(tmp_path / "index", hash_embedder).ingest(["", corpus])
     assert report.added == ("a.txt",)
     assert dict(report.skipped) == {"''": "empty path", "old-index": "a partnerqa index folder, not documents"}
+
+
+def test_documents_inside_the_index_folder_but_outside_its_generations_are_ingested(tmp_path, hash_embedder):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("A document about the harrow mill.\n")
+    report = Ingestor(tmp_path, hash_embedder).ingest([tmp_path / "docs"])  # the index is the parent folder
+    assert report.added == ("a.txt",) and report.skipped == ()
