@@ -47,7 +47,7 @@ def _check_docs(docs: list[Document]) -> None:
         json.dumps(dict(d.metadata), ensure_ascii=False, default=str).encode("utf-8")
         last = -1
         for page, s, e in d.pages:
-            assert last < s < e <= len(d.text) or (s == 0 and last == -1 and e > 0)
+            assert last < s < e <= len(d.text), d.pages
             assert d.text[s:e] == d.text[s:e].strip() and d.text[s:e]
             last = e
 
@@ -253,7 +253,6 @@ def test_clean_then_chunk_keeps_the_invariants(text, size, overlap_frac, boilerp
 @given(text=st.text(st.characters(exclude_categories=()), max_size=1500), size=st.integers(20, 300))
 def test_chunker_invariants_hold_on_raw_text(text, size):
     """The chunker promises its invariants for any text, cleaned or not."""
-    assume(not re.search(r"[\ud800-\udfff]", text) or True)
     doc = Document("d", text)
     _check_chunks(doc, Chunker(size, size // 4).split(doc), size)
 
