@@ -95,3 +95,14 @@ def test_console_script_is_installed():
     exe = Path(sys.executable).parent / "partnerqa"
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "ingest" in out.stdout and "serve" in out.stdout
+
+
+def test_eval_and_bench_receive_their_own_options(capsys):
+    from ui.cli import _parse
+
+    args = _parse(["--index", "x", "eval", "--limit", "2", "--set", "s.jsonl"])
+    assert args.command == "eval" and args.rest == ["--limit", "2", "--set", "s.jsonl"] and args.index == "x"
+    assert _parse(["bench", "--quick"]).rest == ["--quick"]
+    with pytest.raises(SystemExit) as e:
+        main(["eval", "--help"])
+    assert e.value.code == 0 and "--limit" in capsys.readouterr().out

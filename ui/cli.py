@@ -86,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     configure_threads()  # before anything imports torch
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parse(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     from ingest.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexNotFoundError, PartnerQAError
@@ -103,6 +104,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(e), EXIT_ERROR)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    """Parse argv; everything after `eval`/`bench` goes to that tool untouched.
+
+    argparse's REMAINDER does not capture a leading option (`eval --limit 2`), so the
+    split is done here: global options, the subcommand, then the tool's own arguments.
+    """
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--index":
+            i += 2
+        elif argv[i].startswith("--index=") or argv[i] in ("-v", "--verbose"):
+            i += 1
+        else:
+            break
+    if i < len(argv) and argv[i] in ("eval", "bench"):
+        args = build_parser().parse_args(argv[: i + 1])
+        args.rest = argv[i + 1 :]
+        return args
+    return build_parser().parse_args(argv)
 
 
 def _fail(msg: str, code: int) -> int:
