@@ -16,7 +16,9 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
@@ -41,6 +43,8 @@ TYPE_PENALTY = 0.15  # evidence lacking the kind of token the question asks for 
 ECHO_PENALTY = 0.2  # a sentence with no term beyond the question's cannot answer it
 SUBJECT_WEIGHT = 0.3  # weight of question terms that are in the candidate document's title
 MMR_LAMBDA = 0.7
+MAX_EMBED = 32  # candidate sentences embedded per question (most term overlap first)
+SENTENCE_CACHE_SIZE = 20_000  # sentence vectors kept in memory (~30 MB)
 FOLLOW_MARGIN = 0.12  # extra sentences must score within this of the best one
 
 _BULLET = re.compile(r"(?:[-•*▪●◦]+|\d{1,2}[.)])\s+")
@@ -167,6 +171,8 @@ class Answerer:
         self.answer_mode = answer_mode
         self.settings = settings or Settings.from_env()
         self._generators: dict[str, Any] = {}
+        self._vec_cache: OrderedDict[tuple[str, str, int, int], np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
         if generator is not None:
             self._generators[answer_mode] = generator
 
@@ -257,8 +263,9 @@ class Answerer:
         n = max(1, bm.n_docs)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
-    def score_sentences(self, question: str, query: str, cands: Sequence[_Candidate]) -> tuple[np.ndarray, np.ndarray]:
-        """Evidence score of each candidate sentence (about 0..1), and their embeddings.
+    def score_sentences(self, question: str, query: str, cands: Sequence[_Candidate]
+                        ) -> tuple[list[_Candidate], np.ndarray, np.ndarray]:
+        """Evidence score (about 0..1) and embedding of the candidate sentences worth embedding.
 
         score = DENSE_WEIGHT * cosine(query, sentence)
               + LEXICAL_WEIGHT * (share of the query's term weight found in the sentence)
@@ -267,11 +274,13 @@ class Answerer:
 
         Term weights are idf over the candidate sentences themselves, so words that every
         candidate shares (the topic: a name, "Rubin") count less than the words that tell
-        candidates apart (the relation asked about: "MBA", "born", "predecessor").
+        candidates apart (the relation asked about: "MBA", "born", "predecessor"). Only the
+        MAX_EMBED candidates with the most term overlap (then the best-ranked passages) are
+        embedded, and sentence vectors are cached per index generation.
+
+        Returns:
+            The kept candidates, their scores and their unit embeddings, aligned.
         """
-        vecs = self.embedder.embed([query] + [c.text for c in cands])
-        qv, sv = vecs[0], vecs[1:]
-        dense = np.clip(sv @ qv, 0.0, 1.0)
         cand_terms = [set(terms(c.text)) for c in cands]
         q_focus = set(terms(question))
         q_terms = set(terms(query))
@@ -288,16 +297,42 @@ class Answerer:
             subject = title_terms.setdefault(c.doc_id, set(terms(c.hit.title)))
             w = {t: v * (SUBJECT_WEIGHT if t in subject else 1.0) for t, v in weights.items()}
             lexical[i] = sum(v for t, v in w.items() if t in ts) / (sum(w.values()) or 1.0)
+        keep = sorted(range(n), key=lambda i: (-lexical[i], i))[:MAX_EMBED]
+        keep.sort()
+        cands = [cands[i] for i in keep]
+        cand_terms = [cand_terms[i] for i in keep]
+        lexical = lexical[keep]
+        qv, sv = self._embed_with_cache(query, cands)
+        dense = np.clip(sv @ qv, 0.0, 1.0)
         kind = expected_type(question)
         type_pen = np.array([0.0 if has_type(c.text, kind) else TYPE_PENALTY for c in cands])
         echo_pen = np.array([ECHO_PENALTY if not (ts - q_terms) else 0.0 for ts in cand_terms])
-        return DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical - type_pen - echo_pen, sv
+        return cands, DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical - type_pen - echo_pen, sv
+
+    def _embed_with_cache(self, query: str, cands: Sequence[_Candidate]) -> tuple[np.ndarray, np.ndarray]:
+        """The query's vector and the candidates' vectors, embedding only sentences not seen before."""
+        gen = self.retriever.snapshot.generation
+        keys = [(gen, c.doc_id, c.start, c.end) for c in cands]
+        with self._cache_lock:
+            cached = [self._vec_cache.get(k) for k in keys]
+        missing = [i for i, v in enumerate(cached) if v is None]
+        vecs = self.embedder.embed([query] + [cands[i].text for i in missing])
+        with self._cache_lock:
+            for j, i in enumerate(missing, start=1):
+                cached[i] = vecs[j]
+                self._vec_cache[keys[i]] = vecs[j]
+            for k in keys:
+                self._vec_cache.move_to_end(k)
+            while len(self._vec_cache) > SENTENCE_CACHE_SIZE:
+                self._vec_cache.popitem(last=False)
+        dim = vecs.shape[1]
+        return vecs[0], np.vstack(cached) if cached else np.zeros((0, dim), np.float32)
 
     def _extractive(self, question: str, query: str, hits: Sequence[Hit], t0: float, t1: float) -> Answer:
         cands = self._candidates(hits)
         if not cands:
             return self._abstain(question, query, hits, 0.0, t0, t1)
-        scores, vecs = self.score_sentences(question, query, cands)
+        cands, scores, vecs = self.score_sentences(question, query, cands)
         best = int(np.argmax(scores))
         confidence = float(scores[best])
         if confidence < self.abstain_threshold:
