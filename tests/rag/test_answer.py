@@ -137,3 +137,21 @@ def test_generative_mode_goes_through_verification(answerer):
     assert any("removed" in c for c in ans.changes)
     for c in ans.citations:
         assert a.retriever.document_text(c.doc_id)[c.start:c.end] == c.quote
+
+
+def test_sentence_vectors_are_cached_per_generation(answerer):
+    seen: list[int] = []
+    emb = answerer.retriever.embedder
+    original = emb.embed
+
+    def recording(texts, *, progress=False):
+        seen.append(len(texts))
+        return original(texts, progress=progress)
+
+    emb.embed = recording
+    first = answerer.answer("What platform is the AI factory built on?")
+    seen.clear()
+    again = answerer.answer("What platform is the AI factory built on?")
+    assert again.text == first.text
+    # one call for the retrieval query, one for the answer query: no sentence re-embedded
+    assert seen == [1, 1]
