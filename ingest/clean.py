@@ -51,8 +51,9 @@ def fix_surrogates(text: str) -> str:
 def normalize(text: str) -> str:
     """NFC, no control characters, NULs or lone surrogates, one kind of line break, tidy spaces."""
     text = fix_surrogates(text)
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _CONTROL.sub("", text)
+    # Controls go before NFC: removing one can bring a base letter and a combining mark together.
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = unicodedata.normalize("NFC", text)
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return _BLANKS.sub("\n\n", text).strip()
 

@@ -299,3 +299,8 @@ def test_pipeline_accounts_for_every_random_file(files):
                 assert name in reported, (name, report.summary())
         if report.added:
             check_index(Path(tmp) / "index")
+
+
+def test_clean_is_idempotent_when_a_control_character_separates_a_combining_mark():
+    # Found by test_clean_then_chunk_keeps_the_invariants: NFC ran before controls were removed.
+    assert clean("A\x1f\u0300", boilerplate=False) == "\u00c0"
