@@ -17,8 +17,8 @@ from .chunker import Chunker
 from .clean import fix_surrogates
 from .embedder import Embedder
 from .errors import IndexMismatchError, SkipFile
-from .settings import Settings
 from .loaders import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, load_file, load_jsonl
+from .settings import Settings
 from .store import DocRecord, exists, load_snapshot, write_generation, writer_lock
 from .types import Chunk, Document
 
@@ -367,7 +367,8 @@ def _walk(folder: Path, root: Path, index_real: Path, skipped: list[tuple[str, s
             if sub.resolve() == index_real:
                 continue
             if _is_index(sub):  # another partnerqa index: its JSONL files are not corpora
-                skipped.append((_printable(sub.relative_to(root).as_posix()), "a partnerqa index folder, not documents"))
+                where = _printable(sub.relative_to(root).as_posix())
+                skipped.append((where, "a partnerqa index folder, not documents"))
                 continue
             keep.append(d)
         dirnames[:] = keep

@@ -49,7 +49,9 @@ class HashEmbedder:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in _WORD.findall(text.lower()):
-                h = int.from_bytes(hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+                h = int.from_bytes(
+                    hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big"
+                )
                 out[row, h % self.dimension] += 1.0 if (h >> 32) & 1 else -1.0
             norm = float(np.linalg.norm(out[row]))
             if norm == 0.0:
@@ -92,7 +94,7 @@ def check_index(index_dir: Path):
     per_doc: dict[str, int] = {}
     for c in snap.chunks:
         doc = snap.docs[c.doc_id]
-        assert doc.text[c.start:c.end] == c.text, c.chunk_id
+        assert doc.text[c.start : c.end] == c.text, c.chunk_id
         assert c.text.strip(), c.chunk_id
         if doc.pages:
             assert any(p == c.page and s <= c.start and c.end <= e for p, s, e in doc.pages), c.chunk_id

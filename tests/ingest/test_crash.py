@@ -16,12 +16,12 @@ import time
 from pathlib import Path
 
 import pytest
+from support import HashEmbedder, check_index, make_pdf
 
 from ingest.errors import IndexCorruptError
 from ingest.pipeline import Ingestor
 from ingest.store import current_generation
 from rag.retriever import Retriever
-from support import HashEmbedder, check_index, make_pdf
 
 REPO = Path(__file__).resolve().parents[2]
 TESTS = REPO / "tests"
@@ -83,8 +83,15 @@ point("done")
 """
 
 # Where a kill leaves the index: the old generation until CURRENT is replaced, the new one after.
-POINTS_BEFORE_SWITCH = ["started", "embedding", "wrote-docs.jsonl", "wrote-chunks.jsonl", "wrote-bm25", "renamed",
-                        "pointer-written"]
+POINTS_BEFORE_SWITCH = [
+    "started",
+    "embedding",
+    "wrote-docs.jsonl",
+    "wrote-chunks.jsonl",
+    "wrote-bm25",
+    "renamed",
+    "pointer-written",
+]
 POINTS_AFTER_SWITCH = ["switched"]
 
 
@@ -125,8 +132,13 @@ def setup(tmp_path):
 def _start(index: Path, corpus: Path, stop_at: str = "-", delay: float = 0.0, log: Path | None = None):
     err = open(log or os.devnull, "w")
     try:
-        return subprocess.Popen([sys.executable, "-c", _WORKER, str(TESTS), str(index), str(corpus), stop_at, str(delay)],
-                                stdout=subprocess.PIPE, stderr=err, text=True, cwd=REPO)
+        return subprocess.Popen(
+            [sys.executable, "-c", _WORKER, str(TESTS), str(index), str(corpus), stop_at, str(delay)],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            cwd=REPO,
+        )
     finally:
         err.close()
 
@@ -224,8 +236,13 @@ def test_a_reader_keeps_answering_while_another_process_ingests(tmp_path):
     retriever = Retriever.load(index, embedder=HashEmbedder(), k=5)
     # The pause between ingests keeps this test clear of the generation-collection race
     # that test_reader_loading_while_two_ingests_finish shows.
-    proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(TESTS), str(index), str(corpus), "12", "0.15"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(TESTS), str(index), str(corpus), "12", "0.15"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
     errors, generations, searches = [], set(), 0
     try:
         deadline = time.monotonic() + 90
@@ -235,9 +252,9 @@ def test_a_reader_keeps_answering_while_another_process_ingests(tmp_path):
                 snap = retriever.snapshot
                 generations.add(snap.generation)
                 for hit in retriever.search("tellurium halvern fab", mode="hybrid"):
-                    assert snap.docs[hit.doc_id].text[hit.start:hit.end] == hit.text
+                    assert snap.docs[hit.doc_id].text[hit.start : hit.end] == hit.text
                 searches += 1
-            except Exception as e:  # noqa: BLE001 - every failure is what this test counts
+            except Exception as e:
                 errors.append(f"{type(e).__name__}: {e}")
     finally:
         _kill(proc) if proc.poll() is None else proc.wait()
@@ -250,10 +267,13 @@ def test_a_reader_keeps_answering_while_another_process_ingests(tmp_path):
     check_index(index)
 
 
-@pytest.mark.xfail(strict=True, raises=IndexCorruptError,
-                   reason="store.py keeps only 2 generations and deletes older ones at once: a reader that read "
-                          "CURRENT just before two ingests finish finds its generation gone and "
-                          "Retriever.refresh() raises IndexCorruptError (owned by the store/retriever engineers)")
+@pytest.mark.xfail(
+    strict=True,
+    raises=IndexCorruptError,
+    reason="store.py keeps only 2 generations and deletes older ones at once: a reader that read "
+    "CURRENT just before two ingests finish finds its generation gone and "
+    "Retriever.refresh() raises IndexCorruptError (owned by the store/retriever engineers)",
+)
 def test_reader_loading_while_two_ingests_finish(tmp_path, monkeypatch):
     import faiss
 
@@ -303,8 +323,9 @@ def test_an_exception_mid_ingest_leaves_the_old_index(setup, monkeypatch, where)
     embedder = Failing() if where == "embed" else HashEmbedder()
     if where == "write-chunks":
         real = store._write_jsonl
-        monkeypatch.setattr(store, "_write_jsonl",
-                            lambda path, rows: fail() if path.name == "chunks.jsonl" else real(path, rows))
+        monkeypatch.setattr(
+            store, "_write_jsonl", lambda path, rows: fail() if path.name == "chunks.jsonl" else real(path, rows)
+        )
     elif where == "write-faiss":
         monkeypatch.setattr(faiss, "write_index", fail)
     with pytest.raises(_Boom):

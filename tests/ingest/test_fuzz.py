@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
+from support import HashEmbedder, check_index, make_pdf
 
 from ingest.chunker import Chunker
 from ingest.clean import clean
@@ -23,9 +24,10 @@ from ingest.errors import SkipFile
 from ingest.loaders import load_file, load_jsonl
 from ingest.pipeline import Ingestor
 from ingest.types import Document
-from support import HashEmbedder, check_index, make_pdf
 
-FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 SUFFIXES = [".txt", ".pdf", ".html", ".md", ".docx", ".jsonl"]
 _BAD_CHARS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\ud800-\udfff]")
 _REF_MARK = re.compile(r"\[\d{1,3}\]")
@@ -79,14 +81,14 @@ def _event(what: str) -> None:
 def _check_chunks(doc: Document, chunks, size: int) -> None:
     covered = bytearray(len(doc.text))
     for c in chunks:
-        assert doc.text[c.start:c.end] == c.text
+        assert doc.text[c.start : c.end] == c.text
         assert 0 < c.end - c.start <= size
         assert c.text == c.text.strip()
         if doc.pages:
             assert any(p == c.page and s <= c.start and c.end <= e for p, s, e in doc.pages)
-        covered[c.start:c.end] = b"\x01" * (c.end - c.start)
+        covered[c.start : c.end] = b"\x01" * (c.end - c.start)
     for m in _REF_MARK.finditer(doc.text):  # reference marks after a stop are left out on purpose
-        covered[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+        covered[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
     missing = [i for i, ch in enumerate(doc.text) if not covered[i] and not ch.isspace()]
     assert not missing, f"not covered: {[doc.text[i] for i in missing[:10]]} at {missing[:10]}"
     starts = [c.start for c in chunks]
@@ -109,8 +111,11 @@ def _seed_files() -> dict[str, bytes]:
     import docx
 
     tmp = Path(tempfile.mkdtemp(prefix="fuzz-seeds-"))
-    make_pdf(tmp / "s.pdf", ["Seed page one about wafers. It has two sentences.", "", "Page three about memory."],
-             title="Seed")
+    make_pdf(
+        tmp / "s.pdf",
+        ["Seed page one about wafers. It has two sentences.", "", "Page three about memory."],
+        title="Seed",
+    )
     d = docx.Document()
     d.core_properties.title = "Seed memo"
     d.add_paragraph("First paragraph about the fab.")
@@ -121,9 +126,13 @@ def _seed_files() -> dict[str, bytes]:
 
 
 MUTATIONS = st.lists(
-    st.tuples(st.floats(0, 1, exclude_max=True), st.sampled_from(["flip", "insert", "delete", "truncate"]),
-              st.binary(min_size=1, max_size=16)),
-    min_size=1, max_size=6,
+    st.tuples(
+        st.floats(0, 1, exclude_max=True),
+        st.sampled_from(["flip", "insert", "delete", "truncate"]),
+        st.binary(min_size=1, max_size=16),
+    ),
+    min_size=1,
+    max_size=6,
 )
 
 
@@ -134,11 +143,11 @@ def _mutate(data: bytes, mutations) -> bytes:
             break
         i = int(where * len(buf))
         if op == "flip":
-            buf[i:i + len(chunk)] = bytes(b ^ c for b, c in zip(buf[i:i + len(chunk)], chunk))
+            buf[i : i + len(chunk)] = bytes(b ^ c for b, c in zip(buf[i : i + len(chunk)], chunk))
         elif op == "insert":
             buf[i:i] = chunk
         elif op == "delete":
-            del buf[i:i + len(chunk) * 8]
+            del buf[i : i + len(chunk) * 8]
         else:
             del buf[i:]
     return bytes(buf)
@@ -160,18 +169,113 @@ def test_unmutated_seeds_load():
             assert len(_load(path)) == 1
 
 
-HTML_TOKENS = ["<p>", "</p>", "<script>", "</script>", "<style>", "</style>", "<!--", "-->", "<![", "[", "]", ">", "<",
-               "&amp;", "&#0;", "&#xd800;", "&#x1F600;", "data:image/png;base64," + "QUFB" * 60, "text", " ", "\n",
-               "\x00", "é", "<title>", "</title>", '<meta name="author" content="a\x00b">', "<svg>", "<![CDATA[",
-               "]]>", "<!DOCTYPE html>", "<?xml version='1.0'?>", "<a href='x'>", "</a>", "<div", "=", "'", '"',
-               "<br/>", "<nav>", "<head>", "</body>"]
-MD_TOKENS = ["# ", "## ", "---\n", "title: T\n", "[", "]", "(", ")", "![", "](", "**", "__", "`", "```", "<", ">",
-             "<script>", "</script>", "<img src='data:image/png;base64," + "QUFB" * 60 + "'>", "http://x.y", "\n",
-             "\n\n", " ", "word", "Mr. ", "A. ", "ü名", "\r\n", "\t"]
-TEXT_TOKENS = ["TITLE: ", "DATE (ISO: y): ", "----- BEGIN TEXT -----", "----- END TEXT -----", "\n", " " * 40, "\t",
-               "Word", ". ", "! ", "? ", "\u2026 ", '"', "\u201d", ")", "[1]", "[23]", "Mr.", "U.S.", "e.g.", "A.",
-               "\x00", "\x0c", "\u2028", "\u00a0", "\ufeff", "Subscribe to our newsletter", "Related articles",
-               "caf\u00e9", "\U0001F600", "\u0301"]
+HTML_TOKENS = [
+    "<p>",
+    "</p>",
+    "<script>",
+    "</script>",
+    "<style>",
+    "</style>",
+    "<!--",
+    "-->",
+    "<![",
+    "[",
+    "]",
+    ">",
+    "<",
+    "&amp;",
+    "&#0;",
+    "&#xd800;",
+    "&#x1F600;",
+    "data:image/png;base64," + "QUFB" * 60,
+    "text",
+    " ",
+    "\n",
+    "\x00",
+    "é",
+    "<title>",
+    "</title>",
+    '<meta name="author" content="a\x00b">',
+    "<svg>",
+    "<![CDATA[",
+    "]]>",
+    "<!DOCTYPE html>",
+    "<?xml version='1.0'?>",
+    "<a href='x'>",
+    "</a>",
+    "<div",
+    "=",
+    "'",
+    '"',
+    "<br/>",
+    "<nav>",
+    "<head>",
+    "</body>",
+]
+MD_TOKENS = [
+    "# ",
+    "## ",
+    "---\n",
+    "title: T\n",
+    "[",
+    "]",
+    "(",
+    ")",
+    "![",
+    "](",
+    "**",
+    "__",
+    "`",
+    "```",
+    "<",
+    ">",
+    "<script>",
+    "</script>",
+    "<img src='data:image/png;base64," + "QUFB" * 60 + "'>",
+    "http://x.y",
+    "\n",
+    "\n\n",
+    " ",
+    "word",
+    "Mr. ",
+    "A. ",
+    "ü名",
+    "\r\n",
+    "\t",
+]
+TEXT_TOKENS = [
+    "TITLE: ",
+    "DATE (ISO: y): ",
+    "----- BEGIN TEXT -----",
+    "----- END TEXT -----",
+    "\n",
+    " " * 40,
+    "\t",
+    "Word",
+    ". ",
+    "! ",
+    "? ",
+    "\u2026 ",
+    '"',
+    "\u201d",
+    ")",
+    "[1]",
+    "[23]",
+    "Mr.",
+    "U.S.",
+    "e.g.",
+    "A.",
+    "\x00",
+    "\x0c",
+    "\u2028",
+    "\u00a0",
+    "\ufeff",
+    "Subscribe to our newsletter",
+    "Related articles",
+    "caf\u00e9",
+    "\U0001f600",
+    "\u0301",
+]
 
 
 def _token_text(tokens):
@@ -211,12 +315,24 @@ JSON_VALUES = st.recursive(
     max_leaves=8,
 )
 JSONL_ROWS = st.one_of(
-    st.fixed_dictionaries({"doc_id": st.one_of(st.text(max_size=6), st.integers(), st.none()),
-                           "text": st.one_of(st.text(max_size=60), st.none(), st.integers())},
-                          optional={"title": JSON_VALUES, "url": st.text(max_size=10)}).map(json.dumps),
+    st.fixed_dictionaries(
+        {
+            "doc_id": st.one_of(st.text(max_size=6), st.integers(), st.none()),
+            "text": st.one_of(st.text(max_size=60), st.none(), st.integers()),
+        },
+        optional={"title": JSON_VALUES, "url": st.text(max_size=10)},
+    ).map(json.dumps),
     JSON_VALUES.map(json.dumps),
-    st.sampled_from(['{"doc_id": "s\\ud800", "text": "x\\udfff y"}', "{", "[" * 5000 + "]" * 5000, "\x00" * 40, "",
-                     '{"doc_id": "a", "text": "dup"}']),
+    st.sampled_from(
+        [
+            '{"doc_id": "s\\ud800", "text": "x\\udfff y"}',
+            "{",
+            "[" * 5000 + "]" * 5000,
+            "\x00" * 40,
+            "",
+            '{"doc_id": "a", "text": "dup"}',
+        ]
+    ),
     st.binary(max_size=40).map(lambda b: b.decode("latin-1")),
 )
 
@@ -280,9 +396,15 @@ def test_paged_documents_chunk_within_pages(scratch, pages, size):
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(files=st.lists(st.tuples(st.sampled_from(SUFFIXES), st.one_of(st.binary(max_size=600),
-                                                                      _token_text(TEXT_TOKENS).map(str.encode))),
-                      min_size=1, max_size=6))
+@given(
+    files=st.lists(
+        st.tuples(
+            st.sampled_from(SUFFIXES), st.one_of(st.binary(max_size=600), _token_text(TEXT_TOKENS).map(str.encode))
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_pipeline_accounts_for_every_random_file(files):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "corpus"

@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from support import check_index, make_pdf
 
 from ingest import loaders
 from ingest.chunker import Chunker
@@ -20,7 +21,6 @@ from ingest.loaders import load_file
 from ingest.pipeline import Ingestor
 from ingest.store import current_generation
 from rag.retriever import Retriever
-from support import HashEmbedder, check_index, make_pdf
 
 WEIRD_NAME = "we ird $(rm -rf) ;&|ü名.txt"
 DATA_URI = "data:image/png;base64," + "iVBORw0KGgoAAAANSUhEUgAA" * 125_000  # 3 MB
@@ -60,15 +60,23 @@ def build_corpus(base: Path) -> tuple[Path, dict[str, str], dict[str, str]]:
     # -- good files ----------------------------------------------------------------------
     (root / "plain.txt").write_text("The zorblax accord covers twelve thousand accelerators.\n", encoding="utf-8")
     good["plain.txt"] = "zorblax"
-    (root / "notes.md").write_text("---\ntitle: Notes\n---\n# Notes\n\nThe **quillfen** plan, see [docs](http://x.y).\n")
+    (root / "notes.md").write_text(
+        "---\ntitle: Notes\n---\n# Notes\n\nThe **quillfen** plan, see [docs](http://x.y).\n"
+    )
     good["notes.md"] = "quillfen"
-    make_pdf(root / "report.pdf", ["Page one on wafers and vantrosk.", "Page two on memory.", "Page three on packaging."])
+    make_pdf(
+        root / "report.pdf", ["Page one on wafers and vantrosk.", "Page two on memory.", "Page three on packaging."]
+    )
     good["report.pdf"] = "vantrosk"
     _docx(root / "memo.docx", "The memo names the plinthor foundry.")
     good["memo.docx"] = "plinthor"
-    (root / "legacy.txt").write_bytes("Caf\u00e9 na\u00efve \u201cgrelvin\u201d r\u00e9sum\u00e9 \u20ac5.\n".encode("cp1252"))
+    (root / "legacy.txt").write_bytes(
+        "Caf\u00e9 na\u00efve \u201cgrelvin\u201d r\u00e9sum\u00e9 \u20ac5.\n".encode("cp1252")
+    )
     good["legacy.txt"] = "grelvin"
-    (root / "mixed.txt").write_bytes("UTF-8 line: K\u00f6ln \u540d mixonde.\n".encode() + "cp1252 line: Stra\u00dfe \u20ac.\n".encode("cp1252"))
+    (root / "mixed.txt").write_bytes(
+        "UTF-8 line: K\u00f6ln \u540d mixonde.\n".encode() + "cp1252 line: Stra\u00dfe \u20ac.\n".encode("cp1252")
+    )
     good["mixed.txt"] = "mixonde"
     (root / "nul.txt").write_bytes(b"Stray\x00 NUL bytes in the\x00 hafnoria text.\n")
     good["nul.txt"] = "hafnoria"
@@ -76,7 +84,7 @@ def build_corpus(base: Path) -> tuple[Path, dict[str, str], dict[str, str]]:
         "<html><head><title>Page</title><style>.STYLETOKEN{color:red}</style>"
         "<script>var SCRIPTTOKEN = 1;</script></head><body><nav>Menu</nav>"
         f"<p>Visible text about the drevanth fab.</p><img src='{DATA_URI}' alt='x'>"
-        f"<div style=\"background:url({DATA_URI[:2000]})\">styled</div>"
+        f'<div style="background:url({DATA_URI[:2000]})">styled</div>'
         "<script type='module'>import('SCRIPT2TOKEN')</script><!-- COMMENTTOKEN --></body></html>",
         encoding="utf-8",
     )
@@ -202,8 +210,17 @@ def test_hostile_corpus_skips_each_bad_file_and_indexes_every_good_one(tmp_path,
             assert hits and hits[0].doc_id == doc_id, (mode, word, [h.doc_id for h in hits])
 
     everything = "\n".join(d.text for d in snap.docs.values()) + "\n".join(c.text for c in snap.chunks)
-    for hidden in ("SCRIPTTOKEN", "SCRIPT2TOKEN", "STYLETOKEN", "COMMENTTOKEN", "iVBORw0KGgo", "Menu", "qelvorn",
-                   "\x00", "\ud800"):
+    for hidden in (
+        "SCRIPTTOKEN",
+        "SCRIPT2TOKEN",
+        "STYLETOKEN",
+        "COMMENTTOKEN",
+        "iVBORw0KGgo",
+        "Menu",
+        "qelvorn",
+        "\x00",
+        "\ud800",
+    ):
         assert hidden not in everything, hidden
     assert "Caf\u00e9 na\u00efve \u201cgrelvin\u201d r\u00e9sum\u00e9 \u20ac5." in snap.docs["legacy.txt"].text
     assert "K\u00f6ln \u540d" in snap.docs["mixed.txt"].text and "Stra\u00dfe \u20ac" in snap.docs["mixed.txt"].text
@@ -231,8 +248,9 @@ def test_hostile_only_batch_leaves_the_index_untouched(tmp_path, corpus, hash_em
 
     # Every bad file by itself (duplicates are only bad beside their original).
     names = [n for n in bad if ":" not in n and n not in ("linked-folder", "alias.txt", "dup2.txt")]
-    bad_files = [root / n for n in names if "\ufffd" not in n] + [Path(os.fsdecode(os.path.join(
-        os.fsencode(root), b"latin1-\xe9t\xe9.txt")))]
+    bad_files = [root / n for n in names if "\ufffd" not in n] + [
+        Path(os.fsdecode(os.path.join(os.fsencode(root), b"latin1-\xe9t\xe9.txt")))
+    ]
     report = Ingestor(index, hash_embedder, max_file_mb=4).ingest(bad_files)
     assert not report.changed and not report.added
     assert {n for n, _ in report.skipped} == set(names)
@@ -284,8 +302,16 @@ def test_markdown_keeps_text_after_an_unclosed_script_tag(tmp_path):
         (".txt", "x" + " \t" * 100_000 + "y. Z."),
         (".html", "<p>" + "x " * 100_000 + "</p>"),
     ],
-    ids=["header-spaces", "md-brackets", "md-images", "md-unclosed-script", "initials", "abbreviations",
-         "blank-run", "html-long-paragraph"],
+    ids=[
+        "header-spaces",
+        "md-brackets",
+        "md-images",
+        "md-unclosed-script",
+        "initials",
+        "abbreviations",
+        "blank-run",
+        "html-long-paragraph",
+    ],
 )
 def test_hostile_text_loads_and_chunks_in_linear_time(tmp_path, suffix, text):
     # Each of these took minutes to hours before (cubic or quadratic regex backtracking).
@@ -298,7 +324,7 @@ def test_hostile_text_loads_and_chunks_in_linear_time(tmp_path, suffix, text):
         docs = []
     for d in docs:
         chunks = Chunker().split(d)
-        assert all(d.text[c.start:c.end] == c.text for c in chunks)
+        assert all(d.text[c.start : c.end] == c.text for c in chunks)
     assert time.perf_counter() - t0 < 5
 
 
@@ -351,7 +377,7 @@ def test_lone_surrogates_in_sidecar_metadata_are_replaced(tmp_path, hash_embedde
     (tmp_path / "c" / "a.txt.meta.json").write_text('{"title": "T\\ud83d\\ude00 \\ud800", "tags": ["x\\udc00"]}')
     Ingestor(tmp_path / "index", hash_embedder).ingest([tmp_path / "c"])
     meta = check_index(tmp_path / "index").docs["a.txt"].metadata
-    assert meta["title"] == "T\U0001F600 \ufffd" and meta["tags"] == ["x\ufffd"]
+    assert meta["title"] == "T\U0001f600 \ufffd" and meta["tags"] == ["x\ufffd"]
 
 
 def test_page_spans_of_a_pdf_with_blank_pages_stay_exact(tmp_path):
@@ -360,7 +386,7 @@ def test_page_spans_of_a_pdf_with_blank_pages_stay_exact(tmp_path):
     assert [p for p, _, _ in doc.pages] == [1, 3]
     assert doc.warnings == ("2 of 4 pages have no extractable text",)
     for chunk in Chunker(100, 0).split(doc):
-        assert doc.text[chunk.start:chunk.end] == chunk.text
+        assert doc.text[chunk.start : chunk.end] == chunk.text
 
 
 @pytest.mark.model
@@ -372,8 +398,7 @@ def test_hostile_corpus_with_the_real_model(tmp_path, corpus, real_embedder):
     assert set(report.added) == set(good) and set(dict(report.skipped)) == set(bad)
     snap = check_index(index)
     retriever = Retriever(snap, real_embedder, k=3, index_dir=index)
-    hits = retriever.search("Which document has a file name with shell metacharacters about interposers?",
-                            mode="dense")
+    hits = retriever.search("Which document has a file name with shell metacharacters about interposers?", mode="dense")
     assert WEIRD_NAME in [h.doc_id for h in hits]
     hits = retriever.search("visible text about the fab", mode="dense")
     assert "page.html" in [h.doc_id for h in hits]
@@ -392,8 +417,10 @@ def test_prune_keeps_the_indexed_version_of_a_file_that_turned_bad(tmp_path, has
     report = ing.ingest([corpus], prune=True)
     assert report.removed == ("gone.txt",)
     assert dict(report.skipped)["report.pdf"].startswith("not a readable PDF")
-    assert ("report.pdf", "the file could not be loaded this time; the index keeps its previous version") \
-        in report.warnings
+    assert (
+        "report.pdf",
+        "the file could not be loaded this time; the index keeps its previous version",
+    ) in report.warnings
     assert "corvane turbine" in check_index(tmp_path / "index").docs["report.pdf"].text
 
 
@@ -403,21 +430,30 @@ def test_explicit_hidden_files_sidecars_and_the_index_itself_are_reported(tmp_pa
     (tmp_path / "a.txt.meta.json").write_text('{"title": "A"}')
     ing = Ingestor(tmp_path / "index", hash_embedder)
     ing.ingest([tmp_path / "a.txt"])
-    report = ing.ingest([tmp_path / ".hidden.txt", tmp_path / "a.txt.meta.json", tmp_path / "index",
-                         tmp_path / "index" / current_generation(tmp_path / "index") / "docs.jsonl"])
+    report = ing.ingest(
+        [
+            tmp_path / ".hidden.txt",
+            tmp_path / "a.txt.meta.json",
+            tmp_path / "index",
+            tmp_path / "index" / current_generation(tmp_path / "index") / "docs.jsonl",
+        ]
+    )
     assert dict(report.skipped) == {
         ".hidden.txt": "hidden file",
         "a.txt.meta.json": "a metadata sidecar, not a document",
         str(tmp_path / "index"): "this is the index folder, not documents",
-        str(tmp_path / "index" / current_generation(tmp_path / "index") / "docs.jsonl"):
-            "this is the index folder, not documents",
+        str(
+            tmp_path / "index" / current_generation(tmp_path / "index") / "docs.jsonl"
+        ): "this is the index folder, not documents",
     }
     assert not report.changed
 
 
 def test_jsonl_line_skips_are_named_by_their_path_under_the_root(tmp_path, hash_embedder):
     (tmp_path / "c" / "sub").mkdir(parents=True)
-    (tmp_path / "c" / "sub" / "rows.jsonl").write_text('{"doc_id": "r1", "text": "Row one about the ferran kiln."}\n{oops\n')
+    (tmp_path / "c" / "sub" / "rows.jsonl").write_text(
+        '{"doc_id": "r1", "text": "Row one about the ferran kiln."}\n{oops\n'
+    )
     report = Ingestor(tmp_path / "index", hash_embedder).ingest([tmp_path / "c"])
     assert report.added == ("r1",)
     assert [n for n, _ in report.skipped] == ["sub/rows.jsonl:2"]

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import HashEmbedder
 
 from ingest.errors import IndexCorruptError, PartnerQAError
 from ingest.pipeline import Ingestor
 from ingest.store import current_generation, load_snapshot
 from rag.retriever import Retriever
-from support import HashEmbedder
 
 REPO = Path(__file__).resolve().parents[2]
 TESTS = REPO / "tests"
@@ -133,8 +133,13 @@ def test_loading_and_searching_never_unpickles_or_spawns(tmp_path):
         index = _index(tmp_path / name)
         (index / current_generation(index) / name).write_bytes(pickle.dumps(_Payload(marker), protocol=2))
         poisoned.append(index)
-    proc = subprocess.run([sys.executable, "-c", _AUDIT_WORKER, str(TESTS), str(good), *map(str, poisoned)],
-                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-c", _AUDIT_WORKER, str(TESTS), str(good), *map(str, poisoned)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["events"] == []
@@ -144,9 +149,20 @@ def test_loading_and_searching_never_unpickles_or_spawns(tmp_path):
     assert not marker.exists()
 
 
-_UNSAFE_CALLS = {("pickle", "load"), ("pickle", "loads"), ("pickle", "Unpickler"), ("torch", "load"),
-                 ("joblib", "load"), ("dill", "load"), ("dill", "loads"), ("marshal", "load"), ("marshal", "loads"),
-                 ("shelve", "open"), ("cloudpickle", "load"), ("cloudpickle", "loads")}
+_UNSAFE_CALLS = {
+    ("pickle", "load"),
+    ("pickle", "loads"),
+    ("pickle", "Unpickler"),
+    ("torch", "load"),
+    ("joblib", "load"),
+    ("dill", "load"),
+    ("dill", "loads"),
+    ("marshal", "load"),
+    ("marshal", "loads"),
+    ("shelve", "open"),
+    ("cloudpickle", "load"),
+    ("cloudpickle", "loads"),
+}
 
 
 @pytest.mark.parametrize("package", ["ingest", "rag"])
@@ -159,10 +175,16 @@ def test_source_never_deserialises_code(package):
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) else [])
-                if any(n and n.split(".")[0] in ("pickle", "dill", "joblib", "marshal", "shelve", "cloudpickle")
-                       for n in names):
+                if any(
+                    n and n.split(".")[0] in ("pickle", "dill", "joblib", "marshal", "shelve", "cloudpickle")
+                    for n in names
+                ):
                     problems.append(f"{path.name}:{node.lineno} imports a pickle-like module")
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+            ):
                 call = (node.func.value.id, node.func.attr)
                 if call in _UNSAFE_CALLS:
                     problems.append(f"{path.name}:{node.lineno} calls {'.'.join(call)}")
@@ -178,10 +200,13 @@ def test_source_never_deserialises_code(package):
 _WRONG_SHAPES = ["[]", "null", '"text"', "42", "[1, 2]\n"]
 
 
-@pytest.mark.xfail(strict=True, reason="store.py/bm25.py index valid JSON of the wrong shape without checking it: "
-                   "a list/null/str manifest.json or bm25.json raises AttributeError, a docs/chunks line that is "
-                   "not an object raises TypeError, instead of IndexCorruptError (owned by the store engineer)",
-                   raises=(AttributeError, TypeError))
+@pytest.mark.xfail(
+    strict=True,
+    reason="store.py/bm25.py index valid JSON of the wrong shape without checking it: "
+    "a list/null/str manifest.json or bm25.json raises AttributeError, a docs/chunks line that is "
+    "not an object raises TypeError, instead of IndexCorruptError (owned by the store engineer)",
+    raises=(AttributeError, TypeError),
+)
 @pytest.mark.parametrize("name", ["manifest.json", "docs.jsonl", "chunks.jsonl", "bm25.json"])
 def test_valid_json_of_the_wrong_shape_is_a_clean_error(tmp_path, name):
     index = _index(tmp_path)
@@ -192,8 +217,12 @@ def test_valid_json_of_the_wrong_shape_is_a_clean_error(tmp_path, name):
             load_snapshot(index)
 
 
-@pytest.mark.xfail(strict=True, reason="bm25.py checks only array lengths: postings that point past the last chunk "
-                   "load fine and make every search raise IndexError (owned by the store engineer)", raises=IndexError)
+@pytest.mark.xfail(
+    strict=True,
+    reason="bm25.py checks only array lengths: postings that point past the last chunk "
+    "load fine and make every search raise IndexError (owned by the store engineer)",
+    raises=IndexError,
+)
 def test_bm25_postings_out_of_range_are_refused_at_load(tmp_path):
     index = _index(tmp_path)
     gen = index / current_generation(index)
