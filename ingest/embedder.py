@@ -98,6 +98,7 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.threads = threads
         self._model = None
+        self._direct = False
         self.dimension = self._read_dimension()
 
     def _read_dimension(self) -> int:
@@ -127,9 +128,14 @@ class SentenceTransformerEmbedder:
         except ImportError:  # pragma: no cover
             pass
         self._model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
+        self._direct = self._direct_matches_encode()
 
     def fingerprint(self) -> str:
         return weights_fingerprint(self.model_path)
+
+    # A few texts (a query, an answer's sentences) skip `encode`'s bookkeeping, which costs
+    # ~1-2 ms a call: a tenth of a query's time on two cores. Same modules, same vectors.
+    DIRECT_MAX = 8
 
     def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         if len(texts) == 0:
@@ -138,11 +144,41 @@ class SentenceTransformerEmbedder:
         import torch
 
         with torch.inference_mode():
-            vecs = self._model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=progress,
-            )
+            if self._direct and len(texts) <= self.DIRECT_MAX:
+                vecs = self._forward(list(texts))
+            else:
+                vecs = self._model.encode(
+                    list(texts),
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=progress,
+                )
         return np.ascontiguousarray(vecs, dtype=np.float32)
+
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        """Tokenise and run the model's own modules in one padded batch; unit rows."""
+        import torch
+
+        model = self._model
+        prep = getattr(model, "preprocess", None) or model.tokenize
+        features = prep(texts)
+        out = model.forward(features)["sentence_embedding"]
+        return torch.nn.functional.normalize(out.float(), p=2, dim=1).numpy()
+
+    def _direct_matches_encode(self) -> bool:
+        """Use the direct pass only if it gives `encode`'s vectors for this model."""
+        import torch
+
+        probe = ["Is the direct forward pass the same as encode?", "Seoul", "260,000 chips " * 3]
+        try:
+            with torch.inference_mode():
+                a = self._forward(probe)
+                b = self._model.encode(probe, normalize_embeddings=True, convert_to_numpy=True)
+        except Exception as e:  # any model this path does not fit: encode does it all
+            log.debug("direct embedding path off for %s: %s", self.name, e)
+            return False
+        ok = a.shape == b.shape and bool(np.allclose(a, b, atol=1e-5))
+        if not ok:
+            log.debug("direct embedding path off for %s: vectors differ from encode", self.name)
+        return ok

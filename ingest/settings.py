@@ -26,7 +26,7 @@ class Settings:
         batch_size: Embedding batch size.
         threads: Torch CPU threads (0 = one per core, at most 4).
         max_file_mb: Files larger than this are skipped.
-        exact_max: Up to this many chunks the FAISS index is exact (flat); above it HNSW.
+        exact_max: Up to this many chunks the FAISS index is exact (flat); above it HNSW (measured: eval/BENCH.md).
         k: Passages retrieved by default.
         mode: Retrieval mode: hybrid, dense or keyword.
         dense_weight: Weight of the dense channel in reciprocal-rank fusion.
@@ -51,7 +51,7 @@ class Settings:
     batch_size: int = 32
     threads: int = 0
     max_file_mb: float = 50.0
-    exact_max: int = 200_000
+    exact_max: int = 50_000
     k: int = 5
     mode: str = "hybrid"
     dense_weight: float = 1.0

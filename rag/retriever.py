@@ -12,7 +12,7 @@ import numpy as np
 from ingest.embedder import Embedder, SentenceTransformerEmbedder
 from ingest.errors import ConfigError
 from ingest.settings import Settings
-from ingest.store import IndexSnapshot, current_generation, load_snapshot
+from ingest.store import HNSW_EF_SEARCH, IndexSnapshot, current_generation, load_snapshot
 
 from .types import Hit
 
@@ -169,12 +169,12 @@ class Retriever:
     def _allowed(self, snap: IndexSnapshot, filters: Mapping[str, Any] | None) -> np.ndarray | None:
         if not filters:
             return None
-        ok_docs = set()
+        mask = np.zeros(len(snap.chunks), dtype=bool)
         for d in snap.docs.values():
             fields = {"doc_id": d.doc_id, "title": d.title, **d.metadata}
             if all(_match(fields.get(key), want) for key, want in filters.items()):
-                ok_docs.add(d.doc_id)
-        return np.fromiter((c.doc_id in ok_docs for c in snap.chunks), dtype=bool, count=len(snap.chunks))
+                mask[snap.rows_of(d.doc_id)] = True  # rows per document are cached on the snapshot
+        return mask
 
     def _dense(self, snap: IndexSnapshot, vecs: np.ndarray, n: int, allowed: np.ndarray | None):
         import faiss
@@ -182,15 +182,20 @@ class Retriever:
         vecs = np.ascontiguousarray(vecs, dtype=np.float32)
         assert vecs.shape[1] == snap.dimension, "query dimension differs from the index"
         n = min(n, len(snap.chunks))
+        hnsw = snap.manifest.get("faiss") == "hnsw"
         params = None
         if allowed is not None:
             ids = np.flatnonzero(allowed).astype(np.int64)
             n = min(n, len(ids))
+            if hnsw and len(ids) <= _EXACT_SUBSET:
+                # A graph walk that may only return a few allowed rows can miss them; scanning
+                # the allowed rows' own vectors is exact and, for a subset this small, fast.
+                return _exact_subset(snap, vecs, ids, n)
             sel = faiss.IDSelectorBatch(ids)
-            params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(128, n)) if snap.manifest.get("faiss") == "hnsw" \
+            params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(HNSW_EF_SEARCH, n)) if hnsw \
                 else faiss.SearchParameters(sel=sel)
-        elif snap.manifest.get("faiss") == "hnsw":
-            params = faiss.SearchParametersHNSW(efSearch=max(128, n))
+        elif hnsw:
+            params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, n))
         with self._lock:
             scores, rows = snap.faiss_index.search(vecs, n, params=params) if params else snap.faiss_index.search(vecs, n)
         out = []
@@ -235,6 +240,23 @@ class Retriever:
                 metadata=meta,
             ))
         return hits
+
+
+# Filtered search over an HNSW index scans the allowed rows exactly up to this many.
+_EXACT_SUBSET = 20_000
+
+
+def _exact_subset(snap: IndexSnapshot, vecs: np.ndarray, ids: np.ndarray, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The `n` best of `ids` for each query by inner product, best first (ties: lower row)."""
+    if n <= 0:
+        return [(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in vecs]
+    sims = vecs @ snap.vectors(ids).T
+    out = []
+    for s in sims:
+        top = np.argpartition(-s, n - 1)[:n] if n < len(s) else np.arange(len(s))
+        top = top[np.lexsort((ids[top], -s[top]))]
+        out.append((ids[top], s[top].astype(np.float32)))
+    return out
 
 
 def _match(value: Any, want: Any) -> bool:
