@@ -113,6 +113,8 @@ class BM25Index:
     @classmethod
     def load(cls, folder: Path) -> "BM25Index":
         meta = json.loads((folder / "bm25.json").read_text(encoding="utf-8"))
+        if not isinstance(meta, dict):
+            raise ValueError("bm25.json is not a JSON object")
         if meta.get("format") != cls.FORMAT:
             raise ValueError(f"unknown BM25 format {meta.get('format')!r}")
         if meta.get("tokenizer") != TOKENIZER_VERSION:
@@ -122,10 +124,17 @@ class BM25Index:
             )
         with np.load(folder / "bm25.npz", allow_pickle=False) as z:
             ptr, rows, wts = z["term_ptr"], z["doc_ids"], z["weights"]
-        vocab = {t: i for i, t in enumerate(meta["terms"])}
-        if len(ptr) != len(vocab) + 1 or len(rows) != len(wts):
+        if not isinstance(meta.get("terms"), list) or not isinstance(meta.get("n_docs"), int):
+            raise ValueError("bm25.json has the wrong shape")
+        vocab = {str(t): i for i, t in enumerate(meta["terms"])}
+        n_docs = meta["n_docs"]
+        if len(ptr) != len(vocab) + 1 or len(rows) != len(wts) or ptr.ndim != 1 or rows.ndim != 1:
             raise ValueError("BM25 arrays do not match its vocabulary")
-        return cls(vocab, ptr, rows, wts, int(meta["n_docs"]), float(meta["k1"]), float(meta["b"]))
+        if len(ptr) and (ptr[0] != 0 or ptr[-1] != len(rows) or (np.diff(ptr) < 0).any()):
+            raise ValueError("BM25 term pointers are not a valid CSC index")
+        if len(rows) and (rows.min() < 0 or rows.max() >= n_docs):
+            raise ValueError("BM25 postings point outside the indexed chunks")
+        return cls(vocab, ptr, rows, wts, n_docs, float(meta["k1"]), float(meta["b"]))
 
 
 def _term_lists(texts: Sequence[str]) -> list[list[str]]:

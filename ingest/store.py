@@ -26,6 +26,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -109,13 +110,28 @@ class IndexSnapshot:
         return np.ascontiguousarray(self.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64)), dtype=np.float32)
 
 
+_GENERATION_NAME = re.compile(r"gen-\d{6}")
+_LOAD_ATTEMPTS = 3
+
+
 def current_generation(index_dir: Path) -> str | None:
-    """The live generation's folder name, or None when there is no index."""
+    """The live generation's folder name, or None when there is no index.
+
+    Raises:
+        IndexCorruptError: CURRENT names something that is not a generation folder
+            (a path like `../elsewhere` is never followed).
+    """
     try:
         name = (Path(index_dir) / _CURRENT).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
-    return name or None
+    except (OSError, UnicodeDecodeError) as e:
+        raise IndexCorruptError(f"unreadable {Path(index_dir) / _CURRENT}: {e}") from None
+    if not name:
+        return None
+    if not _GENERATION_NAME.fullmatch(name):
+        raise IndexCorruptError(f"{Path(index_dir) / _CURRENT} names {name[:40]!r}, not a generation (gen-NNNNNN)")
+    return name
 
 
 def exists(index_dir: Path) -> bool:
@@ -142,17 +158,32 @@ def load_snapshot(index_dir: Path, *, embedder_fingerprint: str | None = None, m
         IndexMismatchError: unknown format, or built with a different embedder.
         IndexCorruptError: files missing or inconsistent.
     """
+    index_dir = Path(index_dir)
+    for attempt in range(_LOAD_ATTEMPTS):
+        gen = current_generation(index_dir)
+        if gen is None:
+            raise IndexNotFoundError(f"no index at {index_dir} (run: partnerqa ingest)")
+        try:
+            return _load_generation(index_dir, gen, embedder_fingerprint, mmap)
+        except IndexCorruptError:
+            # A writer may have switched CURRENT and collected this generation while we read it:
+            # then the newer generation is the one to load. Otherwise the index really is broken.
+            if attempt + 1 == _LOAD_ATTEMPTS or current_generation(index_dir) == gen:
+                raise
+            log.info("generation %s went away while loading; loading the new one", gen)
+    raise AssertionError("unreachable")
+
+
+def _load_generation(index_dir: Path, gen: str, embedder_fingerprint: str | None, mmap: bool) -> IndexSnapshot:
     import faiss
 
-    index_dir = Path(index_dir)
-    gen = current_generation(index_dir)
-    if gen is None:
-        raise IndexNotFoundError(f"no index at {index_dir} (run: partnerqa ingest)")
     path = index_dir / gen
     try:
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise IndexCorruptError(f"unreadable manifest in {path}: {e}") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("embedder", {}), dict):
+        raise IndexCorruptError(f"manifest in {path} is not a JSON object of the expected shape")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatchError(
             f"index at {index_dir} has format {manifest.get('format_version')!r}; this partnerqa reads "
@@ -169,20 +200,30 @@ def load_snapshot(index_dir: Path, *, embedder_fingerprint: str | None = None, m
         docs = {}
         with (path / "docs.jsonl").open(encoding="utf-8") as fh:
             for line in fh:
-                rec = DocRecord.from_record(json.loads(line))
+                rec = DocRecord.from_record(_object(json.loads(line)))
                 docs[rec.doc_id] = rec
         with (path / "chunks.jsonl").open(encoding="utf-8") as fh:
-            chunks = [Chunk.from_record(json.loads(line)) for line in fh]
+            chunks = [Chunk.from_record(_object(json.loads(line))) for line in fh]
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
         findex = faiss.read_index(str(path / "vectors.faiss"), flags)
         bm25 = BM25Index.load(path)
-    except (OSError, ValueError, KeyError, RuntimeError) as e:
-        raise IndexCorruptError(f"index at {path} is unreadable: {e}") from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as e:
+        raise IndexCorruptError(f"index at {path} is unreadable: {type(e).__name__}: {str(e)[:200]}") from None
     if findex.ntotal != len(chunks) or bm25.n_docs != len(chunks) or findex.d != manifest.get("dimension"):
         raise IndexCorruptError(
             f"index at {path} is inconsistent: {findex.ntotal} vectors, {len(chunks)} chunks, {bm25.n_docs} BM25 rows"
         )
+    for c in chunks:  # a citation is only as good as its offsets: check them once, here
+        doc = docs.get(c.doc_id)
+        if doc is None or not (0 <= c.start <= c.end <= len(doc.text)) or doc.text[c.start:c.end] != c.text:
+            raise IndexCorruptError(f"index at {path} is inconsistent: chunk {c.chunk_id!r} does not slice its document")
     return IndexSnapshot(path, manifest, docs, chunks, findex, bm25, gen)
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a JSON object, got {type(value).__name__}")
+    return value
 
 
 # HNSW settings, measured by `partnerqa bench` at 100k chunks on two CPU cores: M=24 with

@@ -267,13 +267,6 @@ def test_a_reader_keeps_answering_while_another_process_ingests(tmp_path):
     check_index(index)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IndexCorruptError,
-    reason="store.py keeps only 2 generations and deletes older ones at once: a reader that read "
-    "CURRENT just before two ingests finish finds its generation gone and "
-    "Retriever.refresh() raises IndexCorruptError (owned by the store/retriever engineers)",
-)
 def test_reader_loading_while_two_ingests_finish(tmp_path, monkeypatch):
     import faiss
 

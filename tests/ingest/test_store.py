@@ -98,3 +98,24 @@ def test_generations_are_switched_and_old_ones_collected(tmp_path):
     live = sorted(p.name for p in (tmp_path / "idx").iterdir() if p.name.startswith("gen-"))
     assert live == ["gen-000003", "gen-000004"]
     assert (tmp_path / "idx" / "CURRENT").read_text().strip() == "gen-000004"
+
+
+def test_current_must_name_a_generation(tmp_path):
+    from ingest.errors import IndexCorruptError
+
+    Ingestor(tmp_path / "idx", HashEmbedder()).ingest([_corpus(tmp_path)])
+    (tmp_path / "idx" / "CURRENT").write_text("../elsewhere\n")
+    with pytest.raises(IndexCorruptError, match="not a generation"):
+        load_snapshot(tmp_path / "idx")
+
+
+def test_chunks_that_do_not_slice_their_document_are_refused(tmp_path):
+    from ingest.errors import IndexCorruptError
+
+    Ingestor(tmp_path / "idx", HashEmbedder()).ingest([_corpus(tmp_path)])
+    gen = load_snapshot(tmp_path / "idx").path
+    rows = [json.loads(line) for line in (gen / "chunks.jsonl").read_text().splitlines()]
+    rows[0]["start"] += 1  # a quote would no longer match its offsets
+    (gen / "chunks.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(IndexCorruptError, match="does not slice"):
+        load_snapshot(tmp_path / "idx")
