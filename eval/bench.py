@@ -1206,7 +1206,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     systems = [s for s in ("partnerqa", "limit", "stock") if s not in skip]
     report: dict[str, Any] = {"env": _env_info(), "args": {k: v for k, v in vars(args).items() if k != "worker"},
                               "settings": {"exact_max": settings.exact_max, "chunk_size": settings.chunk_size,
-                                           "chunk_overlap": settings.chunk_overlap, "batch_size": settings.batch_size},
+                                           "chunk_overlap": settings.chunk_overlap, "batch_size": settings.batch_size,
+                                           **_hnsw_settings()},
                               "ingest": {}, "query": {}, "notes": []}
     if fake:
         report["notes"].append("--fake: a hash embedder stood in for the model, so these figures say nothing "
@@ -1411,6 +1412,7 @@ def markdown(report: Mapping[str, Any]) -> str:
     ]
     if report.get("notes"):
         lines += ["Notes:", ""] + [f"* {n}" for n in report["notes"]] + [""]
+    lines += _choices(report)
     if report.get("targets"):
         lines += ["Targets (issue 7):", ""]
         for t in report["targets"]:
@@ -1428,6 +1430,54 @@ def markdown(report: Mapping[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _hnsw_settings() -> dict[str, int]:
+    from ingest.store import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
+
+    return {"hnsw_m": HNSW_M, "hnsw_ef_construction": HNSW_EF_CONSTRUCTION, "hnsw_ef_search": HNSW_EF_SEARCH}
+
+
+def _choices(report: Mapping[str, Any]) -> list[str]:
+    """What the figures decided: the exact/approximate threshold, HNSW settings, threads."""
+    out: list[str] = []
+    settings = report.get("settings", {})
+    sizes = next((q["faiss_sizes"] for q in report.get("query", {}).values() if q.get("faiss_sizes")), None)
+    big = max(report.get("query", {}).values(), key=lambda q: q["n_chunks"], default=None)
+    if sizes and big and "limit" in big:
+        flat = ", ".join(f"{int(n) // 1000}k: {ms:.1f} ms" for n, ms in sizes["flat_p50_ms"].items())
+        embed = big["limit"]["embed"]["p50"]
+        out += [
+            "Choices these figures made:",
+            "",
+            (
+                f"* Exact search up to `exact_max` = {settings.get('exact_max', 0):,} chunks, HNSW above. A flat scan "
+                f"of one query costs {flat}, against {embed:.1f} ms to embed the question: up to 50k it adds at "
+                "most about half a query embedding and is exact, and a flat index costs nothing to rebuild, while "
+                f"HNSW costs {sizes['hnsw_build_ms_per_vector']:.2f} ms a vector on every ingest (the index is "
+                "rebuilt whole). Past 50k the scan keeps growing with the corpus while HNSW stays near constant."
+            ),
+        ]
+        if "recall@10" in big:
+            out.append(
+                f"* HNSW: M={settings.get('hnsw_m', '?')}, efConstruction={settings.get('hnsw_ef_construction', '?')}, "
+                f"efSearch={big.get('efSearch')} (`ingest/store.py`), tuned on the bench's real question embeddings: "
+                f"recall@10 against exact search {big['recall@10']:.3f} at {big['n_chunks']:,} chunks. With "
+                "efSearch=128, as before, recall stayed under 0.9 whatever M and efConstruction (0.79 with M=24, "
+                "efConstruction=64)."
+            )
+    th = report.get("threads", {})
+    if th.get("default, idle") and th.get("PASSIVE, busy neighbour") and th.get("default, busy neighbour"):
+        d_idle, d_busy, p_idle, p_busy = (th[k] for k in ("default, idle", "default, busy neighbour",
+                                                           "PASSIVE, idle", "PASSIVE, busy neighbour"))
+        out.append(
+            f"* Threads: with torch's defaults one question embeds in {d_idle['p50']:.1f} ms (p95 "
+            f"{d_idle['p95']:.1f}) on an idle machine but p95 {d_busy['p95']:.0f} ms next to one busy process; "
+            f"with `OMP_WAIT_POLICY=PASSIVE` (`configure_threads()`) it is {p_busy['p50']:.1f} ms (p95 "
+            f"{p_busy['p95']:.1f}) next to it, and {p_idle['p50']:.1f} ms idle: sleeping threads are slower to "
+            "wake, the price of never collapsing on a shared machine."
+        )
+    return out + [""] if out else []
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1506,6 +1556,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if args.from_json:
         report = json.loads(Path(args.from_json).read_text())
+        for key, value in _hnsw_settings().items():  # a bench.json from before they were recorded
+            report.setdefault("settings", {}).setdefault(key, value)
         if "ingest_raw" in report:
             report.setdefault("pool_from", _guess_pool_from(report))
             _fill_ingest(report)
