@@ -50,6 +50,7 @@ eval: setup
 	$(BIN)/partnerqa eval
 
 bench: setup
+	$(BIN)/python -m pip install -q -e ".[bench]"
 	$(BIN)/partnerqa bench
 
 lint: setup

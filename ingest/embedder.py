@@ -86,7 +86,7 @@ class SentenceTransformerEmbedder:
         threads: Torch intra-op threads; 0 leaves one per core (at most 4).
     """
 
-    def __init__(self, model_path: str | Path | None = None, *, batch_size: int = 32, threads: int = 0) -> None:
+    def __init__(self, model_path: str | Path | None = None, *, batch_size: int = 16, threads: int = 0) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
         if threads < 0:

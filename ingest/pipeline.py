@@ -84,7 +84,7 @@ class Ingestor:
     """
 
     def __init__(self, index_dir: str | Path, embedder: Embedder, chunker: Chunker | None = None, *,
-                 max_file_mb: float = 50.0, exact_max: int = 200_000) -> None:
+                 max_file_mb: float = Settings.max_file_mb, exact_max: int = Settings.exact_max) -> None:
         if max_file_mb <= 0:
             raise ValueError(f"max_file_mb must be > 0, got {max_file_mb!r}")
         if exact_max < 0:

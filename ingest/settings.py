@@ -48,7 +48,7 @@ class Settings:
     model: str = ""
     chunk_size: int = 800
     chunk_overlap: int = 160
-    batch_size: int = 32
+    batch_size: int = 16
     threads: int = 0
     max_file_mb: float = 50.0
     exact_max: int = 50_000
