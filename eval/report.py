@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eval.runner import LATENCY_KEYS, PER_QUESTION_KEYS
+
 __all__ = [
     "Comparison",
     "MetricDelta",
@@ -29,23 +31,7 @@ __all__ = [
     "write_reports",
 ]
 
-RATE_KEYS = (
-    "hit@1",
-    "hit@3",
-    "hit@5",
-    "recall@5",
-    "mrr@10",
-    "ndcg@10",
-    "accuracy",
-    "token_f1",
-    "citation_precision",
-    "citation_recall",
-    "abstention_precision",
-    "abstention_recall",
-    "abstention_f1",
-    "wrong_abstention_rate",
-)
-LATENCY_KEYS = ("latency_p50_ms", "latency_p95_ms", "retrieval_latency_p50_ms", "retrieval_latency_p95_ms")
+RATE_KEYS = PER_QUESTION_KEYS  # one list of metric names, the runner's
 LOWER_IS_BETTER = frozenset({"wrong_abstention_rate", *LATENCY_KEYS})
 CORRECT = frozenset({"correct", "correct_abstention"})
 FAILURE_ORDER = ("wrong_answer", "wrong_abstention", "missed_abstention", "retrieval_miss")

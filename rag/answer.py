@@ -316,17 +316,17 @@ class Answerer:
         with self._cache_lock:
             cached = [self._vec_cache.get(k) for k in keys]
         missing = [i for i, v in enumerate(cached) if v is None]
-        vecs = self.embedder.embed([query] + [cands[i].text for i in missing])
+        qv = self.retriever.embed_queries([query])[0]  # already embedded for retrieval: reused
+        vecs = self.embedder.embed([cands[i].text for i in missing]) if missing else None
         with self._cache_lock:
-            for j, i in enumerate(missing, start=1):
+            for j, i in enumerate(missing):
                 cached[i] = vecs[j]
                 self._vec_cache[keys[i]] = vecs[j]
             for k in keys:
                 self._vec_cache.move_to_end(k)
             while len(self._vec_cache) > SENTENCE_CACHE_SIZE:
                 self._vec_cache.popitem(last=False)
-        dim = vecs.shape[1]
-        return vecs[0], np.vstack(cached) if cached else np.zeros((0, dim), np.float32)
+        return qv, np.vstack(cached) if cached else np.zeros((0, len(qv)), np.float32)
 
     def _extractive(self, question: str, query: str, hits: Sequence[Hit], t0: float, t1: float) -> Answer:
         cands = self._candidates(hits)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Mapping, Protocol, Sequence
 
@@ -19,6 +20,7 @@ from .types import Hit
 log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "dense", "keyword")
+_QUERY_CACHE_SIZE = 64
 
 
 class SearchBackend(Protocol):
@@ -66,6 +68,7 @@ class Retriever:
         self.candidates = candidates
         self.index_dir = Path(index_dir) if index_dir else None
         self._lock = threading.Lock()
+        self._query_vecs: OrderedDict[str, np.ndarray] = OrderedDict()  # recent queries, so callers reuse them
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, *, embedder: Embedder | None = None,
@@ -154,7 +157,7 @@ class Retriever:
         n_cand = max(self.candidates, k)
         dense: list[tuple[np.ndarray, np.ndarray]] = []
         if mode in ("hybrid", "dense"):
-            vecs = self.embedder.embed(list(queries))
+            vecs = self.embed_queries(queries)
             dense = self._dense(snap, vecs, n_cand, allowed)
         results = []
         for qi, q in enumerate(queries):
@@ -165,6 +168,21 @@ class Retriever:
                 b_rows, b_scores = np.zeros(0, np.int64), np.zeros(0, np.float32)
             results.append(self._fuse(snap, d_rows, d_scores, b_rows, b_scores, k, mode))
         return results
+
+    def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
+        """Query vectors, remembering the last few so the answerer does not embed a query twice."""
+        with self._lock:
+            cached = [self._query_vecs.get(q) for q in queries]
+        missing = [q for q, v in zip(queries, cached) if v is None]
+        fresh = iter(self.embedder.embed(list(missing)) if missing else ())
+        out = [v if v is not None else next(fresh) for v in cached]
+        with self._lock:
+            for q, v in zip(queries, out):
+                self._query_vecs[q] = v
+                self._query_vecs.move_to_end(q)
+            while len(self._query_vecs) > _QUERY_CACHE_SIZE:
+                self._query_vecs.popitem(last=False)
+        return np.vstack(out).astype(np.float32, copy=False)
 
     def _allowed(self, snap: IndexSnapshot, filters: Mapping[str, Any] | None) -> np.ndarray | None:
         if not filters:
