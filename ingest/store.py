@@ -138,13 +138,6 @@ def exists(index_dir: Path) -> bool:
     return current_generation(index_dir) is not None
 
 
-def read_manifest(index_dir: Path) -> dict[str, Any]:
-    gen = current_generation(index_dir)
-    if gen is None:
-        raise IndexNotFoundError(f"no index at {index_dir} (run: partnerqa ingest)")
-    return json.loads((Path(index_dir) / gen / "manifest.json").read_text(encoding="utf-8"))
-
-
 def load_snapshot(index_dir: Path, *, embedder_fingerprint: str | None = None, mmap: bool = False) -> IndexSnapshot:
     """Load the live generation.
 

@@ -6,7 +6,7 @@ import logging
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -21,12 +21,6 @@ log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "dense", "keyword")
 _QUERY_CACHE_SIZE = 64
-
-
-class SearchBackend(Protocol):
-    """What the answerer needs from a retriever; a LangChain retriever can be wrapped to fit."""
-
-    def search(self, query: str, k: int | None = None, **kwargs: Any) -> list[Hit]: ...
 
 
 class Retriever:
