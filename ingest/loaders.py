@@ -240,45 +240,104 @@ def load_docx(path: Path) -> tuple[dict[str, Any], str, tuple]:
     return meta, "\n".join(parts), ()
 
 
-def load_pdf(path: Path) -> tuple[dict[str, Any], list[str], tuple]:
-    """Returns page texts (one string per page) rather than one text."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+def _open_pdf(path: Path):
+    """A PdfReader for `path`, decrypted with the empty password if need be.
 
-    warnings: list[str] = []
+    Raises:
+        SkipFile: not a PDF, or encrypted with a real password.
+    """
+    from pypdf import PdfReader
+
     with path.open("rb") as fh:
         head = fh.read(1024)
     if b"%PDF-" not in head:  # readers accept junk before the header, within the first 1 KB
         raise SkipFile("not a PDF (no %PDF- header)")
-    try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted:
-            try:
-                ok = reader.decrypt("")
-            except Exception as e:  # noqa: BLE001 - missing crypto backends and bad keys
-                raise SkipFile(f"encrypted PDF could not be opened ({type(e).__name__}: {_first_line(e)})") from None
-            if not ok:
-                raise SkipFile("encrypted PDF needs a password")
-        pages = []
-        for i, page in enumerate(reader.pages, start=1):
-            try:
-                pages.append(page.extract_text() or "")
-            except Exception as e:  # noqa: BLE001 - a bad page must not lose the others
-                warnings.append(f"page {i}: text extraction failed ({type(e).__name__})")
-                pages.append("")
-        meta: dict[str, Any] = {}
-        info = reader.metadata
-        if info is not None:
-            if info.title:
-                meta["title"] = str(info.title)
-            if info.author:
-                meta["publisher"] = str(info.author)
-    except SkipFile:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError, AssertionError) as e:
-        raise SkipFile(f"not a readable PDF ({type(e).__name__}: {_first_line(e)})") from None
-    except Exception as e:  # noqa: BLE001 - pypdf raises many kinds on broken files
-        raise SkipFile(f"not a readable PDF ({type(e).__name__}: {_first_line(e)})") from None
+    reader = PdfReader(str(path))
+    if reader.is_encrypted:
+        try:
+            ok = reader.decrypt("")
+        except Exception as e:  # noqa: BLE001 - missing crypto backends and bad keys
+            raise SkipFile(f"encrypted PDF could not be opened ({type(e).__name__}: {_first_line(e)})") from None
+        if not ok:
+            raise SkipFile("encrypted PDF needs a password")
+    return reader
+
+
+def _pdf_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn pypdf's many exceptions on broken files into one-line SkipFile reasons."""
+    from functools import wraps
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from pypdf.errors import PdfReadError
+
+        try:
+            return fn(*args, **kwargs)
+        except SkipFile:
+            raise
+        except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError, AssertionError) as e:
+            raise SkipFile(f"not a readable PDF ({type(e).__name__}: {_first_line(e)})") from None
+        except Exception as e:  # noqa: BLE001 - pypdf raises many kinds on broken files
+            raise SkipFile(f"not a readable PDF ({type(e).__name__}: {_first_line(e)})") from None
+
+    return wrapper
+
+
+def _extract(reader: Any, lo: int, hi: int) -> tuple[list[str], list[str]]:
+    pages, warnings = [], []
+    for i in range(lo, hi):
+        try:
+            pages.append(reader.pages[i].extract_text() or "")
+        except Exception as e:  # noqa: BLE001 - a bad page must not lose the others
+            warnings.append(f"page {i + 1}: text extraction failed ({type(e).__name__})")
+            pages.append("")
+    return pages, warnings
+
+
+@_pdf_errors
+def pdf_page_count(path: Path) -> int:
+    """How many pages a PDF has (cheap: no text is extracted).
+
+    Raises:
+        SkipFile: as `load_pdf` would.
+    """
+    return len(_open_pdf(path).pages)
+
+
+@_pdf_errors
+def extract_pdf_pages(path: str | Path, lo: int, hi: int) -> tuple[list[str], list[str]]:
+    """The texts of pages [lo, hi) (0-based) and a warning per page that failed.
+
+    Text extraction is pypdf's slow part (about 40 ms a page); it runs in worker
+    processes, a range of pages each, when a batch holds enough pages (see
+    `ingest.pipeline`).
+    """
+    reader = _open_pdf(Path(path))
+    return _extract(reader, lo, min(hi, len(reader.pages)))
+
+
+@_pdf_errors
+def load_pdf(path: Path, extracted: tuple[list[str], list[str]] | None = None
+             ) -> tuple[dict[str, Any], list[str], tuple]:
+    """Returns page texts (one string per page) rather than one text.
+
+    `extracted` is the (page texts, warnings) that `extract_pdf_pages` returned for
+    every page, when extraction already ran elsewhere; the file is still opened here
+    for its checks and metadata.
+    """
+    reader = _open_pdf(path)
+    n = len(reader.pages)
+    if extracted is not None and len(extracted[0]) == n:
+        pages, warnings = list(extracted[0]), list(extracted[1])
+    else:
+        pages, warnings = _extract(reader, 0, n)
+    meta: dict[str, Any] = {}
+    info = reader.metadata
+    if info is not None:
+        if info.title:
+            meta["title"] = str(info.title)
+        if info.author:
+            meta["publisher"] = str(info.author)
     if not pages:
         raise SkipFile("PDF has no pages")
     return meta, pages, tuple(warnings)
@@ -324,8 +383,10 @@ def safe_metadata(meta: dict[str, Any]) -> dict[str, Any]:
     return {fix_surrogates(str(k)): fix(v) for k, v in meta.items()}
 
 
-def load_file(path: Path, doc_id: str) -> list[Document]:
+def load_file(path: Path, doc_id: str, pdf_pages: tuple[list[str], list[str]] | None = None) -> list[Document]:
     """Load one file as Documents (one, or many for a JSONL corpus).
+
+    `pdf_pages`: a PDF's page texts and warnings, extracted already (see `extract_pdf_pages`).
 
     Raises:
         SkipFile: the file cannot be used; the message says why.
@@ -336,7 +397,7 @@ def load_file(path: Path, doc_id: str) -> list[Document]:
     loader = LOADERS.get(suffix)
     if loader is None:
         raise SkipFile(f"unsupported file type {suffix or '(none)'!r}")
-    meta, body, warnings = loader(path)
+    meta, body, warnings = load_pdf(path, pdf_pages) if loader is load_pdf else loader(path)
     fmt = suffix.lstrip(".")
     meta = safe_metadata({**meta, **read_sidecar(path)})
     if isinstance(body, list):  # paged

@@ -6,18 +6,19 @@ import hashlib
 import logging
 import os
 import time
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Self, Sequence
 
 import numpy as np
 
 from .chunker import Chunker
 from .clean import fix_surrogates
-from .embedder import Embedder
+from .embedder import Embedder, release_memory
 from .errors import IndexMismatchError, SkipFile
-from .loaders import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, load_file, load_jsonl
+from .loaders import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, extract_pdf_pages, load_file, load_jsonl, pdf_page_count
 from .settings import Settings
 from .store import DocRecord, exists, load_snapshot, write_generation, writer_lock
 from .types import Chunk, Document
@@ -25,6 +26,14 @@ from .types import Chunk, Document
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, float], None]
+
+#: Texts per call to the embedder during ingestion (progress and heap trimming happen between calls).
+EMBED_STEP = 64
+#: While PDF text is extracted in the background, chunks are embedded once this many are waiting.
+STREAM_EMBED_MIN = 64
+#: PDF pages per extraction task; below PREFETCH_MIN_PAGES pages in all, PDFs are read in-process.
+PREFETCH_PAGES = 8
+PREFETCH_MIN_PAGES = 16
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,75 @@ class _Discovered:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     roots: set[str] = field(default_factory=set)
     unloadable: set[str] = field(default_factory=set)  # doc ids of files that exist but failed to load
+    prefetching: bool = False  # PDF text is being extracted by worker processes
+
+
+class _PdfPrefetch:
+    """Extracts the text of a batch's PDFs in worker processes, ahead of the loop that needs it.
+
+    pypdf spends about 40 ms a page in pure Python, on one core, while embedding waits:
+    on the Apple 10-Q PDFs extraction was a quarter of the ingest time. Here ranges of
+    `PREFETCH_PAGES` pages go to `workers` processes as soon as the files are listed,
+    in file order, so the first documents are ready early and the ingest embeds them
+    while the rest are extracted. Below `PREFETCH_MIN_PAGES` pages, or with one
+    worker, nothing is started and `pages` returns None (the loader extracts in-process).
+    Any failure in a worker (a broken file, a dead process) also returns None, so the
+    file is loaded in-process and fails or succeeds exactly as it would have there.
+    """
+
+    def __init__(self, entries: Sequence[tuple[Path, str, Path, bool]], workers: int, max_bytes: int) -> None:
+        self.workers = workers
+        self._pdfs: list[tuple[Path, int]] = []
+        if workers > 1:
+            for f, _rel, _root, _explicit in entries:
+                if f.suffix.lower() != ".pdf" or f.name.startswith(".") or f.is_symlink():
+                    continue
+                try:
+                    if not f.is_file() or not 0 < f.stat().st_size <= max_bytes:
+                        continue
+                    self._pdfs.append((f, pdf_page_count(f)))
+                except (SkipFile, OSError):
+                    continue  # the in-process load reports why
+        self.active = sum(n for _, n in self._pdfs) >= PREFETCH_MIN_PAGES
+        self._futures: dict[Path, list[Future]] = {}
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Self:
+        if self.active:
+            import multiprocessing
+
+            # fork where there is one: a spawned worker would re-import the caller's __main__, which
+            # breaks scripts without an `if __name__ == "__main__"` guard. The child runs only pypdf
+            # (pure Python), never torch, so the embedder's threads in the parent do not matter.
+            methods = multiprocessing.get_all_start_methods()
+            ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+            for f, n in self._pdfs:
+                self._futures[f] = [self._pool.submit(extract_pdf_pages, str(f), lo, lo + PREFETCH_PAGES)
+                                    for lo in range(0, n, PREFETCH_PAGES)]
+        return self
+
+    def pages(self, f: Path) -> tuple[list[str], list[str]] | None:
+        """The page texts and warnings of `f`, or None to extract in-process."""
+        futures = self._futures.pop(f, None)
+        if not futures:
+            return None
+        texts: list[str] = []
+        warnings: list[str] = []
+        try:
+            for fut in futures:
+                t, w = fut.result()
+                texts.extend(t)
+                warnings.extend(w)
+        except Exception as e:  # noqa: BLE001 - the in-process load gives the real reason
+            log.debug("prefetching %s failed (%s): loading it in-process", f, e)
+            return None
+        return texts, warnings
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 class Ingestor:
@@ -84,16 +162,20 @@ class Ingestor:
     """
 
     def __init__(self, index_dir: str | Path, embedder: Embedder, chunker: Chunker | None = None, *,
-                 max_file_mb: float = Settings.max_file_mb, exact_max: int = Settings.exact_max) -> None:
+                 max_file_mb: float = Settings.max_file_mb, exact_max: int = Settings.exact_max,
+                 load_workers: int = Settings.load_workers) -> None:
         if max_file_mb <= 0:
             raise ValueError(f"max_file_mb must be > 0, got {max_file_mb!r}")
         if exact_max < 0:
             raise ValueError(f"exact_max must be >= 0, got {exact_max!r}")
+        if load_workers < 0:
+            raise ValueError(f"load_workers must be >= 0, got {load_workers!r}")
         self.index_dir = Path(index_dir)
         self.embedder = embedder
         self.chunker = chunker or Chunker()
         self.max_bytes = int(max_file_mb * 1024 * 1024)
         self.exact_max = exact_max
+        self.load_workers = load_workers or min(4, os.cpu_count() or 1)
 
     @classmethod
     def from_settings(cls, settings: "Settings", embedder: Embedder | None = None) -> "Ingestor":
@@ -104,7 +186,8 @@ class Ingestor:
             embedder = SentenceTransformerEmbedder(settings.model or None, batch_size=settings.batch_size,
                                                    threads=settings.threads)
         return cls(settings.index, embedder, Chunker(settings.chunk_size, settings.chunk_overlap),
-                   max_file_mb=settings.max_file_mb, exact_max=settings.exact_max)
+                   max_file_mb=settings.max_file_mb, exact_max=settings.exact_max,
+                   load_workers=settings.load_workers)
 
     # -- discovery -------------------------------------------------------------------------
     def discover(self, paths: Sequence[str | Path]) -> _Discovered:
@@ -114,8 +197,43 @@ class Ingestor:
         another document already has, is skipped with a reason naming the other one.
         """
         found = _Discovered()
+        found.documents.extend(self._documents(paths, found))
+        return found
+
+    def _documents(self, paths: Sequence[str | Path], found: _Discovered) -> Iterator[tuple[Document, str]]:
+        """`discover`, one (document, source root) at a time, in a stable order.
+
+        PDF text is extracted ahead in worker processes (see `_PdfPrefetch`), so a
+        caller that embeds each document as it comes overlaps the two.
+        """
+        entries = self._entries(paths, found)
         by_text: dict[str, str] = {}  # sha256 of the text -> doc id
         by_id: dict[str, tuple[str, str]] = {}  # doc id -> (the file it came from, as given)
+        with _PdfPrefetch(entries, self.load_workers, self.max_bytes) as prefetch:
+            found.prefetching = prefetch.active
+            for f, rel, root_real, explicit in entries:
+                n_skipped = len(found.skipped)
+                docs = self._load_one(f, rel, root_real, found.skipped, explicit, prefetch.pages(f))
+                if not docs and len(found.skipped) > n_skipped and found.skipped[-1][0] == _printable(rel):
+                    found.unloadable.add(rel)
+                source = os.path.normpath(f.absolute())
+                for d in docs:
+                    if d.doc_id in by_id:
+                        if by_id[d.doc_id][0] != source:
+                            found.skipped.append((_printable(rel),
+                                                  f"doc id {d.doc_id!r} is already taken by {by_id[d.doc_id][1]}"))
+                        continue  # else: the same file given twice
+                    h = hashlib.sha256(d.text.encode("utf-8")).hexdigest()
+                    if h in by_text:
+                        found.skipped.append((d.doc_id, f"duplicate of {by_text[h]} (same text)"))
+                        continue
+                    by_id[d.doc_id] = (source, _printable(f.as_posix()))
+                    by_text[h] = d.doc_id
+                    yield d, str(root_real)
+
+    def _entries(self, paths: Sequence[str | Path], found: _Discovered) -> list[tuple[Path, str, Path, bool]]:
+        """The files to load, as (file, name under its root, resolved root, given explicitly)."""
+        entries = []
         index_real = self.index_dir.resolve()
         for given in paths:
             if not str(given).strip():  # Path("") would mean the current folder
@@ -136,27 +254,11 @@ class Ingestor:
                 if p.is_dir() else [p]
             for f in files:
                 rel = f.relative_to(root).as_posix() if p.is_dir() else f.name
-                n_skipped = len(found.skipped)
-                docs = self._load_one(f, rel, root_real, found.skipped, explicit=not p.is_dir())
-                if not docs and len(found.skipped) > n_skipped and found.skipped[-1][0] == _printable(rel):
-                    found.unloadable.add(rel)
-                source = os.path.normpath(f.absolute())
-                for d in docs:
-                    if d.doc_id in by_id:
-                        if by_id[d.doc_id][0] != source:
-                            found.skipped.append((_printable(rel),
-                                                  f"doc id {d.doc_id!r} is already taken by {by_id[d.doc_id][1]}"))
-                        continue  # else: the same file given twice
-                    h = hashlib.sha256(d.text.encode("utf-8")).hexdigest()
-                    if h in by_text:
-                        found.skipped.append((d.doc_id, f"duplicate of {by_text[h]} (same text)"))
-                        continue
-                    by_id[d.doc_id] = (source, _printable(f.as_posix()))
-                    by_text[h] = d.doc_id
-                    found.documents.append((d, str(root_real)))
-        return found
+                entries.append((f, rel, root_real, not p.is_dir()))
+        return entries
 
-    def _load_one(self, f: Path, rel: str, root_real: Path, skipped: list, explicit: bool) -> list[Document]:
+    def _load_one(self, f: Path, rel: str, root_real: Path, skipped: list, explicit: bool,
+                  pdf_pages: tuple[list[str], list[str]] | None = None) -> list[Document]:
         name = _printable(rel)
         try:
             if f.name.endswith(SIDECAR_SUFFIX) or f.name.startswith("."):
@@ -193,7 +295,7 @@ class Ingestor:
                 if not docs:
                     raise SkipFile("no usable lines")
                 return docs
-            docs = load_file(f, rel)
+            docs = load_file(f, rel, pdf_pages)
             for d in docs:
                 d.metadata.setdefault("source", rel)  # type: ignore[union-attr]
             return docs
@@ -218,18 +320,29 @@ class Ingestor:
         t0 = time.perf_counter()
         note = on_progress or (lambda msg, frac: None)
         note("reading files", 0.0)
-        found = self.discover(paths)
+        found = _Discovered()
         with writer_lock(self.index_dir):
             old = self._load_previous(rebuild)
             new_docs: list[DocRecord] = []
             new_chunks: list[Chunk] = []
             keep_rows: list[np.ndarray] = []
             to_embed: list[Chunk] = []
+            fresh_parts: list[np.ndarray] = []
+            embedded = 0  # to_embed[:embedded] have their vectors in fresh_parts
             added, updated, unchanged = [], [], []
-            incoming = {d.doc_id: (d, root) for d, root in found.documents}
+            incoming: dict[str, tuple[Document, str]] = {}
             now = _now()
             chunk_cfg_same = old is not None and old.manifest.get("chunker") == self.chunker.config
-            for doc_id, (doc, root) in incoming.items():
+            documents = self._documents(paths, found)
+            for doc, root in documents:
+                found.documents.append((doc, root))
+                doc_id = doc.doc_id
+                incoming[doc_id] = (doc, root)
+                # While PDF text is still being extracted in the background, embed what is ready.
+                if found.prefetching and len(to_embed) - embedded >= STREAM_EMBED_MIN:
+                    note(f"embedding (read {len(found.documents)} documents so far)", 0.1)
+                    fresh_parts.append(self._embed(to_embed[embedded:], False, lambda m, f: None))
+                    embedded = len(to_embed)
                 prev = old.docs.get(doc_id) if old else None
                 if prev is not None and chunk_cfg_same and prev.content_hash == doc.content_hash:
                     unchanged.append(doc_id)
@@ -268,8 +381,9 @@ class Ingestor:
                 return IngestReport(unchanged=tuple(unchanged), skipped=tuple(found.skipped), warnings=warnings,
                                     total_docs=len(old.docs), total_chunks=len(old.chunks),
                                     seconds=time.perf_counter() - t0, generation=old.generation)
-            note(f"embedding {len(to_embed)} chunks", 0.1)
-            fresh = self._embed(to_embed, progress, note)
+            note(f"embedding {len(to_embed) - embedded} chunks", 0.1)
+            fresh_parts.append(self._embed(to_embed[embedded:], progress, note))
+            fresh = np.vstack(fresh_parts)
             kept = old.vectors(np.concatenate(keep_rows)) if keep_rows and old is not None else np.zeros((0, self.embedder.dimension), np.float32)
             vectors = np.vstack([kept, fresh]) if len(fresh) else kept
             chunks_all = new_chunks + to_embed
@@ -284,6 +398,7 @@ class Ingestor:
                 "written_at": _now(),
             }
             gen = write_generation(self.index_dir, manifest, new_docs, chunks_all, vectors, self.exact_max)
+        release_memory()  # a server goes on running after an upload is ingested
         note("done", 1.0)
         return IngestReport(tuple(added), tuple(updated), tuple(removed), tuple(unchanged), tuple(found.skipped),
                             warnings, len(to_embed), len(new_docs), len(chunks_all), time.perf_counter() - t0, gen)
@@ -330,13 +445,14 @@ class Ingestor:
         # Sorting by length makes batches of similar length: less padding, faster encoding.
         order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text))
         texts = [chunks[i].text for i in order]
-        step = 256
+        step = EMBED_STEP
         parts = []
         from tqdm.auto import tqdm
 
         with tqdm(total=len(texts), unit="chunk", desc="embedding", disable=not progress) as bar:
             for lo in range(0, len(texts), step):
                 parts.append(self.embedder.embed(texts[lo:lo + step]))
+                release_memory()  # see release_memory: keeps the heap from growing with every shape
                 bar.update(len(parts[-1]))
                 note(f"embedded {bar.n}/{len(texts)} chunks", 0.1 + 0.85 * bar.n / len(texts))
         vecs = np.vstack(parts)

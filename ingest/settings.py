@@ -26,6 +26,8 @@ class Settings:
         batch_size: Embedding batch size.
         threads: Torch CPU threads (0 = one per core, at most 4).
         max_file_mb: Files larger than this are skipped.
+        load_workers: Processes that extract PDF text while the main one embeds (0 = one per
+            core; 1 = everything in the ingesting process).
         exact_max: Up to this many chunks the FAISS index is exact (flat); above it HNSW (measured: eval/BENCH.md).
         k: Passages retrieved by default.
         mode: Retrieval mode: hybrid, dense or keyword.
@@ -51,6 +53,7 @@ class Settings:
     batch_size: int = 16
     threads: int = 0
     max_file_mb: float = 50.0
+    load_workers: int = 0
     exact_max: int = 50_000
     k: int = 5
     mode: str = "hybrid"
@@ -83,6 +86,8 @@ class Settings:
             raise ConfigError(f"answer_mode must be extractive, openai or gguf, got {self.answer_mode!r}")
         if self.max_file_mb <= 0:
             raise ConfigError(f"max_file_mb must be > 0, got {self.max_file_mb!r}")
+        if self.load_workers < 0:
+            raise ConfigError(f"load_workers must be >= 0, got {self.load_workers!r}")
         if self.dense_weight < 0 or self.bm25_weight < 0:
             raise ConfigError("dense_weight and bm25_weight must be >= 0")
 
