@@ -279,56 +279,26 @@ class PoolEmbedder:
 
 
 class TimedEmbedder:
-    """Wraps an embedder and adds up the wall and CPU seconds spent inside `embed`.
+    """Wraps an embedder and adds up the wall and CPU seconds spent inside `embed`."""
 
-    With `shadow` (the raw encoder), every call also encodes the same texts with it,
-    right before or after (alternating), and keeps that time apart: the hardware
-    limit measured on the very same batches at the very same moment, so a busy
-    machine slows both alike. `embed` returns the wrapped embedder's vectors.
-    """
-
-    def __init__(self, inner: Any, shadow: Callable[[list[str]], Any] | None = None, *, every: int = 1) -> None:
+    def __init__(self, inner: Any) -> None:
         self.inner = inner
-        self.shadow = shadow
-        self.every = max(1, every)
-        self.texts = self.shadow_texts = 0
+        self.texts = 0
         self.name = inner.name
         self.dimension = inner.dimension
         self.seconds = self.cpu_seconds = 0.0
-        self.shadow_seconds = self.shadow_cpu_seconds = 0.0
-        self._calls = 0
 
     def fingerprint(self) -> str:
         return self.inner.fingerprint()
 
-    def _shadow(self, texts: Sequence[str]) -> None:
-        t, c = time.perf_counter(), time.process_time()
-        self.shadow(list(texts))
-        self.shadow_seconds += time.perf_counter() - t
-        self.shadow_cpu_seconds += time.process_time() - c
-
-    @property
-    def limit_scale(self) -> float:
-        """Texts embedded per text shadowed: the shadow's time times this is the limit's."""
-        return self.texts / self.shadow_texts if self.shadow_texts else 0.0
-
     def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        self._calls += 1
         self.texts += len(texts)
-        shadowed = self.shadow is not None and (self._calls - 1) % self.every == 0
-        before = shadowed and ((self._calls - 1) // self.every) % 2 == 1
-        if shadowed:
-            self.shadow_texts += len(texts)
-        if before:
-            self._shadow(texts)
         t, c = time.perf_counter(), time.process_time()
         try:
             return self.inner.embed(texts)
         finally:
             self.seconds += time.perf_counter() - t
             self.cpu_seconds += time.process_time() - c
-            if shadowed and not before:
-                self._shadow(texts)
 
 
 def _lc_embeddings(embedder: Any) -> Any:
@@ -513,10 +483,18 @@ def _stock_splitter() -> Any:
 
 
 def worker_ingest(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """Ingest one corpus with partnerqa and the stock recipe, alternating, `repeats` times.
+    """One ingest of one corpus by one system, in a process of its own.
 
-    The limit is measured inside partnerqa's runs (see `TimedEmbedder`): the raw encoder
-    on the same batches, timed apart and subtracted from partnerqa's time.
+    A fresh process per run, so no run inherits another's heap: memory figures are each
+    system's own, whatever ran before it. The model is loaded (and warmed up) before
+    timing and memory sampling start, as a server or a CLI that already loaded it would be.
+
+    * partnerqa: `Ingestor` (load, clean, chunk, embed, BM25, FAISS, write); its time in
+      the embedder is kept apart, for projecting pooled runs.
+    * stock: the LangChain recipe (loaders, splitter, `FAISS.from_documents`, `save_local`).
+    * limit: `SentenceTransformer.encode` (batch 32) of partnerqa's chunks from the index
+      at `spec["pqa_index"]`, nothing else; with `sample_every` > 1, every n-th chunk in
+      length order (the same length mix), and the time scaled back up.
     """
     import warnings
 
@@ -525,75 +503,83 @@ def worker_ingest(spec: Mapping[str, Any]) -> dict[str, Any]:
     from ingest.pipeline import Ingestor
     from ingest.settings import Settings
 
-    corpus, work = Path(spec["corpus"]), Path(spec["work"])
-    systems = [s for s in spec["systems"] if s != "limit"]
-    with_limit = "limit" in spec["systems"] and not spec.get("pool")
+    corpus, idx = Path(spec["corpus"]), Path(spec["index"])
+    system = spec["system"]
     settings = Settings.from_env()
-    real = _model_embedder(spec)
     pooled = bool(spec.get("pool"))
-    pqa_emb = _pool_embedder(spec, real.fingerprint()) if pooled else real
-    out: dict[str, Any] = {s: [] for s in systems}
-    if with_limit:
-        out["limit"] = []
-    docs, pages = _count_pages(corpus)
-    out["docs"], out["pages"] = docs, pages
-    raw = _raw_model(spec) if with_limit else None
-    stock_emb = None
-    if "stock" in systems:
-        stock_emb = _lc_embeddings(pqa_emb) if pooled else _timed_lc(_stock_embeddings(spec))
-    for r in range(int(spec["repeats"])):
-        for system in (systems if r % 2 == 0 else systems[::-1]):
-            if system == "partnerqa":
-                idx = work / f"pqa-{r}"
-                shutil.rmtree(idx, ignore_errors=True)
-                timed = TimedEmbedder(pqa_emb, shadow=raw, every=int(spec.get("shadow_every", 1)))
-                ing = Ingestor(idx, timed, Chunker(settings.chunk_size, settings.chunk_overlap),
-                               max_file_mb=settings.max_file_mb, exact_max=settings.exact_max)
-                with PeakRSS() as mem:
-                    t, c = time.perf_counter(), time.process_time()
-                    rep = ing.ingest([corpus], rebuild=True)
-                    secs = time.perf_counter() - t - timed.shadow_seconds
-                    cpu = time.process_time() - c - timed.shadow_cpu_seconds
-                gen = idx / (idx / "CURRENT").read_text().strip()
-                manifest = json.loads((gen / "manifest.json").read_text())
-                out[system].append({"seconds": secs, "cpu_seconds": cpu, "embed_seconds": timed.seconds,
-                                    "embed_cpu_seconds": timed.cpu_seconds, "chunks": rep.total_chunks,
-                                    "docs": rep.total_docs, "peak_mb": mem.peak_mb, "delta_mb": mem.delta_mb,
-                                    "index_mb": folder_mb(gen), "faiss": manifest.get("faiss"),
-                                    "skipped": len(rep.skipped)})
-                if with_limit:
-                    out["limit"].append({"seconds": timed.shadow_seconds * timed.limit_scale,
-                                         "cpu_seconds": timed.shadow_cpu_seconds * timed.limit_scale,
-                                         "chunks": rep.total_chunks, "sampled": timed.shadow_texts})
-                if r > 0:
-                    shutil.rmtree(work / f"pqa-{r - 1}", ignore_errors=True)
-            elif system == "stock":
-                from langchain_community.vectorstores import FAISS
+    shutil.rmtree(idx, ignore_errors=True)
+    if system == "limit":
+        from ingest.store import load_snapshot
 
-                idx = work / f"stock-{r}"
-                shutil.rmtree(idx, ignore_errors=True)
-                if hasattr(stock_emb, "seconds"):
-                    type(stock_emb).seconds = 0.0
-                    type(stock_emb).cpu_seconds = 0.0
-                with PeakRSS() as mem:
-                    t, c = time.perf_counter(), time.process_time()
-                    lc_docs = _stock_load(corpus)
-                    splits = _stock_splitter().split_documents(lc_docs)
-                    vs = FAISS.from_documents(splits, stock_emb)
-                    vs.save_local(str(idx))
-                    secs, cpu = time.perf_counter() - t, time.process_time() - c
-                out[system].append({"seconds": secs, "cpu_seconds": cpu,
-                                    "embed_seconds": getattr(stock_emb, "seconds", None),
-                                    "embed_cpu_seconds": getattr(stock_emb, "cpu_seconds", None),
-                                    "chunks": len(splits), "docs": len({d.metadata.get("source") for d in lc_docs}),
-                                    "peak_mb": mem.peak_mb, "delta_mb": mem.delta_mb, "index_mb": folder_mb(idx)})
-                del vs
-                if r > 0:
-                    shutil.rmtree(work / f"stock-{r - 1}", ignore_errors=True)
-    last = int(spec["repeats"]) - 1
-    out["pqa_index"] = str(work / f"pqa-{last}")
-    out["stock_index"] = str(work / f"stock-{last}")
-    out["pooled"] = pooled
+        raw = _raw_model(spec)
+        texts = sorted((c.text for c in load_snapshot(Path(spec["pqa_index"])).chunks), key=len)
+        every = max(1, int(spec.get("sample_every", 1)))
+        sample = texts[::every]
+        t, c = time.perf_counter(), time.process_time()
+        raw(sample)
+        secs, cpu = time.perf_counter() - t, time.process_time() - c
+        scale = len(texts) / len(sample)
+        return {"seconds": secs * scale, "cpu_seconds": cpu * scale, "chunks": len(texts), "sampled": len(sample)}
+    real = _model_embedder(spec)
+    if system == "partnerqa":
+        emb = _pool_embedder(spec, real.fingerprint()) if pooled else real
+        timed = TimedEmbedder(emb)
+        ing = Ingestor(idx, timed, Chunker(settings.chunk_size, settings.chunk_overlap),
+                       max_file_mb=settings.max_file_mb, exact_max=settings.exact_max,
+                       load_workers=settings.load_workers)
+        with PeakRSS() as mem:
+            t, c = time.perf_counter(), time.process_time()
+            rep = ing.ingest([corpus], rebuild=True)
+            secs, cpu = time.perf_counter() - t, time.process_time() - c
+        gen = idx / (idx / "CURRENT").read_text().strip()
+        manifest = json.loads((gen / "manifest.json").read_text())
+        return {"seconds": secs, "cpu_seconds": cpu, "embed_seconds": timed.seconds,
+                "embed_cpu_seconds": timed.cpu_seconds, "chunks": rep.total_chunks, "docs": rep.total_docs,
+                "peak_mb": mem.peak_mb, "delta_mb": mem.delta_mb, "index_mb": folder_mb(gen),
+                "faiss": manifest.get("faiss"), "skipped": len(rep.skipped)}
+    from langchain_community.vectorstores import FAISS
+
+    stock_emb = _lc_embeddings(_pool_embedder(spec, real.fingerprint())) if pooled \
+        else _timed_lc(_stock_embeddings(spec))
+    del real
+    with PeakRSS() as mem:
+        t, c = time.perf_counter(), time.process_time()
+        lc_docs = _stock_load(corpus)
+        splits = _stock_splitter().split_documents(lc_docs)
+        vs = FAISS.from_documents(splits, stock_emb)
+        vs.save_local(str(idx))
+        secs, cpu = time.perf_counter() - t, time.process_time() - c
+    return {"seconds": secs, "cpu_seconds": cpu, "embed_seconds": getattr(stock_emb, "seconds", None),
+            "embed_cpu_seconds": getattr(stock_emb, "cpu_seconds", None), "chunks": len(splits),
+            "docs": len({d.metadata.get("source") for d in lc_docs}), "peak_mb": mem.peak_mb,
+            "delta_mb": mem.delta_mb, "index_mb": folder_mb(idx)}
+
+
+def ingest_corpus(b: "Bench", corpus: Path, work: Path, systems: Sequence[str], repeats: int, *, fake: bool,
+                  pool: str | None = None, sample_every: int = 1) -> dict[str, Any]:
+    """`repeats` rounds of ingesting `corpus`, each system in a fresh process, the order
+    turning round by round (partnerqa before the limit in the first round: the limit
+    encodes partnerqa's chunks). Returns the per-system runs and the last indexes."""
+    docs, pages = _count_pages(corpus)
+    out: dict[str, Any] = {"docs": docs, "pages": pages, "pooled": bool(pool)}
+    systems = [s for s in ("partnerqa", "stock", "limit") if s in systems and not (pool and s == "limit")]
+    out.update({s: [] for s in systems})
+    last: dict[str, Path] = {}
+    for r in range(repeats):
+        order = systems if r % 2 == 0 else systems[::-1]
+        if r == 0 and "limit" in order:
+            order = [s for s in order if s != "limit"] + ["limit"]
+        for system in order:
+            idx = work / f"{system}-{r}"
+            spec = {"corpus": str(corpus), "index": str(idx), "system": system, "fake": fake,
+                    "pool": pool, "pqa_index": str(last.get("partnerqa", "")), "sample_every": sample_every}
+            out[system].append(b.run("ingest", spec))
+            if system != "limit":
+                if system in last:
+                    shutil.rmtree(last[system], ignore_errors=True)
+                last[system] = idx
+    out["pqa_index"] = str(last.get("partnerqa", ""))
+    out["stock_index"] = str(last.get("stock", ""))
     return out
 
 
@@ -1233,8 +1219,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     ingest_raw: dict[str, Any] = {}
     for name, folder, repeats, _ in corpora:
         b.say(f"ingesting {name} x{repeats} ({', '.join(systems)})")
-        ingest_raw[name] = b.run("ingest", {"corpus": str(folder), "work": str(work / f"idx-{name}"),
-                                            "systems": systems, "repeats": repeats, "fake": fake})
+        ingest_raw[name] = ingest_corpus(b, folder, work / f"idx-{name}", systems, repeats, fake=fake)
     pool_from: str | None = None
     for n in scales:
         name = f"synthetic-{_short(n)}"
@@ -1242,17 +1227,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if n in real_scales:
             repeats = args.repeats if n <= 1000 else args.big_repeats
             b.say(f"ingesting {name} x{repeats} ({', '.join(systems)})")
-            ingest_raw[name] = b.run("ingest", {"corpus": str(folder), "work": str(work / f"idx-{name}"),
-                                                "systems": systems, "repeats": repeats, "fake": fake,
-                                                "shadow_every": 1 if n <= 2000 else 4})
+            ingest_raw[name] = ingest_corpus(b, folder, work / f"idx-{name}", systems, repeats, fake=fake,
+                                             sample_every=1 if n <= 2000 else 4)
             pool_from = name
         else:
             if pool_from is None:
                 raise SystemExit(f"bench: scale {n} is above --embed-max and no smaller scale was embedded")
             b.say(f"ingesting {name} with vectors pooled from {pool_from} (encoder time projected)")
-            ingest_raw[name] = b.run("ingest", {"corpus": str(folder), "work": str(work / f"idx-{name}"),
-                                                "systems": [s for s in systems if s != "limit"], "repeats": 1,
-                                                "fake": fake, "pool": ingest_raw[pool_from]["pqa_index"]})
+            ingest_raw[name] = ingest_corpus(b, folder, work / f"idx-{name}", systems, 1, fake=fake,
+                                             pool=ingest_raw[pool_from]["pqa_index"])
     report["ingest_raw"] = ingest_raw
     report["pool_from"] = pool_from
     _fill_ingest(report)
@@ -1375,7 +1358,8 @@ def markdown(report: Mapping[str, Any]) -> str:
             f"Python {env.get('python')}, {env.get('started')}; the run took {report.get('seconds', 0) / 60:.1f} min. "
             "Figures are medians of repeated runs: ingestion of the small corpora "
             f"{report['args'].get('repeats')} times and of the 10k corpus {report['args'].get('big_repeats')} time(s), "
-            "the systems alternating; latencies are the p50/p95 of each round of "
+            "each ingest in a fresh process (so no run inherits another's heap), the systems taking turns; "
+            "latencies are the p50/p95 of each round of "
             f"{report['args'].get('queries')} questions (every round its own questions), then the median over "
             f"{report['args'].get('repeats')} rounds. The machine was shared with other work while it ran "
             f"(load average {load} at the start), so absolute figures move by 10-30% between runs; the ratios, "
@@ -1396,8 +1380,9 @@ def markdown(report: Mapping[str, Any]) -> str:
         ),
         (
             "* **hardware limit** is the model and FAISS alone: `SentenceTransformer.encode` (batch 32) of the "
-            "same chunks, timed batch by batch right beside partnerqa's own embedding of them (so a busy machine "
-            "slows both alike), and a raw `index.search` on the same FAISS index; for a full answer, one encode "
+            "chunks partnerqa cut, in a process of its own taking turns with the others (at 10k chunks every 4th "
+            "chunk in length order, time scaled up), and a raw `index.search` on the same FAISS index; for a full "
+            "answer, one encode "
             "of the question plus the sentences of its 8 passages. partnerqa/limit of a throughput is the share of "
             "the hardware's speed partnerqa reaches; of a latency, how many times the bare minimum it takes."
         ),
