@@ -21,7 +21,7 @@ class Chunker:
         overlap: Characters of whole sentences repeated from the previous chunk.
     """
 
-    def __init__(self, chunk_size: int = 800, overlap: int = 160) -> None:
+    def __init__(self, chunk_size: int = 800, overlap: int = 100) -> None:
         if chunk_size < 20:
             raise ConfigError(f"chunk_size must be >= 20, got {chunk_size!r}")
         if not 0 <= overlap < chunk_size:

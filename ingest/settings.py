@@ -49,7 +49,7 @@ class Settings:
     index: Path = Path(".partnerqa/index")
     model: str = ""
     chunk_size: int = 800
-    chunk_overlap: int = 160
+    chunk_overlap: int = 100
     batch_size: int = 16
     threads: int = 0
     max_file_mb: float = 50.0
