@@ -7,6 +7,7 @@ import logging
 import os
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -321,7 +322,9 @@ class Ingestor:
         note = on_progress or (lambda msg, frac: None)
         note("reading files", 0.0)
         found = _Discovered()
-        with writer_lock(self.index_dir):
+        # `closing`: the PDF workers are gone (and with them their copies of the lock's file
+        # descriptor) before the writer lock is released, even when embedding fails.
+        with writer_lock(self.index_dir), closing(self._documents(paths, found)) as documents:
             old = self._load_previous(rebuild)
             new_docs: list[DocRecord] = []
             new_chunks: list[Chunk] = []
@@ -333,7 +336,6 @@ class Ingestor:
             incoming: dict[str, tuple[Document, str]] = {}
             now = _now()
             chunk_cfg_same = old is not None and old.manifest.get("chunker") == self.chunker.config
-            documents = self._documents(paths, found)
             for doc, root in documents:
                 found.documents.append((doc, root))
                 doc_id = doc.doc_id

@@ -124,3 +124,21 @@ def test_embedding_starts_before_every_pdf_is_read(tmp_path, monkeypatch):
 def test_load_workers_must_not_be_negative(tmp_path):
     with pytest.raises(ValueError):
         Ingestor(tmp_path / "idx", HashEmbedder(), load_workers=-1)
+
+
+def test_a_failed_ingest_stops_its_workers_and_frees_the_index(tmp_path, monkeypatch):
+    import multiprocessing
+
+    monkeypatch.setattr(pipeline, "STREAM_EMBED_MIN", 1)
+    d = _corpus(tmp_path)
+
+    class Failing(HashEmbedder):
+        def embed(self, texts, *, progress=False):
+            raise RuntimeError("embedder broke")
+
+    with pytest.raises(RuntimeError, match="embedder broke"):
+        Ingestor(tmp_path / "idx", Failing(), load_workers=2).ingest([d])
+    assert multiprocessing.active_children() == []
+    report = Ingestor(tmp_path / "idx", HashEmbedder(), load_workers=2).ingest([d])
+    assert "a.pdf" in report.added
+    check_index(tmp_path / "idx")
