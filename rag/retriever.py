@@ -163,6 +163,11 @@ class Retriever:
             results.append(self._fuse(snap, d_rows, d_scores, b_rows, b_scores, k, mode))
         return results
 
+    def clear_query_cache(self) -> None:
+        """Forget the remembered query vectors (the next search of any query embeds it again)."""
+        with self._lock:
+            self._query_vecs.clear()
+
     def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
         """Query vectors, remembering the last few so the answerer does not embed a query twice."""
         with self._lock:

@@ -105,3 +105,20 @@ def test_refresh_picks_up_a_new_generation(tmp_path):
     ing.ingest([d])
     assert r.refresh() is True
     assert "b.txt" in {h.doc_id for h in r.search("Seoul center", k=2)}
+
+
+def test_query_vectors_are_remembered_until_the_cache_is_cleared(kw_index):
+    idx, emb = kw_index
+    embedded: list[str] = []
+    inner = emb.embed
+
+    def counting(texts, **kw):
+        embedded.extend(texts)
+        return inner(texts, **kw)
+
+    emb.embed = counting
+    r = Retriever.load(idx, embedder=emb, mode="dense")
+    first = r.search("chips", k=3)
+    assert r.search("chips", k=3) == first and embedded == ["chips"]
+    r.clear_query_cache()
+    assert r.search("chips", k=3) == first and embedded == ["chips", "chips"]
