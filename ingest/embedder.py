@@ -160,6 +160,7 @@ class SentenceTransformerEmbedder:
             pass
         self._model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
         self._direct = self._direct_matches_encode()
+        self.fingerprint()  # hash the weights (~80 ms, once a process) while loading, not in the first ingest
 
     def fingerprint(self) -> str:
         return weights_fingerprint(self.model_path)

@@ -177,6 +177,10 @@ class Ingestor:
         self.max_bytes = int(max_file_mb * 1024 * 1024)
         self.exact_max = exact_max
         self.load_workers = load_workers or min(4, os.cpu_count() or 1)
+        # Import what every ingest needs now (~60 ms on two cores), not inside the first ingest:
+        # a server then pays it at start, not on a user's first upload.
+        import faiss  # noqa: F401
+        import tqdm.auto  # noqa: F401
 
     @classmethod
     def from_settings(cls, settings: "Settings", embedder: Embedder | None = None) -> "Ingestor":
