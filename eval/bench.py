@@ -561,7 +561,7 @@ def worker_ingest(spec: Mapping[str, Any]) -> dict[str, Any]:
             "delta_mb": mem.delta_mb, "index_mb": folder_mb(idx)}
 
 
-def ingest_corpus(b: "Bench", corpus: Path, work: Path, systems: Sequence[str], repeats: int, *, fake: bool,
+def ingest_corpus(b: Bench, corpus: Path, work: Path, systems: Sequence[str], repeats: int, *, fake: bool,
                   pool: str | None = None, sample_every: int = 1) -> dict[str, Any]:
     """`repeats` rounds of ingesting `corpus`, each system in a fresh process, the order
     turning round by round (partnerqa before the limit in the first round: the limit

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support import HashEmbedder, check_index, make_pdf
 
 from ingest import pipeline
 from ingest.loaders import extract_pdf_pages, load_file, pdf_page_count
 from ingest.pipeline import Ingestor
 from ingest.store import load_snapshot
-from support import HashEmbedder, check_index, make_pdf
 
 
 class RecordingEmbedder(HashEmbedder):
