@@ -383,6 +383,27 @@ def safe_metadata(meta: dict[str, Any]) -> dict[str, Any]:
     return {fix_surrogates(str(k)): fix(v) for k, v in meta.items()}
 
 
+def join_pages(raw_pages: list[str]) -> tuple[str, tuple[tuple[int, int, int], ...]]:
+    """Clean each page and join the non-empty ones with a blank line.
+
+    Returns the text and a (page number, start, end) span per kept page (numbers from 1,
+    so an empty page leaves a gap), with ``text[start:end]`` that page's cleaned text.
+    """
+    texts: list[str] = []
+    pages: list[tuple[int, int, int]] = []
+    pos = 0
+    for number, raw in enumerate(raw_pages, start=1):
+        page_text = clean(raw, boilerplate=False)
+        if not page_text:
+            continue
+        if texts:
+            pos += 2  # the "\n\n" joiner
+        pages.append((number, pos, pos + len(page_text)))
+        texts.append(page_text)
+        pos += len(page_text)
+    return "\n\n".join(texts), tuple(pages)
+
+
 def load_file(path: Path, doc_id: str, pdf_pages: tuple[list[str], list[str]] | None = None) -> list[Document]:
     """Load one file as Documents (one, or many for a JSONL corpus).
 
@@ -401,24 +422,13 @@ def load_file(path: Path, doc_id: str, pdf_pages: tuple[list[str], list[str]] | 
     fmt = suffix.lstrip(".")
     meta = safe_metadata({**meta, **read_sidecar(path)})
     if isinstance(body, list):  # paged
-        texts, pages, pos = [], [], 0
-        for number, raw in enumerate(body, start=1):
-            page_text = clean(raw, boilerplate=False)
-            if not page_text:
-                continue
-            if texts:
-                pos += 2  # the "\n\n" joiner
-            pages.append((number, pos, pos + len(page_text)))
-            texts.append(page_text)
-            pos += len(page_text)
-        if not texts:
+        text, doc_pages = join_pages(body)
+        if not doc_pages:
             raise SkipFile(f"no extractable text in {len(body)} page(s) (scanned or image-only PDF?)")
-        empty = len(body) - len(texts)
+        empty = len(body) - len(doc_pages)
         if empty:
             warnings = (*warnings, f"{empty} of {len(body)} pages have no extractable text")
-        text = "\n\n".join(texts)
         meta.setdefault("pages", len(body))
-        doc_pages = tuple(pages)
     else:
         text = clean(body, boilerplate=fmt in ("txt", "text", "html", "htm", "md", "markdown"))
         doc_pages = ()

@@ -84,6 +84,7 @@ class _Candidate:
     text: str
     hit: Hit
     order: int
+    terms: frozenset[str]  # its content terms, computed once for filtering and scoring
 
 
 def _history_pairs(history: Sequence[Any] | None) -> list[tuple[str, str]]:
@@ -246,7 +247,8 @@ class Answerer:
             text = self.retriever.document_text(hit.doc_id) if hit.doc_id in self.retriever.snapshot.docs else None
             for s, e in sentence_spans(hit.text):
                 s, e = _trim_marker(hit.text, s, e)
-                if len(terms(hit.text[s:e])) < 2:
+                sentence_terms = terms(hit.text[s:e])
+                if len(sentence_terms) < 2:
                     continue  # too short to answer anything
                 if hit.text[s:e].strip().lower() == hit.title.strip().lower() and hit.text[e:e + 1] == "\n":
                     continue  # the document's title as a heading line
@@ -257,7 +259,7 @@ class Answerer:
                 if key in seen:
                     continue
                 seen.add(key)
-                out.append(_Candidate(hit.doc_id, a, b, hit.text[s:e], hit, len(out)))
+                out.append(_Candidate(hit.doc_id, a, b, hit.text[s:e], hit, len(out), frozenset(sentence_terms)))
         return out
 
     def _idf(self, term: str) -> float:
@@ -285,7 +287,7 @@ class Answerer:
         Returns:
             The kept candidates, their scores and their unit embeddings, aligned.
         """
-        cand_terms = [set(terms(c.text)) for c in cands]
+        cand_terms = [c.terms for c in cands]
         q_focus = set(terms(question))
         q_terms = set(terms(query))
         n = len(cands)

@@ -21,7 +21,7 @@ from support import HashEmbedder, check_index, make_pdf
 from ingest.chunker import Chunker
 from ingest.clean import clean
 from ingest.errors import SkipFile
-from ingest.loaders import load_file, load_jsonl
+from ingest.loaders import join_pages, load_file, load_jsonl
 from ingest.pipeline import Ingestor
 from ingest.types import Document
 
@@ -376,18 +376,9 @@ def test_chunker_invariants_hold_on_raw_text(text, size):
 @settings(max_examples=60, deadline=None)
 @given(pages=st.lists(ANY_TEXT, min_size=1, max_size=5), size=st.integers(20, 200))
 def test_paged_documents_chunk_within_pages(scratch, pages, size):
-    texts, spans, pos = [], [], 0
-    for number, raw in enumerate(pages, start=1):
-        t = clean(raw, boilerplate=False)
-        if not t:
-            continue
-        if texts:
-            pos += 2
-        spans.append((number, pos, pos + len(t)))
-        texts.append(t)
-        pos += len(t)
-    assume(texts)
-    doc = Document("d", "\n\n".join(texts), pages=tuple(spans))
+    text, spans = join_pages(pages)
+    assume(spans)
+    doc = Document("d", text, pages=spans)
     _check_docs([doc])
     _check_chunks(doc, Chunker(size, size // 5).split(doc), size)
 
