@@ -16,7 +16,7 @@ __all__ = ["SEED_KINDS", "document_text", "load_corpus", "main", "validate_set"]
 
 logger = logging.getLogger(__name__)
 
-SEED_KINDS = frozenset({"single", "paraphrase", "multi", "unanswerable"})
+SEED_KINDS = frozenset({"single", "paraphrase", "multi", "headline", "unanswerable"})
 
 _BEGIN, _END = "----- BEGIN TEXT -----", "----- END TEXT -----"
 # The seed article's web boilerplate, which the ingest drops: call-to-action lines

@@ -300,7 +300,7 @@ def test_seed_set_is_valid():
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(rows) >= 80
     assert sum(not r["answerable"] for r in rows) >= 20
-    assert {r["kind"] for r in rows} == {"single", "paraphrase", "multi", "unanswerable"}
+    assert {r["kind"] for r in rows} == {"single", "paraphrase", "multi", "headline", "unanswerable"}
 
 
 def test_document_text_drops_header_and_boilerplate():
