@@ -74,7 +74,19 @@ def remove_boilerplate(text: str) -> str:
     return _BLANKS.sub("\n\n", "\n".join(kept)).strip()
 
 
+# A numbered heading glued to the end of the line before it, as some HTML-to-text conversions
+# leave a list item and the next "5. Heading" ("Seoul R&D center growth5. The visit was ...").
+# A lower-case letter right before the number is what gives it away: "COVID19." or "2.5. " do not match.
+_GLUED_NUMBER = re.compile(r"(?<=[a-z])(\d{1,2}\. )(?=[A-Z][a-z])")
+
+
+def split_glued_numbering(text: str) -> str:
+    """Put a numbered heading glued to the previous line back on a line of its own."""
+    return _GLUED_NUMBER.sub(lambda m: "\n" + m.group(1), text)
+
+
 def clean(text: str, *, boilerplate: bool = True) -> str:
-    """`normalize` (inline base64 data removed), then `remove_boilerplate` unless told not to."""
-    text = normalize(_DATA_URI.sub(" ", text) if "base64," in text else text)
+    """`normalize` (inline base64 data removed), glued numbered headings split off, then
+    `remove_boilerplate` unless told not to."""
+    text = split_glued_numbering(normalize(_DATA_URI.sub(" ", text) if "base64," in text else text))
     return remove_boilerplate(text) if boilerplate else text
