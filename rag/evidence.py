@@ -1,0 +1,378 @@
+"""Evidence selection: features of candidate sentences and the learned model that scores them.
+
+Every sentence (or table row) of the retrieved passages is a candidate. `featurize`
+describes each one by numbers a reader would look at: does it mean the same as the
+question (dense cosine), does it hold the question's rarer words (idf coverage) and
+in order (bigrams), is the word that matters most missing, does it hold a span of the
+type the question asks for that the question does not already hold, is it a heading,
+a table row, boilerplate repeated across documents, inside the document the question
+names, and how its passage ranked. `EvidenceModel` is a logistic regression over
+those features whose weights ship as JSON (`rag/models/evidence.json`), trained by
+`python -m eval.train_evidence` on the labelled sets; its probability is calibrated
+on held-out corpora, and abstention is that probability under a threshold.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ingest.text import terms
+
+from .answer_types import LABELS, NUMERIC, PRIMARY, Span
+from .types import Hit
+
+MODEL_PATH = Path(__file__).resolve().parent / "models" / "evidence.json"
+
+FEATURES: tuple[str, ...] = (
+    "dense",  # cosine(question, sentence), bundled embedder
+    "dense_gap",  # dense minus the best candidate's
+    "lexical",  # idf-weighted share of the question's terms in the sentence (title words count less)
+    "lexical_gap",  # lexical minus the best candidate's
+    "missing_idf",  # largest idf (0..1) of a question word absent from the sentence and its title
+    "missing_share",  # share of the question's words absent from the sentence and its title
+    "missing_count",  # how many of them (capped at 5, scaled)
+    "missing_in_passages",  # one of them is in none of the retrieved candidates
+    "missing_in_index",  # one of them is nowhere in the index: the documents may not speak of it at all
+    "bigrams",  # share of the question's adjacent word pairs found adjacent in the sentence
+    "passage_rank",  # 1 / fused rank of the passage
+    "bm25_rank",  # 1 / BM25 rank of the passage (0 when BM25 did not find it)
+    "dense_rank",  # 1 / dense rank of the passage (0 likewise)
+    "typed_question",  # the question asks for a type of span (person, date, count, ...)
+    "type_present",  # ... and the sentence has a span of that type
+    "type_novel",  # ... that is not already in the question
+    "type_primary",  # ... and of the class's first label (a PERSON for "who", a MONEY for "how much money")
+    "untyped_novel",  # untyped question, and the sentence names an entity or number the question does not
+    "length",  # log of the sentence length
+    "new_terms",  # terms beyond the question's (capped, scaled)
+    "heading",  # looks like a heading: a short line without a full stop
+    "echo",  # says nothing beyond the question's words
+    "repeated",  # the same sentence is in two or more documents (certifications, legal notices)
+    "table_row",  # a label followed by two or more numbers, alone on its line
+    "row_for_number",  # a table row, and the question asks for a number, amount or percentage
+    "in_scope",  # the question names documents and this is one of them
+    "position",  # where in its document (0 = start)
+    "list_item",  # a bullet or numbered line
+    "is_question",  # ends with a question mark
+    "negation_mismatch",  # one of question and sentence is negated, the other not
+)
+
+_FRAME = frozenset(terms("many much"))  # words of the question's frame ("how many"), not of its content
+_NEGATION = re.compile(r"\b(?:not|no|never|none|neither|nor|without|n't|cannot|failed to)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\(?[$€£¥₩]?\s?\d[\d,]*(?:\.\d+)?\)?(?:\s?%)?")
+_ROW = re.compile(r"^(?P<label>[A-Za-z][^\d$€£¥₩]{1,90}?)\s*(?:[$€£¥₩]?\s?\(?\d[\d,]*(?:\.\d+)?\)?(?:\s?%)?\s*|—\s*|-\s+){2,}$")
+_MONTH_LABEL = re.compile(r"^\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s*$", re.IGNORECASE)
+_HEADER_CUE = re.compile(r"\b(?:months?|weeks?|quarters?|years?)\s+ended\b|\b(?:19|20)\d\d\b|\bas of\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence or table row that might answer the question.
+
+    `start`/`end` are offsets in the document's text: ``document_text[start:end] == text``.
+    `line` is true when the candidate is a whole line of its document.
+    """
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    hit: Hit
+    hit_rank: int
+    terms: frozenset[str]
+    line: bool = False
+    listed: bool = False  # a bullet or list number was trimmed off its start
+    spans: tuple[Span, ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class QuestionContext:
+    """What `featurize` needs to know of the question and the index."""
+
+    question: str
+    query: str
+    kind: str | None  # answer class (answer_types.question_type)
+    idf: Callable[[str], float]  # idf of a term in the index
+    n_chunks: int
+    scope: frozenset[str] = frozenset()  # doc ids the question names (empty: no scope)
+    doc_length: Callable[[str], int] = lambda doc_id: 0
+    df: Callable[[str], int] = lambda term: 1  # chunks of the index holding the term
+    expanded: str = ""  # the long forms of the question's abbreviations ("R&D" -> "research and development")
+
+
+def is_table_row(text: str) -> bool:
+    """A label followed by two or more numbers (or dashes), e.g. 'Total net sales $ 94,836 $ 97,278'.
+
+    A date ("October 29, 2025") is not a row, though it is a word and two numbers.
+    """
+    m = _ROW.match(text.strip())
+    return bool(m) and len(_NUMBER.findall(text)) >= 2 and not _MONTH_LABEL.match(m.group("label"))
+
+
+def row_label_end(text: str) -> int:
+    """Where a table row's label ends (0 when `text` is not a row)."""
+    m = _ROW.match(text)
+    return m.end("label") if m else 0
+
+
+def is_heading(text: str, line: bool) -> bool:
+    """A short line with no sentence-ending punctuation (a title, a section name).
+
+    A "label: value" line ("Trip length: four days") is a fact, not a heading.
+    """
+    t = text.strip()
+    if not line or not t or t[-1] in ".!?:;\"”'’)" or is_table_row(t) or re.search(r"\w: \S", t):
+        return False
+    return len(t.split()) <= 12
+
+
+def header_lines(doc_text: str, row_start: int, max_up: int = 25) -> list[tuple[int, int]]:
+    """The nearest column-header lines above a table row ('Three Months Ended', 'April 1, 2023').
+
+    Returns (start, end) offsets in `doc_text` of at most two lines, top first.
+    """
+    found: list[tuple[int, int]] = []
+    end = doc_text.rfind("\n", 0, row_start)
+    for _ in range(max_up):
+        if end <= 0:
+            break
+        start = doc_text.rfind("\n", 0, end) + 1
+        line = doc_text[start:end].strip()
+        if line and _HEADER_CUE.search(line) and not is_table_row(line) and len(line) <= 160:
+            s = start + (len(doc_text[start:end]) - len(doc_text[start:end].lstrip()))
+            found.append((s, s + len(line)))
+            if len(found) == 2:
+                break
+        elif found:
+            break
+        end = start - 1
+    return sorted(found)
+
+
+def _bigrams(ts: Sequence[str]) -> set[tuple[str, str]]:
+    return set(itertools.pairwise(ts))
+
+
+def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarray,
+              repeats: Sequence[int]) -> np.ndarray:
+    """The feature matrix (candidates x FEATURES) of one question's candidates.
+
+    Args:
+        ctx: The question and index statistics.
+        cands: The candidates, with `spans` filled (answer_types.Tagger).
+        dense: cosine(query, candidate) per candidate.
+        repeats: Per candidate, how many documents hold the same sentence.
+    """
+    n = len(cands)
+    X = np.zeros((n, len(FEATURES)), dtype=np.float64)
+    if n == 0:
+        return X
+    q_focus = terms(ctx.question)
+    q_terms = set(terms(ctx.query)) | set(terms(ctx.expanded))
+    q_set = set(q_focus)
+    log_n = math.log(1.0 + ctx.n_chunks + 0.5) or 1.0
+    cand_terms = [c.terms for c in cands]
+    weights: dict[str, float] = {}
+    for t in q_terms:
+        df = sum(1 for ts in cand_terms if t in ts)
+        local = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        weights[t] = (local + ctx.idf(t)) * (1.0 if t in q_set else 0.5)
+    q_bigrams = _bigrams(q_focus)
+    q_lower = ctx.question.lower()
+    q_negated = bool(_NEGATION.search(ctx.question))
+    typed = ctx.kind is not None
+    accept = LABELS.get(ctx.kind or "", frozenset())
+    primary = PRIMARY.get(ctx.kind or "", accept)
+    seen_terms: set[str] = set().union(*cand_terms) | {t for c in cands for t in terms(c.hit.title)}
+    title_terms: dict[str, set[str]] = {}
+    for i, c in enumerate(cands):
+        ts = cand_terms[i]
+        subject = title_terms.setdefault(c.doc_id, set(terms(c.hit.title)))
+        w = {t: v * (0.3 if t in subject else 1.0) for t, v in weights.items()}
+        lexical = sum(v for t, v in w.items() if t in ts) / (sum(w.values()) or 1.0)
+        missing = [t for t in q_set - _FRAME if t not in ts and t not in subject]
+        missing_local = any(t not in seen_terms for t in missing)
+        missing_global = any(ctx.df(t) == 0 for t in missing)
+        sent_terms = terms(c.text)
+        novel_spans = [sp for sp in c.spans if not set(terms(sp.text)) <= q_set and sp.text.lower() not in q_lower]
+        row = is_table_row(c.text)
+        X[i] = (
+            dense[i],
+            0.0,
+            lexical,
+            0.0,
+            max((min(1.0, ctx.idf(t) / log_n) for t in missing), default=0.0),
+            len(missing) / max(1, len(q_set - _FRAME)),
+            min(len(missing), 5) / 5.0,
+            float(missing_local),
+            float(missing_global),
+            len(q_bigrams & _bigrams(sent_terms)) / max(1, len(q_bigrams)) if q_bigrams else 0.0,
+            1.0 / (1 + c.hit_rank),
+            1.0 / c.hit.bm25_rank if c.hit.bm25_rank else 0.0,
+            1.0 / c.hit.dense_rank if c.hit.dense_rank else 0.0,
+            float(typed),
+            float(typed and any(sp.label in accept for sp in c.spans)),
+            float(typed and any(sp.label in accept for sp in novel_spans)),
+            float(typed and any(sp.label in primary for sp in novel_spans)),
+            float(not typed and bool(novel_spans)),
+            math.log1p(len(c.text)) / 6.0,
+            min(len(ts - q_terms), 20) / 10.0,
+            float(is_heading(c.text, c.line)),
+            float(not (ts - q_terms)),
+            float(repeats[i] >= 2),
+            float(row),
+            float(row and ctx.kind in NUMERIC),
+            float(c.doc_id in ctx.scope),
+            c.start / max(1, ctx.doc_length(c.doc_id)),
+            float(c.listed),
+            float(c.text.rstrip().endswith("?")),
+            float(q_negated != bool(_NEGATION.search(c.text))),
+        )
+    X[:, 1] = X[:, 0] - X[:, 0].max()
+    X[:, 3] = X[:, 2] - X[:, 2].max()
+    return X
+
+
+#: What the abstention model reads of a whole question: how the best candidates scored and why.
+QUESTION_FEATURES: tuple[str, ...] = (
+    "best_logit",  # the best candidate's logit
+    "lead",  # its lead over the runner-up (capped at 4)
+    "top3_logit",  # mean logit of the three best
+    "best_dense", "best_lexical", "best_missing_share", "best_missing_in_index", "best_missing_in_passages",
+    "best_type_primary", "typed_question",
+    "max_dense", "max_lexical",  # over all candidates
+    "answer_sentences",  # how many of the three best are within 1 logit of the best
+)
+TOP = 3  # sentences an answer may hold; the abstention model judges them together
+
+
+def question_features(X: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """The QUESTION_FEATURES of one question from its candidates' features `X` and logits `z`."""
+    f = {name: i for i, name in enumerate(FEATURES)}
+    order = np.argsort(-z)
+    b = int(order[0])
+    top = z[order[:TOP]]
+    lead = float(z[b] - z[order[1]]) if len(z) > 1 else 4.0
+    return np.array([
+        z[b], min(lead, 4.0), float(top.mean()),
+        X[b, f["dense"]], X[b, f["lexical"]], X[b, f["missing_share"]], X[b, f["missing_in_index"]],
+        X[b, f["missing_in_passages"]], X[b, f["type_primary"]], X[b, f["typed_question"]],
+        float(X[:, f["dense"]].max()), float(X[:, f["lexical"]].max()),
+        float((top >= z[b] - 1.0).sum()),
+    ])
+
+
+class EvidenceModel:
+    """Two logistic regressions over standardised features, shipped as one JSON file.
+
+    `candidate_proba(X)` is P(this candidate holds the answer), from `FEATURES`.
+    `answer_proba(X, logits)` is P(an answer built on the best candidates is right), from
+    `QUESTION_FEATURES`; it is fitted on out-of-fold predictions, so it is calibrated on
+    questions the candidate model did not see. The answerer abstains under `threshold`.
+    """
+
+    def __init__(self, weights: Sequence[float], bias: float, mean: Sequence[float], scale: Sequence[float], *,
+                 abstain: Mapping[str, Any] | None = None, threshold: float = 0.5,
+                 features: Sequence[str] = FEATURES, info: Mapping[str, Any] | None = None) -> None:
+        if tuple(features) != FEATURES:
+            raise ValueError(f"model features {list(features)} differ from this code's {list(FEATURES)}; retrain "
+                             "with `python -m eval.train_evidence`")
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be in [0, 1], got {threshold!r}")
+        self.weights = np.asarray(weights, dtype=np.float64)
+        self.bias = float(bias)
+        self.mean = np.asarray(mean, dtype=np.float64)
+        self.scale = np.asarray(scale, dtype=np.float64)
+        if not (len(self.weights) == len(self.mean) == len(self.scale) == len(FEATURES)):
+            raise ValueError("weights, mean and scale must have one value per feature")
+        n = len(QUESTION_FEATURES)
+        abstain = dict(abstain or {"weights": [1.0] + [0.0] * (n - 1), "bias": 0.0, "mean": [0.0] * n,
+                                   "scale": [1.0] * n, "features": list(QUESTION_FEATURES)})
+        if tuple(abstain.get("features", QUESTION_FEATURES)) != QUESTION_FEATURES:
+            raise ValueError("abstention features differ from this code's; retrain with `python -m eval.train_evidence`")
+        self.abstain = {"weights": np.asarray(abstain["weights"], dtype=np.float64), "bias": float(abstain["bias"]),
+                        "mean": np.asarray(abstain["mean"], dtype=np.float64),
+                        "scale": np.asarray(abstain["scale"], dtype=np.float64)}
+        if not all(len(self.abstain[k]) == n for k in ("weights", "mean", "scale")):
+            raise ValueError("the abstention model needs one weight, mean and scale per question feature")
+        self.threshold = float(threshold)
+        self.info = dict(info or {})
+
+    def candidate_logit(self, X: np.ndarray) -> np.ndarray:
+        return ((X - self.mean) / self.scale) @ self.weights + self.bias
+
+    def candidate_proba(self, X: np.ndarray) -> np.ndarray:
+        return _sigmoid(self.candidate_logit(X))
+
+    def answer_proba(self, X: np.ndarray, logits: np.ndarray) -> float:
+        """P(the answer built on the best candidates is right): the answerer's confidence."""
+        return float(self.answer_proba_from(question_features(X, logits)))
+
+    def answer_proba_from(self, q: np.ndarray) -> np.ndarray:
+        a = self.abstain
+        return _sigmoid(((q - a["mean"]) / a["scale"]) @ a["weights"] + a["bias"])
+
+    @classmethod
+    def bootstrap(cls) -> EvidenceModel:
+        """A hand-set model (similarity and word overlap only) to collect the first training features with."""
+        w = np.zeros(len(FEATURES))
+        w[FEATURES.index("dense")] = w[FEATURES.index("lexical")] = 1.0
+        return cls(w, 0.0, np.zeros(len(FEATURES)), np.full(len(FEATURES), 0.2), info={"bootstrap": True})
+
+    def to_dict(self) -> dict[str, Any]:
+        a = self.abstain
+        return {"format": 2, "features": list(FEATURES), "weights": self.weights.round(6).tolist(),
+                "bias": round(self.bias, 6), "mean": self.mean.round(6).tolist(),
+                "scale": self.scale.round(6).tolist(),
+                "abstain": {"features": list(QUESTION_FEATURES), "weights": a["weights"].round(6).tolist(),
+                            "bias": round(a["bias"], 6), "mean": a["mean"].round(6).tolist(),
+                            "scale": a["scale"].round(6).tolist()},
+                "threshold": round(self.threshold, 4), "info": self.info}
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> EvidenceModel:
+        return cls(d["weights"], d["bias"], d["mean"], d["scale"], abstain=d.get("abstain"),
+                   threshold=d.get("threshold", 0.5), features=d.get("features", FEATURES), info=d.get("info"))
+
+    @classmethod
+    def load(cls, path: str | Path = MODEL_PATH) -> EvidenceModel:
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+def fit_logistic(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None, *, l2: float = 1.0,
+                 iters: int = 50) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression by Newton's method (IRLS); the bias is not penalised.
+
+    Returns:
+        (weights, bias) for inputs as given (standardise them first).
+    """
+    n, d = X.shape
+    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    A = np.hstack([X, np.ones((n, 1))])
+    w = np.zeros(d + 1)
+    reg = np.full(d + 1, l2)
+    reg[-1] = 0.0
+    for _ in range(iters):
+        p = _sigmoid(A @ w)
+        grad = A.T @ (sw * (p - y)) + reg * w
+        H = (A * (sw * p * (1 - p))[:, None]).T @ A + np.diag(reg) + 1e-9 * np.eye(d + 1)
+        step = np.linalg.solve(H, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])

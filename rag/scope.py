@@ -1,0 +1,255 @@
+"""Document scoping: a question that names a document, source or period prefers those documents.
+
+"in the Q1 2023 10-Q", "for the quarter ended April 1, 2023", "the latest 10-Q",
+"according to Wikipedia", "the White House fact sheet": each names documents by what
+the index knows of them: title, file name, publisher and date (from the document's
+metadata, its file name, or the period a filing states on its first page). `resolve`
+turns a question into a `Scope` (the matching document ids and a description to show),
+or None when the question names nothing or names every document alike.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from ingest.text import terms
+
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"])}
+_MONTH_ABBR = {m[:3]: i for m, i in _MONTHS.items()}
+_ORDINAL = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+_MONTH_RE = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|" \
+            r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_DATE_RE = re.compile(rf"\b({_MONTH_RE})\s+(\d{{1,2}}),?\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+_ISO_RE = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
+_PERIOD_RE = re.compile(rf"(?:period|quarter|months|year)\s+end(?:ed|ing)\s+({_MONTH_RE}\s+\d{{1,2}},?\s+(?:19|20)\d\d)",
+                        re.IGNORECASE)
+# Quarter names: "Q1 2023", "2023 Q1", "Q1 FY23", "first quarter of fiscal 2023", "fiscal 2023 first quarter".
+_Q_NUM_YEAR = re.compile(r"\bq([1-4])\s*(?:of\s+)?(?:fy\s*|fiscal\s+(?:year\s+)?)?'?((?:19|20)?\d\d)\b", re.IGNORECASE)
+_YEAR_Q_NUM = re.compile(r"\b(?:fy\s*|fiscal\s+(?:year\s+)?)?((?:19|20)\d\d)\s*q([1-4])\b", re.IGNORECASE)
+_ORD_Q_YEAR = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+(?:fiscal\s+)?quarter\s+(?:of\s+)?"
+                         r"(?:(?:the\s+)?fiscal\s+(?:year\s+)?|fy\s*)?((?:19|20)\d\d)\b", re.IGNORECASE)
+_YEAR_ORD_Q = re.compile(r"\b(?:fiscal\s+(?:year\s+)?|fy\s*)?((?:19|20)\d\d)(?:'s)?\s+(first|second|third|fourth|1st|2nd|3rd|4th)"
+                         r"\s+(?:fiscal\s+)?quarter\b", re.IGNORECASE)
+# "the first 10-Q of fiscal 2023": the nth quarterly report of a fiscal year is its nth quarter.
+_ORD_FILING_YEAR = re.compile(r"\b(first|second|third|1st|2nd|3rd)\s+(?:quarterly\s+)?(?:10-?q|quarterly report|filing)"
+                              r"\s+(?:of|for|in)\s+(?:the\s+)?(?:fiscal\s+(?:year\s+)?|fy\s*)?((?:19|20)\d\d)\b", re.IGNORECASE)
+_LATEST = re.compile(r"\b(?:latest|most recent|newest|last|current|recent)\s+(?:(?:quarterly|annual|apple|company)\s+)?"
+                     r"(10-?q|10-?k|filing|report|quarter|document|fact sheet|article|statement|release)s?\b", re.IGNORECASE)
+_EARLIEST = re.compile(r"\b(?:earliest|oldest|first)\s+(?:(?:quarterly|annual)\s+)?(10-?q|10-?k|filing|report|"
+                       r"document|fact sheet|article)s?\b", re.IGNORECASE)
+_DOC_NOUN = (r"(?:article|report|filing|fact sheet|10-?q|10-?k|document|page|entry|memorandum|mou|press release|"
+             r"statement|release|biography|profile|sheet|website|site|text|story|piece)")
+_SOURCE_RES = (
+    re.compile(r"\baccording to\s+(?:the\s+)?([^,?;.]{2,60}?)(?:'s)?(?=[,?;.]|\s+(?:what|which|who|how|when|where|is|was|"
+               r"did|does|do|are|were)\b|$)", re.IGNORECASE),
+    re.compile(rf"\b(?:in|from|per|by)\s+(?:the\s+)?([\w&.' -]{{2,60}}?)\s+{_DOC_NOUN}\b", re.IGNORECASE),
+    re.compile(rf"\b(?:the\s+)?([\w&.' -]{{2,60}}?)\s+{_DOC_NOUN}\s+(?:says?|said|states?|stated|reports?|reported|"
+               rf"mentions?|mentioned|lists?|listed|notes?|noted)\b", re.IGNORECASE),
+)
+_GENERIC = frozenset(terms("document article report filing text page source quarterly annual company latest recent "
+                           "most newest sheet press release statement official wikipedia's"))
+
+
+@dataclass(frozen=True)
+class DocProfile:
+    """What a question can name a document by."""
+
+    doc_id: str
+    names: frozenset[str]  # terms of the title, publisher and file name
+    publisher: str
+    date: date | None  # the document's date: metadata, else the period a filing covers
+    quarters: frozenset[tuple[int, int]]  # (fiscal year, quarter) named by the file name or title
+    kind_text: str  # lower-case title + file name + start of text, to match "10-Q", "fact sheet"...
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The documents a question is about, and why: shown to the user with the answer."""
+
+    doc_ids: tuple[str, ...]
+    description: str
+    phrase: str = ""  # the words of the question that named the documents
+
+    def to_dict(self) -> dict[str, object]:
+        return {"doc_ids": list(self.doc_ids), "description": self.description}
+
+    def strip(self, question: str) -> str:
+        """`question` without the words that named its documents: what the answer must be about.
+
+        "What were total net sales in the Q2 2023 10-Q?" -> "What were total net sales?"
+        """
+        if not self.phrase or self.phrase not in question:
+            return question
+        i = question.index(self.phrase)
+        head = re.sub(r"(?:\b(?:in|for|from|of|at|on|per|during|according to|as of)\s+)?$", "", question[:i], flags=re.IGNORECASE)
+        rest = f"{head} {question[i + len(self.phrase):]}"
+        rest = " ".join(rest.split())
+        rest = re.sub(r"\s+([?.,;])", r"\1", rest)
+        rest = re.sub(r"^[\s,;:]+|[,;:]+(?=[?.]?$)", "", rest)
+        rest = rest[:1].upper() + rest[1:]
+        return rest if len(terms(rest)) >= 1 else question
+
+
+def _year(y: str) -> int:
+    n = int(y)
+    return n + 2000 if n < 100 else n
+
+
+def _month(name: str) -> int:
+    return _MONTH_ABBR[name.lower().rstrip(".")[:3]]
+
+
+def parse_date(text: str) -> date | None:
+    """The first 'Month D, YYYY' or ISO date in `text`."""
+    hits = []
+    m = _DATE_RE.search(text)
+    if m:
+        try:
+            hits.append((m.start(), date(int(m.group(3)), _month(m.group(1)), int(m.group(2)))))
+        except ValueError:
+            pass
+    m = _ISO_RE.search(text)
+    if m:
+        try:
+            hits.append((m.start(), date(int(m.group(1)), int(m.group(2)), int(m.group(3)))))
+        except ValueError:
+            pass
+    return min(hits)[1] if hits else None
+
+
+def quarter_mentions(text: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """((year, quarter), (start, end)) for each quarter named in `text`: "Q1 2023", "2023 Q1",
+    "first quarter of fiscal 2023", "the second 10-Q of fiscal 2023"."""
+    out = []
+    for m in _Q_NUM_YEAR.finditer(text):
+        out.append(((_year(m.group(2)), int(m.group(1))), m.span()))
+    for m in _YEAR_Q_NUM.finditer(text):
+        out.append(((_year(m.group(1)), int(m.group(2))), m.span()))
+    for m in _ORD_Q_YEAR.finditer(text):
+        out.append(((_year(m.group(2)), _ORDINAL[m.group(1).lower()]), m.span()))
+    for m in _YEAR_ORD_Q.finditer(text):
+        out.append(((_year(m.group(1)), _ORDINAL[m.group(2).lower()]), m.span()))
+    for m in _ORD_FILING_YEAR.finditer(text):
+        out.append(((_year(m.group(2)), _ORDINAL[m.group(1).lower()]), m.span()))
+    return out
+
+
+def quarters_in(text: str) -> set[tuple[int, int]]:
+    """(year, quarter) pairs named in `text` (see `quarter_mentions`)."""
+    return {q for q, _ in quarter_mentions(text)}
+
+
+def profile(doc_id: str, title: str, metadata: Mapping[str, object], text: str) -> DocProfile:
+    """A document's names, date and quarters, from its metadata, file name and first page."""
+    publisher = str(metadata.get("publisher", "") or "")
+    stem = re.sub(r"\.\w{1,5}$", "", doc_id.rsplit("/", 1)[-1]).replace("_", " ")
+    head = text[:6000]
+    period = _PERIOD_RE.search(head)
+    when = parse_date(period.group(1)) if period else None
+    if when is None:
+        when = parse_date(str(metadata.get("date", "") or ""))
+    if when is None:
+        when = parse_date(head[:1500])
+    return DocProfile(
+        doc_id=doc_id,
+        names=frozenset(terms(f"{title} {publisher} {stem}")),
+        publisher=publisher,
+        date=when,
+        quarters=frozenset(quarters_in(f"{stem} {title}")),
+        kind_text=f"{title} {stem} {head[:3000]}".lower(),
+    )
+
+
+def _kind_matches(p: DocProfile, noun: str) -> bool:
+    noun = noun.lower().replace("-", "")
+    if noun in ("10q", "10k"):
+        return f"10-{noun[-1]}" in p.kind_text or noun in p.kind_text.replace("-", "")
+    if noun in ("fact sheet", "article", "statement", "release"):
+        return noun in p.kind_text
+    return True  # filing, report, quarter, document: any document
+
+
+def _date_text(d: date) -> str:
+    return f"{d:%B} {d.day}, {d.year}"
+
+
+def resolve(question: str, profiles: Iterable[DocProfile]) -> Scope | None:
+    """The documents `question` names, or None.
+
+    Rules, first match wins: a period end date ("quarter ended April 1, 2023") matches
+    documents covering that period; a named quarter ("Q2 2023", "second quarter of fiscal
+    2023") matches documents whose file name or title names it; "latest"/"most recent"
+    (or "earliest") with a kind of document picks the newest (oldest) dated document of that
+    kind; a named source ("according to Wikipedia", "the White House fact sheet") matches
+    documents whose title, publisher or file name holds its words. A scope that would keep
+    every document, or none, is no scope.
+    """
+    profs = list(profiles)
+    if len(profs) < 2:
+        return None
+    result = _resolve(question, profs)
+    if result is None:
+        return None
+    ids, why, phrase = result
+    if not ids or len(ids) == len(profs):
+        return None
+    return Scope(tuple(sorted(ids)), why, phrase.strip())
+
+
+def _resolve(question: str, profs: list[DocProfile]) -> tuple[list[str], str, str] | None:
+    dates = {p.date for p in profs if p.date is not None}
+    for m in _DATE_RE.finditer(question):
+        d = parse_date(m.group(0))
+        if d in dates:  # a date that is some filing's period end: "quarter ended April 1, 2023", "at June 25, 2022"
+            lead = re.search(r"(?:(?:the\s+)?(?:three|six|nine|twelve)\s+months|(?:the\s+)?(?:fiscal\s+)?quarter|period|"
+                             r"year)?\s*(?:ended|ending|end of|as of|at|on)?\s*$", question[:m.start()], re.IGNORECASE)
+            start = lead.start() if lead and lead.group(0).strip() else m.start()
+            return ([p.doc_id for p in profs if p.date == d], f"period ended {_date_text(d)}",
+                    question[start:m.end()].strip())
+    named = quarter_mentions(question)
+    for q, (a, b) in named:
+        ids = [p.doc_id for p in profs if q in p.quarters]
+        if ids:
+            phrase = re.search(r"(?:(?:the|its|apple's|their)\s+)?" + re.escape(question[a:b]) +
+                               r"(?:\s+(?:form\s+)?10-?[qk]|\s+filing|\s+report)?", question, re.IGNORECASE)
+            return ids, f"Q{q[1]} {q[0]}", phrase.group(0) if phrase else question[a:b]
+    for pattern, newest in ((_LATEST, True), (_EARLIEST, False)):
+        m = pattern.search(question)
+        if not m:
+            continue
+        kind = [p for p in profs if _kind_matches(p, m.group(1)) and p.date is not None]
+        if len(kind) >= 2:
+            pick = max(kind, key=lambda p: p.date) if newest else min(kind, key=lambda p: p.date)
+            ids = [p.doc_id for p in kind if p.date == pick.date]
+            word = "latest" if newest else "earliest"
+            lead = re.search(r"(?:(?:the|its|apple's|their)\s+)?$", question[:m.start()], re.IGNORECASE)
+            return ids, f"{word} {m.group(1)}: {_date_text(pick.date)}", question[lead.start():m.end()]
+    for pattern in _SOURCE_RES:
+        for m in pattern.finditer(question):
+            want = set(terms(m.group(1))) - _GENERIC
+            if "wikipedia" in m.group(1).lower():
+                want.add("wikipedia")
+            if not want:
+                continue
+            scored = [(len(want & p.names) / len(want), p.doc_id) for p in profs]
+            best = max(s for s, _ in scored)
+            if best >= 0.5:
+                ids = [d for s, d in scored if s == best]
+                return ids, f"source: {m.group(1).strip()}", m.group(0)
+    low = " ".join(re.findall(r"[a-z0-9]+", question.lower()))
+    if "wikipedia" in low:
+        ids = [p.doc_id for p in profs if "wikipedia" in p.names]
+        if ids:
+            m = re.search(r"(?:(?:according to|in|on|from|per)\s+)?(?:the\s+)?wikipedia(?:'s)?(?:\s+(?:article|page|entry))?",
+                          question, re.IGNORECASE)
+            return ids, "source: Wikipedia", m.group(0) if m else ""
+    # A publisher named in full ("the White House", "Reuters"): its documents.
+    for name in sorted({p.publisher for p in profs if p.publisher}, key=len, reverse=True):
+        words = " ".join(re.findall(r"[a-z0-9]+", name.lower().removeprefix("the ")))
+        if len(words) >= 4 and f" {words} " in f" {low} ":
+            return [p.doc_id for p in profs if p.publisher == name], f"source: {name}", ""
+    return None

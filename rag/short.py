@@ -1,0 +1,94 @@
+"""Short answers: the typed span of the best evidence sentence that answers the question.
+
+"How many chips?" -> "about 260,000"; "Who met Jensen Huang?" -> "Bae Kyung-hoon";
+"What was total net sales in Q2 2023?" on the row "Total net sales $ 94,836 $ 97,278"
+-> "$ 94,836" (the first figure of a statement row is the period the filing covers).
+The span is always a slice of the cited sentence, so it is verbatim in the source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ingest.text import terms
+
+from .answer_types import AMOUNT, COUNT, LABELS, MONEY, PERCENT, PRIMARY, Span
+from .evidence import row_label_end
+
+_NUMBER_CELL = re.compile(r"(?:[$€£¥₩]\s?)?\(?\d[\d,]*(?:\.\d+)?\)?(?:\s?%)?")
+_LINK = re.compile(r"^(?:\s*(?:'s|’s)?\s*|\s+(?:of|and|&)\s+)$")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _term_positions(sentence: str, q_terms: set[str]) -> list[int]:
+    """Character offsets of the sentence's words that are question terms."""
+    out = []
+    for m in _WORD.finditer(sentence):
+        t = terms(m.group(0))
+        if t and t[0] in q_terms:
+            out.append(m.start())
+    return out
+
+
+def _merge(spans: Sequence[Span], sentence: str) -> list[Span]:
+    """Join neighbouring spans linked by a possessive or 'of' ("Nvidia's Vera Rubin")."""
+    out: list[Span] = []
+    for sp in sorted(spans, key=lambda s: s.start):
+        if out and sp.start >= out[-1].end and _LINK.match(sentence[out[-1].end:sp.start]):
+            prev = out[-1]
+            out[-1] = Span(prev.start, sp.end, sentence[prev.start:sp.end], sp.label)
+        elif not out or sp.start >= out[-1].end:
+            out.append(sp)
+    return out
+
+
+def _first_figure(row: str) -> tuple[int, int] | None:
+    """The first figure after a table row's label, with its currency sign ("$ 94,836")."""
+    m = _NUMBER_CELL.search(row, row_label_end(row))
+    if not m:
+        return None
+    s, e = m.span()
+    while e > s and row[e - 1] == " ":
+        e -= 1
+    return s, e
+
+
+def short_answer(question: str, kind: str | None, sentence: str, spans: Sequence[Span], *,
+                 table_row: bool = False) -> tuple[int, int] | None:
+    """(start, end) in `sentence` of the span that answers, or None when no span stands out.
+
+    Args:
+        question: The question as asked.
+        kind: Its answer class (`answer_types.question_type`).
+        sentence: The best evidence sentence (or table row).
+        spans: Its typed spans (`answer_types.Tagger.spans`).
+        table_row: Whether the sentence is a table row (label then figures).
+    """
+    q_lower = question.lower()
+    q_terms = set(terms(question))
+    if table_row and kind in (COUNT, AMOUNT, MONEY, PERCENT, None):
+        return _first_figure(sentence)
+    novel = [sp for sp in spans
+             if sp.text.strip() and sp.text.lower() not in q_lower and not set(terms(sp.text)) <= q_terms]
+    if kind is not None:
+        typed = [sp for sp in novel if sp.label in LABELS[kind]]
+        if not typed:
+            return None
+        primary = [sp for sp in typed if sp.label in PRIMARY.get(kind, ())]
+        pool = primary or typed
+    else:
+        pool = _merge(novel, sentence)
+        if not pool:
+            return None
+    anchors = _term_positions(sentence, q_terms)
+
+    def distance(sp: Span) -> tuple[float, int]:
+        if not anchors:
+            return (0.0, sp.start)
+        d = min(min(abs(sp.start - a), abs(sp.end - a)) for a in anchors)
+        after = any(a < sp.start for a in anchors)  # answers tend to follow the words they answer
+        return (d * (0.8 if after else 1.0), sp.start)
+
+    best = min(pool, key=distance)
+    return best.start, best.end

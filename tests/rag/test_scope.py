@@ -1,0 +1,60 @@
+"""Document scoping: periods, latest/earliest, named sources."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rag.scope import parse_date, profile, quarters_in, resolve
+
+
+def _profiles():
+    docs = [
+        ("2023 Q1 ACME.pdf", "", {}, "FORM 10-Q\nFor the quarterly period ended December 31, 2022\nACME Inc."),
+        ("2023 Q2 ACME.pdf", "", {}, "FORM 10-Q\nFor the quarterly period ended April 1, 2023\nACME Inc."),
+        ("2022 Q3 ACME.pdf", "", {}, "FORM 10-Q\nFor the quarterly period ended June 25, 2022\nACME Inc."),
+        ("wikipedia_rubin.txt", "Rubin (microarchitecture)", {"publisher": "Wikipedia", "date": "2026-05-01"},
+         "Rubin is a microarchitecture."),
+        ("us_wh_fact_sheet.txt", "Joint Fact Sheet on the State Visit", {"publisher": "The White House",
+                                                                        "date": "2025-11-13"}, "Fact sheet."),
+    ]
+    return [profile(*d) for d in docs]
+
+
+def test_quarters_and_dates_are_parsed():
+    assert quarters_in("in the Q2 2023 10-Q") == {(2023, 2)}
+    assert quarters_in("2023 Q1 AAPL") == {(2023, 1)}
+    assert quarters_in("Apple's third quarter of fiscal 2022") == {(2022, 3)}
+    assert quarters_in("fiscal 2023 first quarter") == {(2023, 1)}
+    assert quarters_in("Q3 FY23") == {(2023, 3)}
+    assert parse_date("period ended April 1, 2023") == date(2023, 4, 1)
+    assert parse_date("2025-11-13 (describes)") == date(2025, 11, 13)
+    assert profile("x.pdf", "", {}, "For the quarterly period ended July 1, 2023").date == date(2023, 7, 1)
+
+
+def test_a_named_quarter_or_period_scopes_to_its_filing():
+    p = _profiles()
+    assert resolve("What were net sales in the Q2 2023 10-Q?", p).doc_ids == ("2023 Q2 ACME.pdf",)
+    assert resolve("R&D expense in the first quarter of fiscal 2023?", p).doc_ids == ("2023 Q1 ACME.pdf",)
+    s = resolve("Net sales for the quarter ended June 25, 2022?", p)
+    assert s.doc_ids == ("2022 Q3 ACME.pdf",) and "June 25, 2022" in s.description
+
+
+def test_latest_and_earliest_use_document_dates():
+    p = _profiles()
+    assert resolve("What was the gross margin in the most recent 10-Q?", p).doc_ids == ("2023 Q2 ACME.pdf",)
+    assert resolve("cash in the earliest filing?", p).doc_ids == ("2022 Q3 ACME.pdf",)
+
+
+def test_named_sources():
+    p = _profiles()
+    assert resolve("According to Wikipedia, who makes Rubin?", p).doc_ids == ("wikipedia_rubin.txt",)
+    assert resolve("What does the White House fact sheet say about shipbuilding?", p).doc_ids == (
+        "us_wh_fact_sheet.txt",)
+
+
+def test_questions_that_name_nothing_have_no_scope():
+    p = _profiles()
+    assert resolve("What is the latest Nvidia architecture?", p) is None
+    assert resolve("How many chips were pledged?", p) is None
+    assert resolve("net sales in Q4 2030?", p) is None  # names a quarter no document has
+    assert resolve("anything", p[:1]) is None
