@@ -34,7 +34,8 @@ class Settings:
         dense_weight: Weight of the dense channel in reciprocal-rank fusion.
         bm25_weight: Weight of the BM25 channel in reciprocal-rank fusion.
         rrf_k: The constant of reciprocal-rank fusion.
-        abstain_threshold: Evidence score below which the answerer abstains.
+        abstain_threshold: Calibrated probability (0..1) below which the answerer abstains;
+            negative (the default) takes the threshold shipped with the evidence model.
         max_sentences: Most sentences in an extractive answer.
         answer_mode: extractive, openai or gguf.
         llm_base_url: OpenAI-compatible endpoint (vLLM, llama.cpp server, Ollama).
@@ -60,7 +61,7 @@ class Settings:
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
     rrf_k: int = 60
-    abstain_threshold: float = 0.46
+    abstain_threshold: float = -1.0
     max_sentences: int = 3
     answer_mode: str = "extractive"
     llm_base_url: str = ""

@@ -1,12 +1,14 @@
 """Grounded answers: every sentence cited to an exact quote, or an honest abstention.
 
-The default answerer is extractive and needs no language model: it picks the
-sentences of the retrieved passages that best answer the question (embedding
-similarity with the bundled model, blended with idf-weighted term overlap and an
-answer-type check), removes near-duplicates, puts the best first and cites each
-one to its exact span in the source. When the best evidence scores below a
-calibrated threshold it abstains and offers the closest passages as related
-reading. Generative backends (OpenAI-compatible endpoint, local GGUF) sit behind
+The default answerer is extractive and needs no language model. A question that
+names a document or period ("in the Q1 2023 10-Q", "according to Wikipedia") is
+scoped to those documents (`rag.scope`). Every sentence and table row of the
+retrieved passages is a candidate; a learned model scores them (`rag.evidence`:
+dense similarity, idf coverage, answer type from NER, headings, boilerplate, table
+rows, ...), the best comes first with the typed span that answers it as a short
+answer (`rag.short`), and each sentence is cited to its exact span in the source.
+When the model's calibrated probability that the answer is right falls under the
+threshold it abstains and offers the closest passages as related reading. Generative backends (OpenAI-compatible endpoint, local GGUF) sit behind
 the `Generator` seam in `rag.generate`; their citations are re-checked by
 `rag.verify` before anyone sees them.
 """
@@ -19,9 +21,10 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -29,43 +32,47 @@ from ingest.errors import ConfigError
 from ingest.settings import Settings
 from ingest.text import sentence_spans, terms
 
+from .answer_types import NUMERIC, Tagger, pattern_spans, question_type
+from .evidence import FEATURES, Candidate, EvidenceModel, QuestionContext, featurize, header_lines, is_table_row
 from .retriever import Retriever
+from .scope import DocProfile, Scope
+from .scope import profile as scope_profile
+from .scope import resolve as resolve_scope
+from .short import short_answer
 from .types import Answer, AnswerSentence, Citation, Hit
 
 log = logging.getLogger(__name__)
 
 ABSTAIN_TEXT = "The documents do not contain the answer to this question."
 
-# Blend of the evidence score; calibrated in eval/calibrate.py (see README).
-DENSE_WEIGHT = 0.55
-LEXICAL_WEIGHT = 0.45
-TYPE_PENALTY = 0.15  # evidence lacking the kind of token the question asks for (a number, a date, a price)
-ECHO_PENALTY = 0.2  # a sentence with no term beyond the question's cannot answer it
-SUBJECT_WEIGHT = 0.3  # weight of question terms that are in the candidate document's title
-MMR_LAMBDA = 0.7
 # Candidate sentences embedded per question (most term overlap first). Embedding them is most
-# of an answer's time (~4 ms a sentence on two cores): 32 gave a 142 ms answer p50 at 10k chunks,
-# 16 gave 90 ms. Accuracy, abstention and token F1 on the seeds set and the SQuAD 2.0 sample were
-# the same to three decimals at 32, 24, 16 and 12: the evidence always had term overlap.
+# of an answer's time (~4 ms a sentence on two cores); 16 kept the answer p50 at 10k chunks
+# near 80 ms with the same results as 32 (the evidence always had term overlap).
 MAX_EMBED = 16
+MAX_TABLE_ROWS = 6  # of those, places kept for table rows when the question asks for a figure
+NER_TOP = 5  # candidates tagged by the NER model (after a first pass with patterns only)
 SENTENCE_CACHE_SIZE = 20_000  # sentence vectors kept in memory (~30 MB)
-FOLLOW_MARGIN = 0.12  # extra sentences must score within this of the best one
+FOLLOW_RATIO = 0.5  # extra sentences need at least this share of the best candidate's probability
+MMR_LAMBDA = 0.7
 
 _BULLET = re.compile(r"(?:[-•*▪●◦]+|\d{1,2}[.)])\s+")
-_FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|but|so|then|or)\b", re.I)
-_PRONOUNS = frozenset("it its they them their theirs those these that this there he him his she her hers".split())
+_FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|but|so|then|or|same for|what else)\b", re.IGNORECASE)
+# Words that point back to something said before. "that"/"there"/"this" are left out: they are far
+# more often a conjunction, "there is" or a determiner with its noun ("this deal") than a back-reference.
+_PRONOUNS = frozenset(["it", "its", "they", "them", "their", "theirs", "those", "these", "he", "him", "his", "she", "her", "hers"])
 
-_NUMBER_Q = re.compile(r"\b(how (many|much|large|big|long|far|fast)|what (number|percentage|share|amount|volume|quantity))\b", re.I)
-_DATE_Q = re.compile(r"\b(when|what (year|date|day|month|time)|which (year|date|month))\b", re.I)
-_PRICE_Q = re.compile(r"\b(price|cost|costs|priced|how much (does|did|do|is|was|will)|worth|paid|pay)\b", re.I)
-_HAS_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b", re.I)
+# The answer-type check of the first answerer, kept for `expected_type`/`has_type` callers.
+_NUMBER_Q = re.compile(r"\b(how (many|much|large|big|long|far|fast)|what (number|percentage|share|amount|volume|quantity))\b", re.IGNORECASE)
+_DATE_Q = re.compile(r"\b(when|what (year|date|day|month|time)|which (year|date|month))\b", re.IGNORECASE)
+_PRICE_Q = re.compile(r"\b(price|cost|costs|priced|how much (does|did|do|is|was|will)|worth|paid|pay)\b", re.IGNORECASE)
+_HAS_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b", re.IGNORECASE)
 _HAS_DATE = re.compile(
     r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|"
     r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|spring|summer|autumn|fall|winter|today|yesterday|"
     r"century|decade|week|days?|years?|months?)\b",
-    re.I,
+    re.IGNORECASE,
 )
-_HAS_PRICE = re.compile(r"[$€£¥₩]|\b(usd|dollars?|won|euros?|yen|cents?|price[sd]?|cost[s]?)\b", re.I)
+_HAS_PRICE = re.compile(r"[$€£¥₩]|\b(usd|dollars?|won|euros?|yen|cents?|price[sd]?|cost[s]?)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -74,17 +81,6 @@ class StreamEvent:
 
     delta: str
     answer: Answer | None = None
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    doc_id: str
-    start: int
-    end: int
-    text: str
-    hit: Hit
-    order: int
-    terms: frozenset[str]  # its content terms, computed once for filtering and scoring
 
 
 def _history_pairs(history: Sequence[Any] | None) -> list[tuple[str, str]]:
@@ -106,30 +102,44 @@ def _history_pairs(history: Sequence[Any] | None) -> list[tuple[str, str]]:
     return turns
 
 
+# Abbreviations that name line items and roles in filings and news; a question may use either form.
+_ABBREVIATIONS = {
+    "r&d": "research and development", "sg&a": "selling, general and administrative",
+    "eps": "earnings per share", "capex": "capital expenditures", "ceo": "chief executive officer",
+    "cfo": "chief financial officer", "ai": "artificial intelligence", "mou": "memorandum of understanding",
+}
+_ABBREVIATION = re.compile(r"(?<![\w&])(" + "|".join(re.escape(k) for k in _ABBREVIATIONS) + r")(?![\w&])", re.IGNORECASE)
+
+
+def expand_abbreviations(text: str) -> str:
+    """`text` with each known abbreviation followed by its long form ("R&D" -> "R&D research and development")."""
+    return _ABBREVIATION.sub(lambda m: f"{m.group(0)} {_ABBREVIATIONS[m.group(0).lower()]}", text)
+
+
+def needs_context(question: str) -> bool:
+    """Whether `question` cannot stand alone: it starts like a follow-up ("and when?", "what
+    about ..."), points back with a pronoun ("when will they arrive?"), or has at most one
+    content word ("why?")."""
+    words = re.findall(r"[A-Za-z']+", question.lower())
+    return (bool(_FOLLOW_UP_START.match(question)) or any(w in _PRONOUNS for w in words)
+            or len(terms(question)) <= 1)
+
+
 def contextualize(question: str, history: Sequence[Any] | None) -> str:
     """The retrieval query for `question` in a conversation.
 
-    A follow-up ("and when will they arrive?") borrows the previous user question,
-    so retrieval sees what "they" refers to. A self-contained question is returned
-    as is.
+    A follow-up that cannot stand alone ("and when will they arrive?") borrows the
+    previous user question, so retrieval sees what "they" refers to. A self-contained
+    question is returned as is, so nothing of the previous topic leaks into it.
     """
     prev = [c for role, c in _history_pairs(history) if role == "user" and c.strip()]
-    if not prev:
-        return question
-    words = re.findall(r"[A-Za-z']+", question.lower())
-    content = terms(question)
-    follow_up = (
-        bool(_FOLLOW_UP_START.match(question))
-        or any(w in _PRONOUNS for w in words)
-        or len(content) <= 2
-    )
-    if not follow_up:
+    if not prev or not needs_context(question):
         return question
     return f"{prev[-1].strip()} {question.strip()}"
 
 
 def expected_type(question: str) -> str | None:
-    """The kind of token an answer must contain: 'price', 'number', 'date' or None."""
+    """A coarse answer type: 'price', 'number', 'date' or None (see `rag.answer_types` for the full one)."""
     if _PRICE_Q.search(question):
         return "price"
     if _NUMBER_Q.search(question):
@@ -146,6 +156,26 @@ def has_type(text: str, kind: str | None) -> bool:
     return bool(pattern.search(text))
 
 
+@dataclass(frozen=True)
+class _Turn:
+    """One question in its conversation: as asked, as searched, its scope, the answers before it."""
+
+    question: str  # as asked
+    query: str  # as searched: merged with the previous question, scope words removed
+    scope: Scope | None
+    previous: tuple[str, ...] = ()
+    merged: str = ""  # the merged query of a follow-up, else ""
+
+    @property
+    def focus(self) -> str:
+        """The question without the words that named its documents: what the evidence must answer."""
+        return self.scope.strip(self.question) if self.scope else self.question
+
+
+def _previous_answers(history: Sequence[Any] | None) -> tuple[str, ...]:
+    return tuple(c for role, c in _history_pairs(history) if role == "assistant" and c.strip())
+
+
 class Answerer:
     """Answers questions from an index with sentence-level citations.
 
@@ -153,37 +183,47 @@ class Answerer:
         retriever: Where passages come from.
         k: Passages retrieved per question (default 8: sentences are picked from them).
         max_sentences: Most sentences in an extractive answer.
-        abstain_threshold: Evidence score under which the answer is an abstention.
+        abstain_threshold: Calibrated probability (0..1) under which the answer is an
+            abstention; None (or negative) takes the threshold shipped with the model.
         answer_mode: "extractive" (default), or "openai"/"gguf" with `generator`.
         generator: A `rag.generate.Generator` for the generative modes.
         settings: Used to build a generator on demand for other modes.
+        model: The evidence model (default: `rag/models/evidence.json`).
+        tagger: Answer-type tagger (default: spaCy NER with patterns as fallback).
     """
 
-    def __init__(self, retriever: Retriever, *, k: int = 8, max_sentences: int = 3, abstain_threshold: float = 0.46,
-                 answer_mode: str = "extractive", generator: Any = None, settings: Settings | None = None) -> None:
+    def __init__(self, retriever: Retriever, *, k: int = 8, max_sentences: int = 3,
+                 abstain_threshold: float | None = None, answer_mode: str = "extractive", generator: Any = None,
+                 settings: Settings | None = None, model: EvidenceModel | None = None,
+                 tagger: Tagger | None = None) -> None:
         if k < 1:
             raise ConfigError(f"k must be >= 1, got {k!r}")
         if max_sentences < 1:
             raise ConfigError(f"max_sentences must be >= 1, got {max_sentences!r}")
-        if not 0.0 <= abstain_threshold <= 1.0:
+        if abstain_threshold is not None and abstain_threshold >= 0 and not 0.0 <= abstain_threshold <= 1.0:
             raise ConfigError(f"abstain_threshold must be in [0, 1], got {abstain_threshold!r}")
         if answer_mode not in ("extractive", "openai", "gguf"):
             raise ConfigError(f"answer_mode must be extractive, openai or gguf, got {answer_mode!r}")
         self.retriever = retriever
         self.k = k
         self.max_sentences = max_sentences
-        self.abstain_threshold = abstain_threshold
+        self.model = model or _default_model()
+        self.abstain_threshold = (self.model.threshold if abstain_threshold is None or abstain_threshold < 0
+                                  else float(abstain_threshold))
         self.answer_mode = answer_mode
         self.settings = settings or Settings.from_env()
+        self.tagger = tagger or _default_tagger()
         self._generators: dict[str, Any] = {}
         self._vec_cache: OrderedDict[tuple[str, str, int, int], np.ndarray] = OrderedDict()
+        self._repeat_cache: OrderedDict[tuple[str, str, int, int], int] = OrderedDict()
+        self._profiles: tuple[str, list[DocProfile]] | None = None
         self._cache_lock = threading.Lock()
         if generator is not None:
             self._generators[answer_mode] = generator
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, *, settings: Settings | None = None, embedder: Any = None,
-             generator: Any = None, **overrides: Any) -> "Answerer":
+             generator: Any = None, **overrides: Any) -> Answerer:
         """Open an index and build the answerer from settings (`PARTNERQA_*`).
 
         Overrides may name any Settings field (k, mode, abstain_threshold, answer_mode, ...).
@@ -207,8 +247,9 @@ class Answerer:
         return modes + [m for m in self._generators if m not in modes]
 
     def warm_up(self) -> None:
-        """Load the model now and run one tiny search, so the first user waits for nothing."""
+        """Load the models now and run one tiny search, so the first user waits for nothing."""
         self.retriever.search("warm up", k=1)
+        self.tagger.warm_up()
 
     # -- public ------------------------------------------------------------------------------
     def answer(self, question: str, history: Sequence[Any] | None = None, *, k: int | None = None,
@@ -228,24 +269,55 @@ class Answerer:
             raise ConfigError("question must not be empty")
         answer_mode = answer_mode or self.answer_mode
         t0 = time.perf_counter()
-        query = contextualize(question, history)
-        hits = self.retriever.search(query, k or self.k, mode=mode)
+        ctx, hits = self.retrieve(question, history, k=k, mode=mode)
         t1 = time.perf_counter()
         if answer_mode == "extractive":
-            ans = self._extractive(question, query, hits, t0, t1)
+            ans = self._extractive(ctx, hits, t0, t1)
             for piece in _pieces(ans.text):
                 yield StreamEvent(piece)
             yield StreamEvent("", ans)
             return
-        yield from self._generative(question, query, hits, history, answer_mode, t0, t1)
+        yield from self._generative(ctx, hits, history, answer_mode, t0, t1)
+
+    def retrieve(self, question: str, history: Sequence[Any] | None = None, *, k: int | None = None,
+                 mode: str | None = None) -> tuple[_Turn, list[Hit]]:
+        """The passages for `question`: searched as `contextualize` says, inside its scope when it names
+        documents (everything again if the scope has nothing)."""
+        merged = contextualize(question, history)
+        scope = self.scope(question)
+        hits: list[Hit] = []
+        query = merged
+        if scope is not None:
+            query = scope.strip(merged)
+            # A scope holds few documents but often long ones (a 40-page filing): read twice the passages.
+            hits = self.retriever.search(query, 2 * (k or self.k), mode=mode, filters={"doc_id": list(scope.doc_ids)})
+        if not hits:
+            scope, query = None, merged
+            hits = self.retriever.search(query, k or self.k, mode=mode)
+        return _Turn(question, query, scope, _previous_answers(history), merged if merged != question else ""), hits
+
+    def scope(self, question: str) -> Scope | None:
+        """The documents `question` names (`rag.scope.resolve`), from profiles kept per index generation."""
+        snap = self.retriever.snapshot
+        with self._cache_lock:
+            cached = self._profiles
+        if cached is None or cached[0] != snap.generation:
+            profs = [scope_profile(d.doc_id, d.title, d.metadata, d.text) for d in snap.docs.values()]
+            cached = (snap.generation, profs)
+            with self._cache_lock:
+                self._profiles = cached
+        return resolve_scope(question, cached[1])
 
     # -- extractive --------------------------------------------------------------------------
-    def _candidates(self, hits: Sequence[Hit]) -> list[_Candidate]:
+    def candidates(self, hits: Sequence[Hit]) -> list[Candidate]:
+        """Every sentence and table row of the passages, trimmed of list markers, each once."""
         seen: set[tuple[str, int, int]] = set()
-        out: list[_Candidate] = []
-        for hit in hits:
-            text = self.retriever.document_text(hit.doc_id) if hit.doc_id in self.retriever.snapshot.docs else None
+        out: list[Candidate] = []
+        docs = self.retriever.snapshot.docs
+        for rank, hit in enumerate(hits):
+            text = docs[hit.doc_id].text if hit.doc_id in docs else None
             for s, e in sentence_spans(hit.text):
+                s0 = s
                 s, e = _trim_marker(hit.text, s, e)
                 sentence_terms = terms(hit.text[s:e])
                 if len(sentence_terms) < 2:
@@ -253,69 +325,115 @@ class Answerer:
                 if hit.text[s:e].strip().lower() == hit.title.strip().lower() and hit.text[e:e + 1] == "\n":
                     continue  # the document's title as a heading line
                 a, b = hit.start + s, hit.start + e
-                if text is not None and text[a:b] != hit.text[s:e]:  # index changed under us: skip
+                if text is None or text[a:b] != hit.text[s:e]:  # index changed under us: skip
                     continue
                 key = (hit.doc_id, a, b)
                 if key in seen:
                     continue
                 seen.add(key)
-                out.append(_Candidate(hit.doc_id, a, b, hit.text[s:e], hit, len(out), frozenset(sentence_terms)))
+                a0 = hit.start + s0
+                line = (a0 == 0 or text[a0 - 1] == "\n") and (b == len(text) or text[b] == "\n")
+                out.append(Candidate(hit.doc_id, a, b, hit.text[s:e], hit, rank, frozenset(sentence_terms),
+                                     line=line, listed=s != s0))
         return out
 
-    def _idf(self, term: str) -> float:
+    def _df(self, term: str) -> int:
         bm = self.retriever.snapshot.bm25
         i = bm.vocab.get(term)
-        df = 0 if i is None else int(bm.term_ptr[i + 1] - bm.term_ptr[i])
-        n = max(1, bm.n_docs)
+        return 0 if i is None else int(bm.term_ptr[i + 1] - bm.term_ptr[i])
+
+    def _idf(self, term: str) -> float:
+        df = self._df(term)
+        n = max(1, self.retriever.snapshot.bm25.n_docs)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
-    def score_sentences(self, question: str, query: str, cands: Sequence[_Candidate]
-                        ) -> tuple[list[_Candidate], np.ndarray, np.ndarray]:
-        """Evidence score (about 0..1) and embedding of the candidate sentences worth embedding.
+    def _prefilter(self, query: str, cands: Sequence[Candidate], numeric: bool = False,
+                   percent: bool = False) -> list[Candidate]:
+        """The MAX_EMBED candidates with the most idf-weighted overlap with the query (then passage rank).
 
-        score = DENSE_WEIGHT * cosine(query, sentence)
-              + LEXICAL_WEIGHT * (share of the query's term weight found in the sentence)
-              - TYPE_PENALTY if the sentence lacks the token type the question asks for
-              - ECHO_PENALTY if the sentence adds no term beyond the question (a title, a heading)
-
-        Term weights are idf over the candidate sentences themselves, so words that every
-        candidate shares (the topic: a name, "Rubin") count less than the words that tell
-        candidates apart (the relation asked about: "MBA", "born", "predecessor"). Only the
-        MAX_EMBED candidates with the most term overlap (then the best-ranked passages) are
-        embedded, and sentence vectors are cached per index generation.
-
-        Returns:
-            The kept candidates, their scores and their unit embeddings, aligned.
+        For a question that asks for a figure, MAX_TABLE_ROWS places go to table rows first: a
+        row ("iPhone $ 39,669 $ 40,665") shares one or two words with the question, far fewer than
+        the prose around the table, yet it is where the figure is.
         """
-        cand_terms = [c.terms for c in cands]
-        q_focus = set(terms(question))
-        q_terms = set(terms(query))
-        n = len(cands)
-        weights = {}
-        for t in q_terms:
-            df = sum(1 for ts in cand_terms if t in ts)
-            local = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-            weights[t] = (local + self._idf(t)) * (1.0 if t in q_focus else 0.5)
-        lexical = np.zeros(n)
-        title_terms: dict[str, set[str]] = {}
-        for i, (c, ts) in enumerate(zip(cands, cand_terms)):
-            # The document's subject (its title words) identifies the document, not the answer.
-            subject = title_terms.setdefault(c.doc_id, set(terms(c.hit.title)))
-            w = {t: v * (SUBJECT_WEIGHT if t in subject else 1.0) for t, v in weights.items()}
-            lexical[i] = sum(v for t, v in w.items() if t in ts) / (sum(w.values()) or 1.0)
-        keep = sorted(range(n), key=lambda i: (-lexical[i], i))[:MAX_EMBED]
-        keep.sort()
-        cands = [cands[i] for i in keep]
-        cand_terms = [cand_terms[i] for i in keep]
-        lexical = lexical[keep]
-        qv, sv = self._embed_with_cache(query, cands)
-        dense = np.clip(sv @ qv, 0.0, 1.0)
-        kind = expected_type(question)
-        type_pen = np.array([0.0 if has_type(c.text, kind) else TYPE_PENALTY for c in cands])
-        echo_pen = np.array([ECHO_PENALTY if not (ts - q_terms) else 0.0 for ts in cand_terms])
-        return cands, DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical - type_pen - echo_pen, sv
+        if len(cands) <= MAX_EMBED:
+            return list(cands)
+        q_terms = set(terms(expand_abbreviations(query)))
+        overlap = [sum(self._idf(t) for t in q_terms & c.terms) for c in cands]
+        ranked = sorted(range(len(cands)), key=lambda i: (-overlap[i], i))
+        keep: list[int] = []
+        if numeric:
+            rows = [i for i in ranked if overlap[i] > 0 and is_table_row(cands[i].text)]
+            if percent:  # a percentage question wants the rows that hold percentages
+                rows.sort(key=lambda i: "%" not in cands[i].text)
+            keep = rows[:MAX_TABLE_ROWS]
+        keep += [i for i in ranked if i not in keep][:MAX_EMBED - len(keep)]
+        return [cands[i] for i in sorted(keep)]
 
-    def _embed_with_cache(self, query: str, cands: Sequence[_Candidate]) -> tuple[np.ndarray, np.ndarray]:
+    def _context(self, turn: _Turn) -> QuestionContext:
+        snap = self.retriever.snapshot
+        return QuestionContext(
+            question=turn.focus, query=turn.query, kind=question_type(turn.question), idf=self._idf,
+            expanded=expand_abbreviations(turn.query), df=self._df,
+            n_chunks=max(1, snap.bm25.n_docs), scope=frozenset(turn.scope.doc_ids) if turn.scope else frozenset(),
+            doc_length=lambda d: len(snap.docs[d].text) if d in snap.docs else 0)
+
+    def score_candidates(self, turn: _Turn, hits: Sequence[Hit]
+                         ) -> tuple[list[Candidate], np.ndarray, np.ndarray, QuestionContext]:
+        """Candidates worth embedding, their features and their unit embeddings, aligned.
+
+        The NER model tags only the NER_TOP candidates that score best with pattern types;
+        their features are then recomputed with the entities found. `eval.train_evidence`
+        trains on exactly these features.
+        """
+        ctx = self._context(turn)
+        cands = self._prefilter(turn.query, self.candidates(hits), numeric=ctx.kind in NUMERIC,
+                                percent=ctx.kind == "percent")
+        if not cands:
+            return [], np.zeros((0, len(FEATURES))), np.zeros((0, 1), np.float32), ctx
+        qv, sv = self._embed_with_cache(turn.query, cands)
+        dense = np.clip(sv @ qv, 0.0, 1.0)
+        repeats = [self._repeats(c) for c in cands]
+        cands = [replace(c, spans=tuple(pattern_spans(c.text))) for c in cands]
+        X = featurize(ctx, cands, dense, repeats)
+        if len(cands) > 0:
+            first = self.model.candidate_logit(X)
+            top = [int(i) for i in np.argsort(-first)[:NER_TOP]]
+            tagged = self.tagger.spans([cands[i].text for i in top])
+            for i, spans in zip(top, tagged):
+                cands[i] = replace(cands[i], spans=spans)
+            X = featurize(ctx, cands, dense, repeats)
+        return cands, X, sv, ctx
+
+    def _repeats(self, cand: Candidate) -> int:
+        """How many documents hold this sentence (found through the BM25 postings of its rarest terms)."""
+        snap = self.retriever.snapshot
+        key = (snap.generation, cand.doc_id, cand.start, cand.end)
+        with self._cache_lock:
+            if key in self._repeat_cache:
+                return self._repeat_cache[key]
+        bm = snap.bm25
+        dfs = []
+        for t in cand.terms:
+            i = bm.vocab.get(t)
+            if i is not None:
+                dfs.append((int(bm.term_ptr[i + 1] - bm.term_ptr[i]), i))
+        rows: set[int] | None = None
+        for _, i in sorted(dfs)[:3]:
+            found = set(bm.doc_ids[bm.term_ptr[i]:bm.term_ptr[i + 1]].tolist())
+            rows = found if rows is None else rows & found
+        needle = " ".join(cand.text.split()).lower()
+        docs = {cand.doc_id}
+        for r in sorted(rows or ())[:200]:
+            chunk = snap.chunks[r]
+            if chunk.doc_id not in docs and needle in " ".join(chunk.text.split()).lower():
+                docs.add(chunk.doc_id)
+        with self._cache_lock:
+            self._repeat_cache[key] = len(docs)
+            while len(self._repeat_cache) > SENTENCE_CACHE_SIZE:
+                self._repeat_cache.popitem(last=False)
+        return len(docs)
+
+    def _embed_with_cache(self, query: str, cands: Sequence[Candidate]) -> tuple[np.ndarray, np.ndarray]:
         """The query's vector and the candidates' vectors, embedding only sentences not seen before."""
         gen = self.retriever.snapshot.generation
         keys = [(gen, c.doc_id, c.start, c.end) for c in cands]
@@ -334,22 +452,30 @@ class Answerer:
                 self._vec_cache.popitem(last=False)
         return qv, np.vstack(cached) if cached else np.zeros((0, len(qv)), np.float32)
 
-    def _extractive(self, question: str, query: str, hits: Sequence[Hit], t0: float, t1: float) -> Answer:
-        cands = self._candidates(hits)
+    def _extractive(self, turn: _Turn, hits: Sequence[Hit], t0: float, t1: float) -> Answer:
+        cands, X, vecs, ctx = self.score_candidates(turn, hits)
         if not cands:
-            return self._abstain(question, query, hits, 0.0, t0, t1)
-        cands, scores, vecs = self.score_sentences(question, query, cands)
-        best = int(np.argmax(scores))
-        confidence = float(scores[best])
+            return self._abstain(turn, hits, 0.0, t0, t1)
+        logits = self.model.candidate_logit(X)
+        # A follow-up never gets the previous answer back: those sentences are out.
+        for i, c in enumerate(cands):
+            if any(c.text in prev for prev in turn.previous):
+                logits[i] = -np.inf
+        best = int(np.argmax(logits))
+        if not np.isfinite(logits[best]):
+            return self._abstain(turn, hits, 0.0, t0, t1)
+        live = np.isfinite(logits)
+        confidence = self.model.answer_proba(X[live], logits[live])
         if confidence < self.abstain_threshold:
-            return self._abstain(question, query, hits, confidence, t0, t1)
+            return self._abstain(turn, hits, confidence, t0, t1)
+        probs = np.where(live, 1.0 / (1.0 + np.exp(-np.where(live, logits, 0.0))), 0.0)
         chosen = [best]
-        floor = max(self.abstain_threshold, confidence - FOLLOW_MARGIN)
+        floor = probs[best] * FOLLOW_RATIO
         while len(chosen) < self.max_sentences:
             sims = vecs @ vecs[chosen].T
-            mmr = MMR_LAMBDA * scores - (1 - MMR_LAMBDA) * sims.max(axis=1)
+            mmr = MMR_LAMBDA * probs - (1 - MMR_LAMBDA) * sims.max(axis=1)
             mmr[chosen] = -np.inf
-            mmr[scores < floor] = -np.inf
+            mmr[probs < floor] = -np.inf
             mmr[sims.max(axis=1) > 0.9] = -np.inf  # near-duplicate of a chosen sentence
             nxt = int(np.argmax(mmr))
             if not np.isfinite(mmr[nxt]):
@@ -357,25 +483,35 @@ class Answerer:
             chosen.append(nxt)
         # Best sentence first; the rest in reading order (document, then position).
         rest = sorted(chosen[1:], key=lambda i: (cands[i].doc_id != cands[best].doc_id, cands[i].doc_id, cands[i].start))
-        ordered = [best] + rest
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
-        for i in ordered:
+        doc_text = self.retriever.document_text
+        for i in [best] + rest:
             c = cands[i]
             n = len(citations) + 1
-            citations.append(_citation(n, c.hit, c.start, c.end, c.text))
+            context = ""
+            if X[i, FEATURES.index("table_row")]:
+                context = " / ".join(doc_text(c.doc_id)[a:b] for a, b in header_lines(doc_text(c.doc_id), c.start))
+            citations.append(_citation(n, c.hit, c.start, c.end, c.text, context))
             sentences.append(AnswerSentence(text=c.text, citations=(n,)))
+        top = cands[best]
+        span = short_answer(turn.focus, ctx.kind, top.text, top.spans,
+                            table_row=bool(X[best, FEATURES.index("table_row")]))
+        short = top.text[span[0]:span[1]] if span else ""
         text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
         t2 = time.perf_counter()
-        return Answer(question=question, text=text, sentences=tuple(sentences), citations=tuple(citations),
+        return Answer(question=turn.question, text=text, sentences=tuple(sentences), citations=tuple(citations),
                       abstained=False, hits=tuple(hits), timings=_timings(t0, t1, t2), confidence=confidence,
-                      mode="extractive", retrieval_query=query)
+                      mode="extractive", retrieval_query=turn.query, short=short,
+                      short_span=(top.start + span[0], top.start + span[1]) if span else None,
+                      scope=turn.scope.to_dict() if turn.scope else None, searched_for=turn.merged)
 
-    def _abstain(self, question: str, query: str, hits: Sequence[Hit], confidence: float, t0: float, t1: float,
+    def _abstain(self, turn: _Turn, hits: Sequence[Hit], confidence: float, t0: float, t1: float,
                  mode: str = "extractive", changes: tuple[str, ...] = ()) -> Answer:
-        return Answer(question=question, text=ABSTAIN_TEXT, sentences=(), citations=(), abstained=True,
+        return Answer(question=turn.question, text=ABSTAIN_TEXT, sentences=(), citations=(), abstained=True,
                       hits=tuple(hits), timings=_timings(t0, t1, time.perf_counter()), related=tuple(hits[:3]),
-                      confidence=confidence, mode=mode, retrieval_query=query, changes=changes)
+                      confidence=confidence, mode=mode, retrieval_query=turn.query, changes=changes,
+                      scope=turn.scope.to_dict() if turn.scope else None, searched_for=turn.merged)
 
     # -- generative --------------------------------------------------------------------------
     def _generator(self, answer_mode: str):
@@ -385,38 +521,62 @@ class Answerer:
             self._generators[answer_mode] = make_generator(self.settings.with_(answer_mode=answer_mode))
         return self._generators[answer_mode]
 
-    def _generative(self, question: str, query: str, hits: Sequence[Hit], history: Sequence[Any] | None,
+    def _generative(self, turn: _Turn, hits: Sequence[Hit], history: Sequence[Any] | None,
                     answer_mode: str, t0: float, t1: float) -> Iterator[StreamEvent]:
         from .prompts import build_messages
         from .verify import verify
 
         if not hits:
-            ans = self._abstain(question, query, hits, 0.0, t0, t1, mode=answer_mode)
+            ans = self._abstain(turn, hits, 0.0, t0, t1, mode=answer_mode)
             yield StreamEvent(ans.text, ans)
             return
         gen = self._generator(answer_mode)
         hist = [{"role": r, "content": c} for r, c in _history_pairs(history)]
-        messages = build_messages(question, hits, hist)
+        messages = build_messages(turn.question, hits, hist)
         parts: list[str] = []
         for delta in gen.stream(messages):
             parts.append(delta)
             yield StreamEvent(delta)
         checked = verify("".join(parts), hits, self.retriever.document_text, embedder=self.embedder)
         if checked.abstained:
-            ans = self._abstain(question, query, hits, 0.0, t0, t1, mode=answer_mode, changes=checked.changes)
+            ans = self._abstain(turn, hits, 0.0, t0, t1, mode=answer_mode, changes=checked.changes)
         else:
-            ans = Answer(question=question, text=checked.text, sentences=checked.sentences,
+            ans = Answer(question=turn.question, text=checked.text, sentences=checked.sentences,
                          citations=checked.citations, abstained=False, hits=tuple(hits),
                          timings=_timings(t0, t1, time.perf_counter()), confidence=1.0, mode=answer_mode,
-                         retrieval_query=query, changes=checked.changes)
+                         retrieval_query=turn.query, changes=checked.changes,
+                         scope=turn.scope.to_dict() if turn.scope else None, searched_for=turn.merged)
         yield StreamEvent("", ans)
 
 
-def _citation(n: int, hit: Hit, start: int, end: int, quote: str) -> Citation:
+_MODEL: EvidenceModel | None = None
+_TAGGER: Tagger | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def _default_model() -> EvidenceModel:
+    """The shipped evidence model, read once per process."""
+    global _MODEL
+    with _SHARED_LOCK:
+        if _MODEL is None:
+            _MODEL = EvidenceModel.load()
+        return _MODEL
+
+
+def _default_tagger() -> Tagger:
+    """One NER tagger per process (its model and cache are shared by every Answerer)."""
+    global _TAGGER
+    with _SHARED_LOCK:
+        if _TAGGER is None:
+            _TAGGER = Tagger()
+        return _TAGGER
+
+
+def _citation(n: int, hit: Hit, start: int, end: int, quote: str, context: str = "") -> Citation:
     meta = hit.metadata or {}
     return Citation(n=n, doc_id=hit.doc_id, title=hit.title, page=hit.page, start=start, end=end, quote=quote,
                     publisher=str(meta.get("publisher", "") or ""), date=str(meta.get("date", "") or ""),
-                    url=str(meta.get("url", "") or ""), chunk_id=hit.chunk_id)
+                    url=str(meta.get("url", "") or ""), chunk_id=hit.chunk_id, context=context)
 
 
 def _trim_marker(text: str, s: int, e: int) -> tuple[int, int]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Citation:
     date: str = ""
     url: str = ""
     chunk_id: str = ""
+    context: str = ""  # for a table row: its column header lines (' / '-joined), shown beside the quote
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,6 +77,13 @@ class Answer:
     and `related` holds the closest passages ("related, but not an answer").
     `timings` are milliseconds by stage (`retrieve_ms`, `answer_ms`, `total_ms`).
     `changes` records what citation verification altered (generative mode).
+    `short` is the span that answers (a figure, a name, a date), always a slice of the
+    first citation's quote, and `short_span` its offsets in that document; both empty
+    when no single span answers. `retrieval_query` is what was searched: the question, the
+    question without the words that named its documents when it is scoped, or a follow-up
+    joined to the previous question. `searched_for` is that merged query, shown to the user,
+    and "" when the question stood alone. `scope` is ``{"doc_ids", "description"}`` when the
+    question named documents.
     """
 
     question: str
@@ -89,6 +98,10 @@ class Answer:
     mode: str = "extractive"
     retrieval_query: str = ""
     changes: tuple[str, ...] = ()
+    short: str = ""
+    short_span: tuple[int, int] | None = None
+    scope: Mapping[str, Any] | None = None
+    searched_for: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The CLI's ``--json`` shape plus the extra fields."""
@@ -103,4 +116,8 @@ class Answer:
             "sentences": [asdict(s) for s in self.sentences],
             "related": [h.to_dict() for h in self.related],
             "changes": list(self.changes),
+            "short": self.short,
+            "short_span": list(self.short_span) if self.short_span else None,
+            "scope": dict(self.scope) if self.scope else None,
+            "searched_for": self.searched_for,
         }

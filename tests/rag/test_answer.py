@@ -28,7 +28,7 @@ def answerer(tmp_path):
         (d / name).write_text(text)
     emb = HashEmbedder()
     Ingestor(tmp_path / "idx", emb).ingest([d])
-    return Answerer(Retriever.load(tmp_path / "idx", embedder=emb), abstain_threshold=0.3)
+    return Answerer(Retriever.load(tmp_path / "idx", embedder=emb))
 
 
 def _check_citations(ans, retriever):
@@ -63,12 +63,11 @@ def test_off_topic_question_abstains_with_related_passages(answerer):
 
 
 def test_price_question_needs_a_price_in_the_evidence(answerer):
-    from rag.answer import TYPE_PENALTY
-
     a = Answerer(answerer.retriever, abstain_threshold=0.0)
-    plain = a.answer("What about the advanced chips agreed at APEC?")
-    price = a.answer("What about the price of the advanced chips agreed at APEC?")
-    assert price.confidence < plain.confidence - TYPE_PENALTY / 2
+    count = a.answer("How many advanced chips were agreed at APEC?")
+    price = a.answer("What is the price of the advanced chips agreed at APEC?")
+    assert price.confidence < count.confidence
+    assert answerer.answer("What is the price of the advanced chips agreed at APEC?").abstained
 
 
 def test_follow_up_borrows_the_previous_question_for_retrieval(answerer):
@@ -100,7 +99,7 @@ def test_injected_instructions_in_a_document_are_just_text(tmp_path):
     (d / "good.txt").write_text("Nvidia plans an AI research and development center in Seoul.")
     emb = HashEmbedder()
     Ingestor(tmp_path / "idx", emb).ingest([d])
-    a = Answerer(Retriever.load(tmp_path / "idx", embedder=emb), abstain_threshold=0.3)
+    a = Answerer(Retriever.load(tmp_path / "idx", embedder=emb), abstain_threshold=0.0)
     ans = a.answer("Where is the research and development center?")
     assert "HACKED" not in ans.sentences[0].text
     for c in ans.citations:  # whatever is quoted is quoted verbatim, never obeyed
@@ -119,6 +118,7 @@ def test_answer_type_detection():
 def test_settings_are_checked(answerer):
     with pytest.raises(ConfigError, match="abstain_threshold"):
         Answerer(answerer.retriever, abstain_threshold=2)
+    assert Answerer(answerer.retriever, abstain_threshold=-1).abstain_threshold == answerer.model.threshold
     with pytest.raises(ConfigError, match="max_sentences"):
         Answerer(answerer.retriever, max_sentences=0)
     with pytest.raises(ConfigError, match="question"):

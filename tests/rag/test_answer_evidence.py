@@ -1,0 +1,105 @@
+"""What the learned evidence selection must do, with the real bundled embedder and the shipped model:
+short answers inside verbatim quotes, table rows with their column headers, document scope,
+no boilerplate or headings as answers, follow-ups that do not leak."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.pipeline import Ingestor
+from rag import Answerer, Retriever
+from rag.answer import contextualize
+
+pytestmark = pytest.mark.model
+
+CERT = "I have reviewed this Quarterly Report on Form 10-Q of Acme Corporation;"
+
+
+def _filing(quarter: str, period: str, sales: str, prior: str, rd: str) -> str:
+    return (f"ACME CORPORATION\nFORM 10-Q\nFor the quarterly period ended {period}\n"
+            f"Acme Corporation | {quarter} Form 10-Q | 1\n"
+            "CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS (Unaudited)\n(In millions)\n"
+            f"Three Months Ended\n{period} the prior year\n"
+            f"Total net sales $ {sales} $ {prior}\nCost of sales 30,100 29,900\n"
+            f"Research and development {rd} 5,100\nTotal operating expenses 12,400 11,900\n"
+            "Net sales grew because of higher demand for the company's servers.\n"
+            f"CERTIFICATIONS\n{CERT}\nBased on my knowledge, this report does not contain any untrue statement.\n")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, real_embedder):
+    d = tmp_path_factory.mktemp("docs")
+    (d / "2023 Q1 ACME.txt").write_text(_filing("Q1 2023", "December 31, 2022", "117,154", "123,945", "7,709"))
+    (d / "2023 Q2 ACME.txt").write_text(_filing("Q2 2023", "April 1, 2023", "94,836", "97,278", "7,457"))
+    (d / "article.txt").write_text(
+        "Korea's Nvidia talks point to an AI factory push\n"
+        "1. A chip supply promise that now needs delivery\n"
+        "Bae asked for smooth delivery of the roughly 260,000 advanced chips agreed to at the APEC event.\n"
+        "2. The Vera Rubin platform is part of the plan\n"
+        "The science minister asked for support for an AI factory based on Nvidia's Vera Rubin platform.\n"
+        "Huang's four-day Seoul visit included meetings with executives from major conglomerates.\n")
+    index = d.parent / "index"
+    Ingestor(index, real_embedder).ingest([d])
+    return Answerer(Retriever.load(index, embedder=real_embedder))
+
+
+def _verbatim(a: Answerer, ans) -> None:
+    for c in ans.citations:
+        assert a.retriever.document_text(c.doc_id)[c.start:c.end] == c.quote
+    if ans.short:
+        first = ans.citations[0]
+        assert ans.short in first.quote
+        s, e = ans.short_span
+        assert a.retriever.document_text(first.doc_id)[s:e] == ans.short
+
+
+def test_short_answer_first_inside_a_verbatim_quote(corpus):
+    ans = corpus.answer("How many advanced chips will Nvidia supply to Korea?")
+    assert not ans.abstained and "260,000" in ans.short
+    _verbatim(corpus, ans)
+    ans = corpus.answer("What is the AI factory built on?")
+    assert not ans.abstained and "Vera Rubin" in ans.sentences[0].text
+    _verbatim(corpus, ans)
+
+
+def test_a_named_quarter_scopes_the_answer_to_its_filing_and_reads_the_row(corpus):
+    ans = corpus.answer("What were total net sales in the Q2 2023 10-Q?")
+    assert ans.scope and ans.scope["doc_ids"] == ["2023 Q2 ACME.txt"]
+    assert {h.doc_id for h in ans.hits} == {"2023 Q2 ACME.txt"}
+    assert not ans.abstained and ans.short == "$ 94,836"
+    first = ans.citations[0]
+    assert first.quote.startswith("Total net sales") and "Three Months Ended" in first.context
+    _verbatim(corpus, ans)
+    ans = corpus.answer("What was research and development expense for the quarter ended December 31, 2022?")
+    assert ans.scope["doc_ids"] == ["2023 Q1 ACME.txt"] and "7,709" in ans.text
+
+
+def test_latest_filing_uses_document_dates(corpus):
+    ans = corpus.answer("What were total net sales in the most recent 10-Q?")
+    assert ans.scope["doc_ids"] == ["2023 Q2 ACME.txt"]
+    assert "94,836" in ans.text
+
+
+def test_boilerplate_and_headings_are_not_answers(corpus):
+    ans = corpus.answer("What was the gross margin in the most recent 10-Q?")
+    assert all(CERT not in s.text for s in ans.sentences)
+    ans = corpus.answer("What chips will Nvidia supply to Korea?")
+    assert ans.abstained or all("needs delivery" not in s.text for s in ans.sentences[:1])
+
+
+def test_unanswerable_question_abstains(corpus):
+    ans = corpus.answer("Who was appointed to head the Seoul R&D center?")
+    assert ans.abstained and ans.related
+
+
+def test_follow_ups_merge_only_when_needed_and_never_repeat_the_answer(corpus):
+    first = corpus.answer("How many advanced chips were agreed to at APEC?")
+    history = [{"role": "user", "content": first.question}, {"role": "assistant", "content": first.text}]
+    assert contextualize("What platform is the AI factory based on?", history) == \
+        "What platform is the AI factory based on?"
+    ans = corpus.answer("What platform is the AI factory based on?", history=history)
+    assert ans.searched_for == "" and "Vera Rubin" in ans.text
+    follow = corpus.answer("And who asked for them?", history=history)
+    assert follow.searched_for.startswith("How many advanced chips")
+    assert follow.text != first.text
+    assert all(s.text not in first.text for s in follow.sentences)
