@@ -404,6 +404,57 @@ def _failure_html(q: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
+def reliability_bins(questions: Sequence[Mapping[str, Any]], bins: int = 10) -> list[dict[str, float]]:
+    """Answered questions binned by the answerer's confidence: mean confidence, share answered right.
+
+    An answered unanswerable question counts as wrong. Abstentions are left out: no answer was
+    shown, so there is nothing to be right or wrong about.
+    """
+    out = []
+    answered = [q for q in questions if not q.get("abstained")]
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        sel = [q for q in answered
+               if lo <= float(q.get("confidence") or 0.0) < hi or (b == bins - 1 and float(q.get("confidence") or 0) >= hi)]
+        if sel:
+            right = sum(1 for q in sel if q.get("outcome") == "correct")
+            out.append({"lo": lo, "hi": hi, "n": len(sel),
+                        "predicted": sum(float(q.get("confidence") or 0.0) for q in sel) / len(sel),
+                        "observed": right / len(sel)})
+    return out
+
+
+def svg_reliability(rows: Sequence[Mapping[str, float]], title: str) -> str:
+    """A reliability diagram: observed accuracy against mean confidence per bin, with the diagonal."""
+    left, top, size = 48, 30, 220
+    width, total_h = left + size + 160, top + size + 50
+    parts = [
+        (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{total_h}" role="img" '
+        f'aria-label="{_e(title)}">'),
+        f"<title>{_e(title)}</title>",
+        f'<text x="{left}" y="16" font-size="13">{_e(title)}</text>',
+        f'<rect x="{left}" y="{top}" width="{size}" height="{size}" fill="none" stroke="#999"/>',
+        f'<line x1="{left}" y1="{top + size}" x2="{left + size}" y2="{top}" stroke="#bbb" stroke-dasharray="4 3"/>',
+        f'<text x="{left}" y="{top + size + 16}" font-size="11">0</text>',
+        f'<text x="{left + size - 8}" y="{top + size + 16}" font-size="11">1</text>',
+        f'<text x="{left + size / 2 - 40}" y="{top + size + 32}" font-size="11">confidence</text>',
+        f'<text x="{left - 40}" y="{top + 10}" font-size="11">right</text>',
+    ]
+    if not rows:
+        parts.append(f'<text x="{left + 10}" y="{top + 40}" font-size="12">no answered questions</text></svg>')
+        return "".join(parts)
+    peak = max(r["n"] for r in rows)
+    for r in rows:
+        x = left + r["predicted"] * size
+        y = top + (1 - r["observed"]) * size
+        radius = 3 + 6 * (r["n"] / peak) ** 0.5
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="#2b6cb0" fill-opacity="0.7">'
+                     f'<title>{r["lo"]:.1f}–{r["hi"]:.1f}: {r["n"]} answered, confidence {r["predicted"]:.2f}, '
+                     f'right {r["observed"]:.2f}</title></circle>')
+    parts.append(f'<text x="{left + size + 12}" y="{top + 20}" font-size="11">dot size: questions</text></svg>')
+    return "".join(parts)
+
+
 def render_html(data: Mapping[str, Any]) -> str:
     """``report.html``: one self-contained page (inline CSS and SVG, no scripts, all text escaped)."""
     cfg, overall, scored = data.get("config", {}), data["overall"], data.get("scored", {})
@@ -461,6 +512,7 @@ def render_html(data: Mapping[str, Any]) -> str:
             ("p95", overall.get("retrieval_latency_p95_ms", 0.0)),
         ],
     )
+    calibration = svg_reliability(reliability_bins(questions), "Calibration: confidence vs answered right")
     bad = failures(data)
     fail_html: list[str] = []
     for name in list(FAILURE_ORDER) + sorted({q.get("outcome", "") for q in bad} - set(FAILURE_ORDER)):
@@ -490,6 +542,10 @@ metrics use a lexical + embedding support judge, not an NLI model.</p>
 <h2>Latency</h2>
 {hist_total}
 {hist_retrieve}
+<h2>Calibration</h2>
+<p class="meta">Answered questions grouped by the answerer's confidence: a well calibrated answerer puts
+each dot on the diagonal. Abstentions are left out.</p>
+{calibration}
 <h2>Failures ({len(bad)})</h2>
 {"".join(fail_html) or "<p>None.</p>"}
 <h2>All questions</h2>

@@ -84,7 +84,8 @@ class QuestionRun:
             its citations (empty when abstained).
         citations: ``{n, doc_id, start, end, quote}`` per citation.
         passages: The first `PASSAGES_KEPT` hits: ``{doc_id, start, end, score, text}``.
-        confidence: The answerer's evidence score.
+        confidence: The answerer's evidence score (a calibrated probability for the extractive answerer).
+        short: The short answer (a span of the first quote), "" when there is none.
         retrieve_ms: Retrieval time.
         total_ms: End-to-end time.
     """
@@ -97,6 +98,7 @@ class QuestionRun:
     citations: tuple[Mapping[str, Any], ...] = ()
     passages: tuple[Mapping[str, Any], ...] = ()
     confidence: float = 0.0
+    short: str = ""
     retrieve_ms: float = 0.0
     total_ms: float = 0.0
 
@@ -104,6 +106,11 @@ class QuestionRun:
     def prediction(self) -> str:
         """The answer text the answer metrics see: markers stripped, "" when abstained."""
         return "" if self.abstained else strip_markers(self.answer_text)
+
+    @property
+    def short_prediction(self) -> str:
+        """What token F1 sees: the short answer, else the answer text ("" when abstained)."""
+        return "" if self.abstained else (self.short or self.prediction)
 
 
 def question_run(question: Question, answer: Any) -> QuestionRun:
@@ -134,6 +141,7 @@ def question_run(question: Question, answer: Any) -> QuestionRun:
         citations=citations,
         passages=passages,
         confidence=float(getattr(answer, "confidence", 0.0) or 0.0),
+        short=str(getattr(answer, "short", "") or ""),
         retrieve_ms=float(timings.get("retrieve_ms", 0.0)),
         total_ms=float(timings.get("total_ms", 0.0)),
     )
@@ -179,6 +187,7 @@ def score_runs(runs: Sequence[QuestionRun], supports: Supports) -> dict[str, m.M
     retrieved = [list(r.retrieved) for r in runs]
     gold = [r.question.gold_docs for r in runs]
     preds = [r.prediction for r in runs]
+    shorts = [r.short_prediction for r in runs]
     answers = [r.question.answers for r in runs]
     answerable = [r.question.answerable for r in runs]
     abstained = [r.abstained for r in runs]
@@ -191,7 +200,7 @@ def score_runs(runs: Sequence[QuestionRun], supports: Supports) -> dict[str, m.M
         "mrr@10": m.mrr_at_k(retrieved, gold, 10),
         "ndcg@10": m.ndcg_at_k(retrieved, gold, 10),
         "accuracy": m.answer_accuracy(preds, answers, answerable),
-        "token_f1": m.token_f1(preds, answers, answerable),
+        "token_f1": m.token_f1(shorts, answers, answerable),
         "citation_precision": m.citation_precision(cited, supports),
         "citation_recall": m.citation_recall(cited, supports),
         "abstention_precision": m.abstention_precision(abstained, answerable),
@@ -277,6 +286,7 @@ def _record(run: QuestionRun, scores: Mapping[str, m.MetricResult], i: int) -> d
         "answer": run.answer_text,
         "abstained": run.abstained,
         "confidence": round(run.confidence, 6),
+        "short": run.short,
         "outcome": label,
         "correct": label in CORRECT_OUTCOMES,
         "citations": [dict(c) for c in run.citations],
