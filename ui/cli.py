@@ -200,7 +200,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(ans.to_dict(), indent=2, ensure_ascii=False))
         else:
-            print(format_answer(ans))
+            print(format_answer(ans, bold=sys.stdout.isatty()))
         return EXIT_OK
     if cmd == "serve":
         from ui.app import serve
@@ -227,9 +227,18 @@ def _ingest(args: argparse.Namespace, settings) -> int:
     return EXIT_OK
 
 
-def format_answer(ans) -> str:
-    """The answer, then its sources, as plain text for a terminal."""
-    lines = [ans.text, ""]
+def format_answer(ans, *, bold: bool = False) -> str:
+    """The short answer (bold on a terminal), the cited sentences, then the sources, as plain text."""
+    lines = []
+    if ans.short:
+        lines += [f"\033[1m{ans.short}\033[0m" if bold else f"Answer: {ans.short}", ""]
+    lines += [ans.text, ""]
+    if ans.scope:
+        lines.append(f"Only in: {ans.scope['description']} ({', '.join(ans.scope['doc_ids'])})")
+    if ans.searched_for:
+        lines.append(f"Searched for: {ans.searched_for}")
+    if ans.scope or ans.searched_for:
+        lines.append("")
     if ans.abstained and ans.related:
         lines.append("Related, but not an answer:")
         for h in ans.related:
@@ -238,6 +247,8 @@ def format_answer(ans) -> str:
         where = f", p.{c.page}" if c.page else ""
         meta = ", ".join(x for x in (c.publisher, c.date) if x)
         lines.append(f"[{c.n}] {c.title}{' — ' + meta if meta else ''} ({c.doc_id}{where}, chars {c.start}-{c.end})")
+        if c.context:
+            lines.append(f"    columns: {c.context}")
         lines.append(f"    \"{c.quote}\"")
     return "\n".join(lines).rstrip()
 

@@ -114,10 +114,16 @@ def sources_html(answer: Any, document_text: Callable[[str], str], turn: int) ->
             f'<div class="pqa-src-head"><span class="pqa-badge">{int(c.n)}</span>'
             f'<span class="pqa-src-title">{esc((c.title or c.doc_id).strip())}</span></div>'
             f'{_meta_div("pqa-src-meta", c.publisher, c.date, c.page)}'
+            f'{_columns_html(getattr(c, "context", ""))}'
             f'<blockquote class="pqa-passage">{passage}</blockquote>'
             f'<div class="pqa-src-link">{_link_line(c.url, c.doc_id, c.start, c.end)}</div></article>'
         )
     return f'<section class="pqa-turn" data-turn="{turn}"><div class="pqa-turn-q">{q}</div>{"".join(cards)}</section>'
+
+
+def _columns_html(context: str) -> str:
+    """A table row's column headers ("Three Months Ended / April 1, 2023"), shown above its passage."""
+    return f'<div class="pqa-columns">Columns: {esc(context)}</div>' if context else ""
 
 
 SOURCES_PLACEHOLDER = (
@@ -152,9 +158,10 @@ def answer_html(answer: Any, turn: int) -> str:
 
     A hidden plain-text copy (answer, then sources) is what the chat's copy button copies.
     """
+    notes = _notes_html(answer)
     if answer.abstained:
         body = ('<div class="pqa-abstain-badge">Not in the documents</div>'
-                f'<p>{_multiline(answer.text)}</p>'
+                f'<p>{_multiline(answer.text)}</p>{notes}'
                 '<div class="pqa-foot">The closest passages are listed under Sources as related reading.</div>')
         return f'<div class="pqa-answer pqa-abstained">{body}{_copy_block(answer)}</div>'
     titles = {c.n: c.title for c in answer.citations}
@@ -171,13 +178,29 @@ def answer_html(answer: Any, turn: int) -> str:
     n = len(answer.citations)
     secs = float(dict(answer.timings or {}).get("total_ms", 0.0)) / 1000
     foot = f'{n} source{"s" if n != 1 else ""} · {esc(answer.mode)} · {secs:.1f} s'
-    return (f'<div class="pqa-answer"><p>{text}</p><div class="pqa-foot">{foot}</div>'
+    short = getattr(answer, "short", "")
+    lead = f'<p class="pqa-short"><strong>{esc(short)}</strong></p>' if short else ""
+    return (f'<div class="pqa-answer">{lead}<p>{text}</p>{notes}<div class="pqa-foot">{foot}</div>'
             f"{_copy_block(answer)}</div>")
+
+
+def _notes_html(answer: Any) -> str:
+    """What shaped the search: the documents the question named, the merged follow-up query."""
+    out = []
+    scope = getattr(answer, "scope", None)
+    if scope:
+        out.append(f'<div class="pqa-note pqa-scope">Only in: {esc(scope.get("description", ""))} '
+                   f'({esc(", ".join(scope.get("doc_ids", [])))})</div>')
+    searched = getattr(answer, "searched_for", "")
+    if searched:
+        out.append(f'<div class="pqa-note pqa-searched">Searched for: {esc(searched)}</div>')
+    return "".join(out)
 
 
 def answer_plain_text(answer: Any) -> str:
     """The answer as plain text with its numbered sources: what "copy" puts on the clipboard."""
-    lines = [answer.text]
+    short = getattr(answer, "short", "")
+    lines = ([short, ""] if short else []) + [answer.text]
     if answer.citations:
         lines.append("")
         lines.append("Sources:")

@@ -12,6 +12,9 @@ CSS = """
   white-space: nowrap; }
 #pqa-new, #pqa-send { white-space: nowrap; }
 .pqa-answer p, .pqa-question { margin: 0; line-height: 1.6; }
+.pqa-answer .pqa-short { margin: 0 0 6px; font-size: 1.05rem; }
+.pqa-note { margin-top: 6px; font-size: 0.8rem; color: var(--body-text-color-subdued); }
+.pqa-columns { margin: 4px 0; font-size: 0.8rem; color: var(--body-text-color-subdued); }
 .pqa-answer .pqa-foot { margin-top: 8px; font-size: 0.78rem; color: var(--body-text-color-subdued); }
 .pqa-answer.pqa-pending p { color: var(--body-text-color-subdued); }
 .pqa-copytext { display: none !important; }
