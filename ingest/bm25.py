@@ -128,12 +128,16 @@ class BM25Index:
             raise ValueError("bm25.json has the wrong shape")
         vocab = {str(t): i for i, t in enumerate(meta["terms"])}
         n_docs = meta["n_docs"]
-        if len(ptr) != len(vocab) + 1 or len(rows) != len(wts) or ptr.ndim != 1 or rows.ndim != 1:
+        if ptr.dtype.kind not in "iu" or rows.dtype.kind not in "iu" or wts.dtype.kind != "f":
+            raise ValueError(f"BM25 arrays have the wrong types ({ptr.dtype}, {rows.dtype}, {wts.dtype})")
+        if len(ptr) != len(vocab) + 1 or len(rows) != len(wts) or ptr.ndim != 1 or rows.ndim != 1 or wts.ndim != 1:
             raise ValueError("BM25 arrays do not match its vocabulary")
         if len(ptr) and (ptr[0] != 0 or ptr[-1] != len(rows) or (np.diff(ptr) < 0).any()):
             raise ValueError("BM25 term pointers are not a valid CSC index")
         if len(rows) and (rows.min() < 0 or rows.max() >= n_docs):
             raise ValueError("BM25 postings point outside the indexed chunks")
+        if not np.isfinite(wts).all():
+            raise ValueError("BM25 weights hold NaN or infinite values")
         return cls(vocab, ptr, rows, wts, n_docs, float(meta["k1"]), float(meta["b"]))
 
 

@@ -21,7 +21,7 @@ from .embedder import Embedder, release_memory
 from .errors import IndexMismatchError, SkipFile
 from .loaders import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, extract_pdf_pages, load_file, load_jsonl, pdf_page_count
 from .settings import Settings
-from .store import DocRecord, exists, load_snapshot, write_generation, writer_lock
+from .store import INDEX_MARKER, DocRecord, exists, load_snapshot, write_generation, writer_lock
 from .types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -500,6 +500,8 @@ def _walk(folder: Path, root: Path, index_real: Path, skipped: list[tuple[str, s
 
 def _is_index(folder: Path) -> bool:
     try:
+        if (folder / INDEX_MARKER).is_file():
+            return True
         return (folder / "CURRENT").is_file() and any(c.name.startswith("gen-") for c in folder.iterdir() if c.is_dir())
     except OSError:
         return False

@@ -10,7 +10,7 @@ import pytest
 from ingest.errors import IndexMismatchError, IndexNotFoundError
 from ingest.pipeline import Ingestor
 from ingest.store import build_faiss, load_snapshot
-from support import HashEmbedder, check_index
+from support import HashEmbedder, check_index, rehash
 
 
 def _corpus(tmp_path):
@@ -117,5 +117,8 @@ def test_chunks_that_do_not_slice_their_document_are_refused(tmp_path):
     rows = [json.loads(line) for line in (gen / "chunks.jsonl").read_text().splitlines()]
     rows[0]["start"] += 1  # a quote would no longer match its offsets
     (gen / "chunks.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(IndexCorruptError, match="SHA-256"):
+        load_snapshot(tmp_path / "idx")
+    rehash(gen)  # a consistent edit passes the hashes; the offsets still give it away
     with pytest.raises(IndexCorruptError, match="does not slice"):
         load_snapshot(tmp_path / "idx")
