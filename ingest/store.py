@@ -658,7 +658,10 @@ def _write_files(tmp: Path, manifest: Mapping[str, Any], name: str, docs: list[D
     _write_jsonl(tmp / "chunks.jsonl", (c.to_record() for c in chunks))
     try:
         faiss.write_index(build_faiss(vectors, exact_max), str(tmp / "vectors.faiss"))
-    except RuntimeError as e:  # FAISS reports a failed write (ENOSPC...) as a C++ exception
+    except RuntimeError as e:  # FAISS reports a failed write as a C++ exception, without errno
+        free = os.statvfs(tmp)
+        if free.f_bavail * free.f_frsize < vectors.nbytes + (1 << 20):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) from None
         raise OSError(errno.EIO, f"FAISS could not write vectors.faiss: {str(e).strip().splitlines()[-1][:160]}") from None
     BM25Index.build([c.text for c in chunks]).save(tmp)
     _pause("wrote-files")

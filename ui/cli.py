@@ -231,10 +231,30 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(format_answer(ans))
         return EXIT_OK
     if cmd == "serve":
+        _check_port(args.host, args.port)  # before the model loads: a taken port fails in a second, not after
         from ui.app import serve
 
         return int(serve(settings, host=args.host, port=args.port, seeds=Path(args.seeds)) or 0)
     raise AssertionError(cmd)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail now, on one line, if the web server could not bind `host:port` (taken, or not this machine's)."""
+    import socket
+
+    from ingest.errors import ConfigError, PartnerQAError
+
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as e:
+        raise ConfigError(f"cannot serve on host {host!r}: {e.strerror}") from None
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself does
+        try:
+            s.bind(addr)
+        except OSError as e:
+            raise PartnerQAError(f"cannot serve on {host}:{port}: {e.strerror} (another server there? "
+                                 "choose another --port)") from None
 
 
 def _ingest(args: argparse.Namespace, settings) -> int:
