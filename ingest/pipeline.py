@@ -160,11 +160,20 @@ class Ingestor:
         chunker: The `Chunker`; its settings are recorded, and changing them re-chunks everything.
         max_file_mb: Files larger than this are skipped.
         exact_max: Chunk count up to which FAISS search is exact.
+        load_workers: Processes extracting PDF text (0: one per core, at most 4).
+        max_doc_chars: A document with more characters of cleaned text is skipped with a reason
+            (reading stops at the limit, so memory and time are bounded by it, not by the file).
+        max_doc_chunks: A document that splits into more chunks is skipped with a reason.
     """
 
     def __init__(self, index_dir: str | Path, embedder: Embedder, chunker: Chunker | None = None, *,
                  max_file_mb: float = Settings.max_file_mb, exact_max: int = Settings.exact_max,
-                 load_workers: int = Settings.load_workers) -> None:
+                 load_workers: int = Settings.load_workers, max_doc_chars: int = Settings.max_doc_chars,
+                 max_doc_chunks: int = Settings.max_doc_chunks) -> None:
+        if max_doc_chars < 1:
+            raise ValueError(f"max_doc_chars must be >= 1, got {max_doc_chars!r}")
+        if max_doc_chunks < 1:
+            raise ValueError(f"max_doc_chunks must be >= 1, got {max_doc_chunks!r}")
         if max_file_mb <= 0:
             raise ValueError(f"max_file_mb must be > 0, got {max_file_mb!r}")
         if exact_max < 0:
@@ -176,6 +185,8 @@ class Ingestor:
         self.chunker = chunker or Chunker()
         self.max_bytes = int(max_file_mb * 1024 * 1024)
         self.exact_max = exact_max
+        self.max_doc_chars = max_doc_chars
+        self.max_doc_chunks = max_doc_chunks
         self.load_workers = load_workers or min(4, os.cpu_count() or 1)
         # Import what every ingest needs now (~60 ms on two cores), not inside the first ingest:
         # a server then pays it at start, not on a user's first upload.
@@ -192,7 +203,8 @@ class Ingestor:
                                                    threads=settings.threads)
         return cls(settings.index, embedder, Chunker(settings.chunk_size, settings.chunk_overlap),
                    max_file_mb=settings.max_file_mb, exact_max=settings.exact_max,
-                   load_workers=settings.load_workers)
+                   load_workers=settings.load_workers, max_doc_chars=settings.max_doc_chars,
+                   max_doc_chunks=settings.max_doc_chunks)
 
     # -- discovery -------------------------------------------------------------------------
     def discover(self, paths: Sequence[str | Path]) -> _Discovered:
@@ -294,13 +306,13 @@ class Ingestor:
             if size > self.max_bytes:
                 raise SkipFile(f"too large ({_mb(size)} > {_mb(self.max_bytes)} limit)")
             if suffix == ".jsonl":
-                docs, line_skips = load_jsonl(f)
+                docs, line_skips = load_jsonl(f, self.max_doc_chars)
                 # load_jsonl names lines "<file name>:<line>"; name them by the path under the root.
                 skipped.extend((f"{name}:{where.rsplit(':', 1)[-1]}", why) for where, why in line_skips)
                 if not docs:
                     raise SkipFile("no usable lines")
                 return docs
-            docs = load_file(f, rel, pdf_pages)
+            docs = load_file(f, rel, pdf_pages, max_chars=self.max_doc_chars)
             for d in docs:
                 d.metadata.setdefault("source", rel)  # type: ignore[union-attr]
             return docs
@@ -360,6 +372,12 @@ class Ingestor:
                 chunks = self.chunker.split(doc)
                 if not chunks:
                     found.skipped.append((doc_id, "no text to index after cleaning"))
+                    continue
+                if len(chunks) > self.max_doc_chunks:
+                    found.skipped.append((doc_id, (f"too many chunks: {len(chunks):,} > {self.max_doc_chunks:,} "
+                                                   "(PARTNERQA_MAX_DOC_CHUNKS); split it or raise the limit")))
+                    del incoming[doc_id]  # as for a file that failed to load: a version indexed before stays
+                    found.unloadable.add(doc_id)
                     continue
                 (updated if prev is not None else added).append(doc_id)
                 new_docs.append(DocRecord(doc.doc_id, doc.text, doc.pages, dict(doc.metadata), doc.content_hash,
