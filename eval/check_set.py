@@ -16,7 +16,7 @@ __all__ = ["SEED_KINDS", "document_text", "load_corpus", "main", "validate_set"]
 
 logger = logging.getLogger(__name__)
 
-SEED_KINDS = frozenset({"single", "paraphrase", "multi", "unanswerable"})
+SEED_KINDS = frozenset({"single", "paraphrase", "multi", "headline", "unanswerable"})
 
 _BEGIN, _END = "----- BEGIN TEXT -----", "----- END TEXT -----"
 # The seed article's web boilerplate, which the ingest drops: call-to-action lines
@@ -54,11 +54,16 @@ def document_text(raw: str) -> str:
 
 
 def load_corpus(corpus: str | Path) -> dict[str, str]:
-    """Map doc id to content for a folder of ``.txt`` files or a JSONL corpus.
+    """Map doc id to content for a folder of ``.txt``/``.pdf`` files or a JSONL corpus.
 
     Args:
-        corpus: A folder (doc id = file name of each ``*.txt``, content via
-            `document_text`) or a ``.jsonl`` file with ``doc_id`` and ``text``.
+        corpus: A folder or a ``.jsonl`` file with ``doc_id`` and ``text``. In a
+            folder, each ``*.txt`` directly in it counts (doc id = file name,
+            content via `document_text`), and so does each PDF in it or below it
+            (doc id = path relative to the folder, as ingest names it; content =
+            the text the ingest loader extracts, so answers are checked against
+            exactly what the index holds). A PDF that cannot be loaded is left
+            out with a warning.
 
     Returns:
         ``{doc_id: text}``.
@@ -66,7 +71,19 @@ def load_corpus(corpus: str | Path) -> dict[str, str]:
     corpus = Path(corpus)
     if corpus.is_file():
         return {str(row["doc_id"]): str(row.get("text", "")) for _, row in read_jsonl(corpus)}
-    return {p.name: document_text(p.read_text(encoding="utf-8")) for p in sorted(corpus.glob("*.txt"))}
+    docs = {p.name: document_text(p.read_text(encoding="utf-8")) for p in sorted(corpus.glob("*.txt"))}
+    pdfs = sorted(p for p in corpus.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file())
+    if pdfs:
+        from ingest.errors import SkipFile
+        from ingest.loaders import load_file
+
+        for p in pdfs:
+            doc_id = p.relative_to(corpus).as_posix()
+            try:
+                docs[doc_id] = "\n\n".join(d.text for d in load_file(p, doc_id))
+            except SkipFile as exc:
+                logger.warning("%s: left out (%s)", doc_id, exc)
+    return docs
 
 
 def _norm(text: str) -> str:

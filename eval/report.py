@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.runner import LATENCY_KEYS, PER_QUESTION_KEYS
+from eval.results import LATENCY_KEYS, PER_QUESTION_KEYS
 
 __all__ = [
     "Comparison",
@@ -31,7 +31,7 @@ __all__ = [
     "write_reports",
 ]
 
-RATE_KEYS = PER_QUESTION_KEYS  # one list of metric names, the runner's
+RATE_KEYS = PER_QUESTION_KEYS  # one list of metric names, the results format's
 LOWER_IS_BETTER = frozenset({"wrong_abstention_rate", *LATENCY_KEYS})
 CORRECT = frozenset({"correct", "correct_abstention"})
 FAILURE_ORDER = ("wrong_answer", "wrong_abstention", "missed_abstention", "retrieval_miss")

@@ -30,10 +30,12 @@ from typing import Any
 
 from eval import metrics as m
 from eval.datasets import Question, load_beir, load_question_set
+from eval.results import LATENCY_KEYS, OVERALL_KEYS, PER_QUESTION_KEYS
 
 __all__ = [
     "DEFAULT_SEEDS",
     "DEFAULT_SET",
+    "LATENCY_KEYS",
     "OVERALL_KEYS",
     "PER_QUESTION_KEYS",
     "EvalResult",
@@ -51,27 +53,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SET = Path(__file__).resolve().parent / "sets" / "seeds.jsonl"
 DEFAULT_SEEDS = Path(__file__).resolve().parents[1] / "seeds"
-
-#: Scores that have a value per question (in this order in reports).
-PER_QUESTION_KEYS = (
-    "hit@1",
-    "hit@3",
-    "hit@5",
-    "recall@5",
-    "mrr@10",
-    "ndcg@10",
-    "accuracy",
-    "token_f1",
-    "citation_precision",
-    "citation_recall",
-    "abstention_precision",
-    "abstention_recall",
-    "abstention_f1",
-    "wrong_abstention_rate",
-)
-LATENCY_KEYS = ("latency_p50_ms", "latency_p95_ms", "retrieval_latency_p50_ms", "retrieval_latency_p95_ms")
-#: The keys of ``results.json``'s ``overall`` object.
-OVERALL_KEYS = PER_QUESTION_KEYS + LATENCY_KEYS
 
 #: How many retrieved passages each question record keeps (to show what was retrieved).
 PASSAGES_KEPT = 3

@@ -3,7 +3,7 @@
 from .chunker import Chunker
 from .embedder import Embedder, SentenceTransformerEmbedder, configure_threads
 from .errors import IndexMismatchError, IndexNotFoundError, PartnerQAError, SkipFile
-from .pipeline import IngestReport, Ingestor
+from .pipeline import Ingestor, IngestReport
 from .settings import Settings
 from .types import Chunk, Document
 

@@ -15,7 +15,7 @@ _BOUNDARY = re.compile(
     r"""|\n\s*+"""
 )
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof st no inc corp co ltd jr sr vs etc e.g i.e u.s u.k gen rep sen gov fig vol al approx dept est".split()
+    "mr mrs ms dr prof st no inc corp co ltd jr sr vs etc e.g i.e u.s u.k gen rep sen gov fig vol al approx dept est".split()  # noqa: SIM905
 )
 _WORD_BEFORE = re.compile(r"(?<![A-Za-z.])([A-Za-z][A-Za-z.]*)\.\W*$")
 _WORD_WINDOW = 64
@@ -59,7 +59,7 @@ STOPWORDS = frozenset(
     """a an and are as at be been but by can could did do does for from had has have he her his how i if in into
     is it its of on or our she so than that the their them then there these they this those to was we were what
     when where which who whom whose why will with would you your about after also any before both did each few
-    more most other over such through under until very s t just don should now""".split()
+    more most other over such through under until very s t just don should now""".split()  # noqa: SIM905
 )
 
 

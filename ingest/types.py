@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 # Provenance keys every citation can show; loaders fill what they know.
 PROVENANCE_KEYS = ("title", "publisher", "date", "url", "licence", "completeness")
@@ -74,5 +75,5 @@ class Chunk:
         }
 
     @classmethod
-    def from_record(cls, r: Mapping[str, Any]) -> "Chunk":
+    def from_record(cls, r: Mapping[str, Any]) -> Chunk:
         return cls(r["chunk_id"], r["doc_id"], r["text"], int(r["start"]), int(r["end"]), r.get("page"), r.get("title", ""))

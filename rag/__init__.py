@@ -4,4 +4,4 @@ from .answer import Answerer, StreamEvent
 from .retriever import Retriever
 from .types import Answer, AnswerSentence, Citation, Hit
 
-__all__ = ["Answer", "Answerer", "StreamEvent", "AnswerSentence", "Citation", "Hit", "Retriever"]
+__all__ = ["Answer", "AnswerSentence", "Answerer", "Citation", "Hit", "Retriever", "StreamEvent"]

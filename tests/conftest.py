@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pytest
@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 SHARED = REPO.parent / "shared"
 
-from support import HashEmbedder, check_index, make_pdf  # noqa: E402  (tests/ is on sys.path)
+from support import HashEmbedder  # after the environment defaults above; tests/ is on sys.path
 
 
 class KeywordEmbedder:

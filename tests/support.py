@@ -8,8 +8,8 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

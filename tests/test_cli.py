@@ -80,8 +80,9 @@ def test_ingest_search_ask_docs_remove(tmp_path, capsys):
 
 @pytest.mark.model
 def test_index_from_another_embedder_is_refused(tmp_path, capsys):
-    from ingest.pipeline import Ingestor
     from support import HashEmbedder
+
+    from ingest.pipeline import Ingestor
 
     d = tmp_path / "d"
     d.mkdir()
@@ -93,7 +94,7 @@ def test_index_from_another_embedder_is_refused(tmp_path, capsys):
 
 def test_console_script_is_installed():
     exe = Path(sys.executable).parent / "partnerqa"
-    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0 and "ingest" in out.stdout and "serve" in out.stdout
 
 

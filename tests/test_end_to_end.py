@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import SHARED
+
 from rag import Answerer, Retriever
 
 pytestmark = pytest.mark.model
@@ -86,8 +86,9 @@ def test_apple_10q_pdfs_ingest(tmp_path, real_embedder):
     docs = SHARED / "bench" / "sec10q_aapl" / "docs"
     if not docs.is_dir():
         pytest.skip("../shared/bench/sec10q_aapl is absent (a fresh clone has no ../shared)")
-    from ingest.pipeline import Ingestor
     from support import check_index
+
+    from ingest.pipeline import Ingestor
 
     t0 = time.perf_counter()
     report = Ingestor(tmp_path / "idx", real_embedder).ingest([docs])

@@ -300,7 +300,7 @@ def test_seed_set_is_valid():
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(rows) >= 80
     assert sum(not r["answerable"] for r in rows) >= 20
-    assert {r["kind"] for r in rows} == {"single", "paraphrase", "multi", "unanswerable"}
+    assert {r["kind"] for r in rows} == {"single", "paraphrase", "multi", "headline", "unanswerable"}
 
 
 def test_document_text_drops_header_and_boilerplate():
@@ -391,3 +391,28 @@ def test_validate_set_reports_problems(tmp_path):
     assert f"{path}:6: 'kind' must be one of" in text
     assert f"{path}:7: a 'multi' question needs at least two gold docs" in text
     assert f"{path}:8: 'question'" in text and f"{path}:8: 'answers'" in text and f"{path}:8: 'answerable'" in text
+
+
+def test_check_set_reads_pdfs_as_ingest_does(tmp_path):
+    """A folder of PDFs: doc id = path relative to the folder, text = what ingest extracts."""
+    from support import make_pdf
+
+    from eval.answer_spread import answer_spread
+
+    corpus = tmp_path / "docs"
+    (corpus / "q").mkdir(parents=True)
+    make_pdf(corpus / "2023 Q1 X.pdf", ["Total net sales 117,154 123,945"])
+    make_pdf(corpus / "q" / "2023 Q2 X.pdf", ["Total net sales 94,836 117,154"])
+    rows = [
+        {"qid": "a1", "question": "Net sales in Q1?", "answers": ["117,154"], "answerable": True,
+         "gold_docs": ["2023 Q1 X.pdf"], "kind": "table"},
+        {"qid": "a2", "question": "Net sales in Q2?", "answers": ["94,836", "4,836"], "answerable": True,
+         "gold_docs": ["q/2023 Q2 X.pdf"], "kind": "table"},
+    ]
+    path = tmp_path / "set.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert validate_set(path, corpus, kinds=None) == []
+    spread = {r["qid"]: r for r in answer_spread(path, corpus)}
+    assert spread["a1"]["missing"] == [] and spread["a1"]["elsewhere"] == {"q/2023 Q2 X.pdf": ["117,154"]}
+    assert spread["a2"]["missing"] == ["4,836"]  # whole tokens only: not inside "94,836"
+    assert spread["a2"]["elsewhere"] == {}

@@ -16,7 +16,7 @@ def test_scores_match_the_formula_by_hand():
     k1, b, avgdl = 1.2, 0.75, 4 / 3
     idf_banana = math.log(1 + (3 - 1 + 0.5) / (1 + 0.5))  # 0.98083
     idf_apple = math.log(1 + (3 - 2 + 0.5) / (2 + 0.5))  # 0.47000
-    w = lambda idf, dl: idf * 2.2 / (1 + k1 * (1 - b + b * dl / avgdl))  # noqa: E731  tf = 1
+    w = lambda idf, dl: idf * 2.2 / (1 + k1 * (1 - b + b * dl / avgdl))  # tf = 1
     s = idx.scores("banana")
     assert s[0] == pytest.approx(w(idf_banana, 2), rel=1e-6) == pytest.approx(0.814279, rel=1e-5)
     assert s[1] == 0 and s[2] == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -68,7 +69,7 @@ def test_whole_sentences_and_overlap():
     assert len(chunks) > 2
     for c in chunks:
         assert re.fullmatch(r"(Sentence number \d+ says something\.\s?)+", c.text)
-    for a, b in zip(chunks, chunks[1:]):
+    for a, b in itertools.pairwise(chunks):
         assert b.start < a.end, "consecutive chunks share a sentence"
 
 

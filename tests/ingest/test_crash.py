@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from support import HashEmbedder, check_index, make_pdf
 
-from ingest.errors import IndexCorruptError
 from ingest.pipeline import Ingestor
 from ingest.store import current_generation
 from rag.retriever import Retriever
@@ -130,8 +129,7 @@ def setup(tmp_path):
 
 
 def _start(index: Path, corpus: Path, stop_at: str = "-", delay: float = 0.0, log: Path | None = None):
-    err = open(log or os.devnull, "w")
-    try:
+    with open(log or os.devnull, "w") as err:  # the child has its own copy of the descriptor
         return subprocess.Popen(
             [sys.executable, "-c", _WORKER, str(TESTS), str(index), str(corpus), stop_at, str(delay)],
             stdout=subprocess.PIPE,
@@ -139,8 +137,6 @@ def _start(index: Path, corpus: Path, stop_at: str = "-", delay: float = 0.0, lo
             text=True,
             cwd=REPO,
         )
-    finally:
-        err.close()
 
 
 def _kill(proc: subprocess.Popen) -> None:
@@ -257,7 +253,7 @@ def test_a_reader_keeps_answering_while_another_process_ingests(tmp_path):
                 for hit in hits:
                     assert snap.docs[hit.doc_id].text[hit.start : hit.end] == hit.text
                 searches += 1
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 -- any error a reader sees mid-ingest is the finding
                 errors.append(f"{type(e).__name__}: {e}")
     finally:
         _kill(proc) if proc.poll() is None else proc.wait()
@@ -305,7 +301,7 @@ class _Boom(Exception):
 def test_an_exception_mid_ingest_leaves_the_old_index(setup, monkeypatch, where):
     import faiss
 
-    import ingest.store as store
+    from ingest import store
 
     corpus, index, (old_state, old_gen), new = setup
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -106,7 +106,7 @@ def test_random_bytes_in_any_format(scratch, data, suffix):
     _load(path)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _seed_files() -> dict[str, bytes]:
     import docx
 

@@ -237,7 +237,7 @@ def test_hostile_corpus_skips_each_bad_file_and_indexes_every_good_one(tmp_path,
 
 
 def test_hostile_only_batch_leaves_the_index_untouched(tmp_path, corpus, hash_embedder):
-    root, good, bad = corpus
+    root, _good, bad = corpus
     index = tmp_path / "index"
     clean_dir = tmp_path / "clean"
     clean_dir.mkdir()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import make_pdf
 
 from ingest.errors import SkipFile
 from ingest.loaders import decode_text, load_file, load_jsonl, split_header
-from support import make_pdf
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 

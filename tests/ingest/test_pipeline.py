@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ingest.pipeline import Ingestor
 from support import HashEmbedder, check_index
+
+from ingest.pipeline import Ingestor
 
 
 class CountingEmbedder(HashEmbedder):

@@ -138,6 +138,7 @@ def test_loading_and_searching_never_unpickles_or_spawns(tmp_path):
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
         cwd=REPO,
     )
     assert proc.returncode == 0, proc.stderr

@@ -6,11 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from support import HashEmbedder, check_index, rehash
 
 from ingest.errors import IndexMismatchError, IndexNotFoundError
 from ingest.pipeline import Ingestor
 from ingest.store import build_faiss, load_snapshot
-from support import HashEmbedder, check_index, rehash
 
 
 def _corpus(tmp_path):

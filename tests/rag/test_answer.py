@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from support import HashEmbedder
 
 from ingest.errors import ConfigError
 from ingest.pipeline import Ingestor
 from rag import Answerer, Retriever
 from rag.answer import ABSTAIN_TEXT, contextualize, expected_type, has_type
-from support import HashEmbedder
 
 DOCS = {
     "chips.txt": "Korea and Nvidia met in Seoul.\nBae asked for delivery of about 260,000 advanced chips agreed at APEC. "

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import KeywordEmbedder
+from support import HashEmbedder
+
 from ingest.errors import ConfigError, IndexMismatchError
 from ingest.pipeline import Ingestor
 from rag import Retriever
-from support import HashEmbedder
 
 VOCAB = ["chips", "korea", "seoul", "center", "factory"]
 

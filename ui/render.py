@@ -1,0 +1,254 @@
+"""The chat page's HTML: pure functions of an `Answer` (and of documents and reports).
+
+Everything a document contributes to the page (titles, quotes, passages, file names)
+goes through `html.escape`: the chat renders its messages as HTML with Markdown off,
+and the sources and documents panels are HTML built here.
+"""
+
+import html
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+CONTEXT_CHARS = 150  # characters of surrounding passage shown on each side of a quote
+RELATED_CHARS = 420  # characters shown of each related passage when the answer abstains
+
+
+def esc(value: Any) -> str:
+    """`value` as text that HTML shows literally (quotes escaped too, so it is safe in attributes)."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _safe_url(url: str) -> str | None:
+    """The URL when it is plain http(s), else None (no javascript:, data:, relative links)."""
+    url = (url or "").strip()
+    return url if re.match(r"^https?://[^\s<>\"']+$", url, re.IGNORECASE) else None
+
+
+def _multiline(text: str) -> str:
+    """Escaped text whose line breaks show; a run of blank lines shows as one break."""
+    return re.sub(r"\n\s*\n\s*", "\n", esc(text)).replace("\n", "<br>")
+
+
+def passage_html(text: str, start: int, end: int, context: int = CONTEXT_CHARS) -> str:
+    """`text[start:end]` in `<mark>`, inside about `context` characters either side; all escaped.
+
+    The context is cut at whitespace so no word is split, and an ellipsis marks a cut.
+    """
+    start = max(0, min(start, len(text)))
+    end = max(start, min(end, len(text)))
+    a = max(0, start - context)
+    b = min(len(text), end + context)
+    if a > 0:
+        m = re.search(r"\s", text[a:start])
+        a = a + m.end() if m else start
+    if b < len(text):
+        tail = text[end:b]
+        cut = max(tail.rfind(" "), tail.rfind("\n"))
+        b = end + cut if cut > 0 else end
+    before, quote, after = text[a:start].lstrip(), text[start:end], text[end:b].rstrip()
+    return (("… " if a > 0 else "") + _multiline(before) + "<mark>" + _multiline(quote) + "</mark>"
+            + _multiline(after) + (" …" if b < len(text) else ""))
+
+
+def _meta_line(publisher: str, date: str, page: int | None) -> str:
+    date = "date unknown" if date.strip().lower() == "unknown" else date
+    parts = [p.strip() for p in (publisher, date) if p and p.strip()]
+    if page:
+        parts.append(f"p. {page}")
+    return " · ".join(esc(p) for p in parts)
+
+
+def _meta_div(cls: str, publisher: str, date: str, page: int | None) -> str:
+    """The provenance line, clamped by CSS; the full text is in its tooltip."""
+    line = _meta_line(publisher, date, page)
+    return f'<div class="{cls}" title="{line}">{line}</div>' if line else ""
+
+
+def _link_line(url: str, doc_id: str, start: int | None = None, end: int | None = None) -> str:
+    safe = _safe_url(url)
+    where = f" · characters {start}–{end}" if start is not None and end is not None else ""
+    file_part = f'<span class="pqa-file">File: <code>{esc(doc_id)}</code>{where}</span>'
+    if safe:
+        return (f'<a class="pqa-url" href="{esc(safe)}" target="_blank" rel="noopener noreferrer">{esc(safe)}</a>'
+                f"{file_part}")
+    return file_part
+
+
+def source_id(turn: int, n: int) -> str:
+    """The element id of source `n` of answer `turn`: what a `[n]` marker links to."""
+    return f"src-{turn}-{n}"
+
+
+def sources_html(answer: Any, document_text: Callable[[str], str], turn: int) -> str:
+    """The sources of one answer: per citation its title, publisher, date, page, the quote
+    highlighted in its passage, and the link or file it came from. An abstention shows
+    "Not in the documents" and the closest passages as related reading."""
+    q = esc(getattr(answer, "question", ""))
+    if answer.abstained:
+        cards = []
+        for i, h in enumerate(answer.related, 1):
+            meta = dict(h.metadata or {})
+            excerpt = h.text if len(h.text) <= RELATED_CHARS else h.text[:RELATED_CHARS].rsplit(" ", 1)[0] + " …"
+            cards.append(
+                f'<article class="pqa-src pqa-related" id="rel-{turn}-{i}">'
+                f'<div class="pqa-src-head"><span class="pqa-src-title">{esc(h.title or h.doc_id)}</span></div>'
+                f'{_meta_div("pqa-src-meta", str(meta.get("publisher", "")), str(meta.get("date", "")), h.page)}'
+                f'<blockquote class="pqa-passage">{_multiline(excerpt)}</blockquote>'
+                f'<div class="pqa-src-link">{_link_line(str(meta.get("url", "")), h.doc_id)}</div></article>'
+            )
+        related = "".join(cards) or '<p class="pqa-muted">No passage came close.</p>'
+        return (f'<section class="pqa-turn" data-turn="{turn}"><div class="pqa-turn-q">{q}</div>'
+                '<div class="pqa-abstain-badge">Not in the documents</div>'
+                '<p class="pqa-muted">The documents do not answer this. The closest passages, as related '
+                f"reading (not an answer):</p>{related}</section>")
+    cards = []
+    for c in answer.citations:
+        try:
+            passage = passage_html(document_text(c.doc_id), c.start, c.end)
+        except (KeyError, LookupError):  # the document was removed since the answer was given
+            passage = f"<mark>{_multiline(c.quote)}</mark>"
+        cards.append(
+            f'<article class="pqa-src" id="{source_id(turn, c.n)}">'
+            f'<div class="pqa-src-head"><span class="pqa-badge">{int(c.n)}</span>'
+            f'<span class="pqa-src-title">{esc((c.title or c.doc_id).strip())}</span></div>'
+            f'{_meta_div("pqa-src-meta", c.publisher, c.date, c.page)}'
+            f'<blockquote class="pqa-passage">{passage}</blockquote>'
+            f'<div class="pqa-src-link">{_link_line(c.url, c.doc_id, c.start, c.end)}</div></article>'
+        )
+    return f'<section class="pqa-turn" data-turn="{turn}"><div class="pqa-turn-q">{q}</div>{"".join(cards)}</section>'
+
+
+SOURCES_PLACEHOLDER = (
+    '<div class="pqa-empty"><div class="pqa-empty-title">Sources</div>'
+    "<p>Each sentence of an answer ends with a marker such as <span class=\"pqa-cite-demo\">1</span>. "
+    "Click it to see the exact sentence it came from, highlighted in its passage, with the document's "
+    "title, publisher, date and link.</p></div>"
+)
+
+
+def sources_panel(turn_htmls: Sequence[str]) -> str:
+    """The sources panel: the latest answer's sources, then earlier answers' folded away."""
+    if not turn_htmls:
+        return SOURCES_PLACEHOLDER
+    latest, earlier = turn_htmls[-1], list(reversed(turn_htmls[:-1]))
+    out = f'<div class="pqa-sources">{latest}'
+    if earlier:
+        out += ('<details class="pqa-earlier"><summary>Sources of earlier answers</summary>'
+                + "".join(earlier) + "</details>")
+    return out + "</div>"
+
+
+def _cite_links(numbers: Iterable[int], turn: int, titles: Mapping[int, str]) -> str:
+    return "".join(
+        f'<a class="pqa-cite" href="#{source_id(turn, n)}" title="Source {n}: {esc(titles.get(n, ""))}">[{n}]</a>'
+        for n in numbers
+    )
+
+
+def answer_html(answer: Any, turn: int) -> str:
+    """The chat message of a finished answer: escaped sentences, each followed by links to its sources.
+
+    A hidden plain-text copy (answer, then sources) is what the chat's copy button copies.
+    """
+    if answer.abstained:
+        body = ('<div class="pqa-abstain-badge">Not in the documents</div>'
+                f'<p>{_multiline(answer.text)}</p>'
+                '<div class="pqa-foot">The closest passages are listed under Sources as related reading.</div>')
+        return f'<div class="pqa-answer pqa-abstained">{body}{_copy_block(answer)}</div>'
+    titles = {c.n: c.title for c in answer.citations}
+    if answer.sentences:
+        parts = []
+        for s in answer.sentences:
+            cls = "" if getattr(s, "supported", True) else ' class="pqa-unsupported" title="No source supports this"'
+            parts.append(f"<span{cls}>{_multiline(s.text)}</span> {_cite_links(s.citations, turn, titles)}")
+        text = " ".join(parts)
+    else:
+        known = set(titles)
+        text = re.sub(r"\[(\d+)\]", lambda m: _cite_links([int(m.group(1))], turn, titles)
+                      if int(m.group(1)) in known else m.group(0), _multiline(answer.text))
+    n = len(answer.citations)
+    secs = float(dict(answer.timings or {}).get("total_ms", 0.0)) / 1000
+    foot = f'{n} source{"s" if n != 1 else ""} · {esc(answer.mode)} · {secs:.1f} s'
+    return (f'<div class="pqa-answer"><p>{text}</p><div class="pqa-foot">{foot}</div>'
+            f"{_copy_block(answer)}</div>")
+
+
+def answer_plain_text(answer: Any) -> str:
+    """The answer as plain text with its numbered sources: what "copy" puts on the clipboard."""
+    lines = [answer.text]
+    if answer.citations:
+        lines.append("")
+        lines.append("Sources:")
+        for c in answer.citations:
+            meta = ", ".join(x for x in (c.publisher, c.date, f"p. {c.page}" if c.page else "") if x)
+            where = c.url or c.doc_id
+            lines.append(f"[{c.n}] {c.title}{' (' + meta + ')' if meta else ''}: \u201c{c.quote}\u201d {where}")
+    return "\n".join(lines)
+
+
+def _copy_block(answer: Any) -> str:
+    return f'<span class="pqa-copytext">{esc(answer_plain_text(answer))}</span>'
+
+
+def streaming_html(text: str) -> str:
+    """The chat message while an answer streams in: the text so far, escaped."""
+    if not text:
+        return '<div class="pqa-answer pqa-pending"><p>Searching the documents…</p></div>'
+    return f'<div class="pqa-answer pqa-pending"><p>{_multiline(text)}</p></div>'
+
+
+def question_html(question: str) -> str:
+    return f'<div class="pqa-question">{_multiline(question)}</div>'
+
+
+def _short_time(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return str(iso or "")
+
+
+def documents_html(docs: Sequence[Mapping[str, Any]]) -> str:
+    """The documents table: title (linked when it has a URL), file, pages, chunks, added at."""
+    if not docs:
+        return '<div class="pqa-empty"><p>The index is empty. Upload documents below.</p></div>'
+    rows = []
+    for d in docs:
+        title = esc(str(d.get("title") or d.get("doc_id")).strip())
+        url = _safe_url(str(d.get("url") or ""))
+        if url:
+            title = f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
+        sub = _meta_div("pqa-doc-sub", str(d.get("publisher") or ""), str(d.get("date") or ""), None)
+        rows.append(
+            f'<tr data-doc="{esc(d.get("doc_id"))}"><td><div class="pqa-doc-title">{title}</div>'
+            f'{sub}</td><td><code>{esc(d.get("doc_id"))}</code></td>'
+            f'<td class="num">{esc(d.get("pages") or "–")}</td><td class="num">{esc(d.get("chunks"))}</td>'
+            f"<td class=\"when\">{esc(_short_time(str(d.get('added_at') or '')))}</td></tr>"
+        )
+    return ('<table class="pqa-docs"><thead><tr><th>Title</th><th>File</th><th class="num">Pages</th>'
+            '<th class="num">Chunks</th><th class="when">Added (UTC)</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
+
+
+def report_html(report: Any, names: Mapping[str, str] | None = None) -> str:
+    """What an ingest or removal did, for the documents panel; skipped files show why."""
+    names = dict(names or {})
+
+    def label(doc_id: str) -> str:
+        orig = names.get(doc_id)
+        return esc(doc_id) if not orig or orig == doc_id else f"{esc(orig)} (stored as {esc(doc_id)})"
+
+    items = []
+    for verb, ids in (("Added", report.added), ("Updated", report.updated), ("Removed", report.removed),
+                      ("Already indexed, unchanged", report.unchanged)):
+        items += [f'<li class="pqa-ok"><b>{verb}:</b> {label(i)}</li>' for i in ids]
+    items += [f'<li class="pqa-bad"><b>Rejected:</b> {label(n)} — {esc(why)}</li>' for n, why in report.skipped]
+    items += [f'<li class="pqa-warn"><b>Warning:</b> {label(n)} — {esc(why)}</li>' for n, why in report.warnings]
+    head = (f"The index now holds {int(report.total_docs)} documents, {int(report.total_chunks)} passages"
+            f" ({float(report.seconds):.1f} s).")
+    return f'<div class="pqa-report"><div>{esc(head)}</div><ul>{"".join(items)}</ul></div>'
+
+
+def message_html(text: str, kind: str = "info") -> str:
+    return f'<div class="pqa-report pqa-{esc(kind)}">{esc(text)}</div>'
