@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -42,7 +42,7 @@ class BM25Index:
         self.b = b
 
     @classmethod
-    def build(cls, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> "BM25Index":
+    def build(cls, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> BM25Index:
         """Index texts (one per chunk, in chunk order)."""
         if k1 < 0:
             raise ValueError(f"k1 must be >= 0, got {k1!r}")
@@ -111,10 +111,10 @@ class BM25Index:
         )
 
     @classmethod
-    def load(cls, folder: Path) -> "BM25Index":
+    def load(cls, folder: Path) -> BM25Index:
         meta = json.loads((folder / "bm25.json").read_text(encoding="utf-8"))
         if not isinstance(meta, dict):
-            raise ValueError("bm25.json is not a JSON object")
+            raise TypeError("bm25.json is not a JSON object")
         if meta.get("format") != cls.FORMAT:
             raise ValueError(f"unknown BM25 format {meta.get('format')!r}")
         if meta.get("tokenizer") != TOKENIZER_VERSION:
@@ -125,7 +125,7 @@ class BM25Index:
         with np.load(folder / "bm25.npz", allow_pickle=False) as z:
             ptr, rows, wts = z["term_ptr"], z["doc_ids"], z["weights"]
         if not isinstance(meta.get("terms"), list) or not isinstance(meta.get("n_docs"), int):
-            raise ValueError("bm25.json has the wrong shape")
+            raise TypeError("bm25.json has the wrong shape")
         vocab = {str(t): i for i, t in enumerate(meta["terms"])}
         n_docs = meta["n_docs"]
         if ptr.dtype.kind not in "iu" or rows.dtype.kind not in "iu" or wts.dtype.kind != "f":

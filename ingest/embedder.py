@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -216,7 +217,7 @@ class SentenceTransformerEmbedder:
             with torch.inference_mode():
                 a = self._forward(probe)
                 b = self._model.encode(probe, normalize_embeddings=True, convert_to_numpy=True)
-        except Exception as e:  # any model this path does not fit: encode does it all
+        except Exception as e:  # noqa: BLE001 - any model this path does not fit: encode does it all
             log.debug("direct embedding path off for %s: %s", self.name, e)
             return False
         ok = a.shape == b.shape and bool(np.allclose(a, b, atol=1e-5))

@@ -10,10 +10,10 @@ import json
 import logging
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 from .clean import clean, fix_surrogates, has_visible_text, normalize
 from .errors import SkipFile
@@ -186,18 +186,18 @@ def load_text(path: Path, max_chars: int | None = None) -> tuple[dict[str, Any],
     return meta, body, ()
 
 
-_MD_FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+_MD_FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 # Link text and targets stop at the next bracket (a target may hold one level of
 # parentheses), so a run of "[" or "](" is linear rather than quadratic.
 _MD_TARGET = r"\((?:[^()\[\]]|\([^()\[\]]*\))*\)"
 _MD_IMAGE = re.compile(r"!\[([^\[\]]*)\]" + _MD_TARGET)
 _MD_LINK = re.compile(r"\[([^\[\]]+)\]" + _MD_TARGET)
-_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*", re.M)
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*", re.MULTILINE)
 _MD_EMPH = re.compile(r"(\*\*|__|\*|`{1,3})")
 # A tag starts with a name, "/" or "!", stays on one line and has no "<" inside; any
 # length (a data: URI attribute can be megabytes).
 _TAG = re.compile(r"<[A-Za-z/!][^<>\n]*>")
-_MD_BLOCK_OPEN = re.compile(r"<(script|style)\b", re.I)
+_MD_BLOCK_OPEN = re.compile(r"<(script|style)\b", re.IGNORECASE)
 
 
 def load_markdown(path: Path, max_chars: int | None = None) -> tuple[dict[str, Any], str, tuple]:
@@ -233,7 +233,7 @@ def _drop_blocks(text: str) -> str:
     out, pos, unclosed = [], 0, set()
     while (m := _MD_BLOCK_OPEN.search(text, pos)) is not None:
         kind = m.group(1).lower()
-        close = None if kind in unclosed else re.compile(rf"</{kind}\s*>", re.I).search(text, m.end())
+        close = None if kind in unclosed else re.compile(rf"</{kind}\s*>", re.IGNORECASE).search(text, m.end())
         if close is None:
             unclosed.add(kind)  # no later one of this kind can close either
             out.append(text[pos : m.end()])

@@ -6,12 +6,13 @@ import hashlib
 import logging
 import os
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Self, Sequence
+from typing import Self
 
 import numpy as np
 
@@ -59,9 +60,9 @@ class IngestReport:
 
     def summary(self) -> str:
         lines = [
-            f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
-            f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}; embedded {self.chunks_embedded} chunks; "
-            f"index holds {self.total_docs} documents, {self.total_chunks} chunks ({self.seconds:.1f} s)"
+            (f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
+             f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}; embedded {self.chunks_embedded} chunks; "
+             f"index holds {self.total_docs} documents, {self.total_chunks} chunks ({self.seconds:.1f} s)")
         ]
         for label, ids in (("added", self.added), ("updated", self.updated), ("removed", self.removed)):
             lines += [f"  {label}: {i}" for i in ids]
@@ -71,7 +72,7 @@ class IngestReport:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -194,7 +195,7 @@ class Ingestor:
         import tqdm.auto  # noqa: F401
 
     @classmethod
-    def from_settings(cls, settings: "Settings", embedder: Embedder | None = None) -> "Ingestor":
+    def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Ingestor:
         """An Ingestor configured from `Settings` (index, model, chunking, limits)."""
         from .embedder import SentenceTransformerEmbedder
 
@@ -320,7 +321,7 @@ class Ingestor:
             skipped.append((name, str(e)))
         except (OSError, UnicodeError, ValueError, MemoryError, RecursionError) as e:
             skipped.append((name, f"unreadable ({type(e).__name__}: {_one_line(e)})"))
-        except Exception as e:  # noqa: BLE001 - a bad file must never stop the batch
+        except Exception as e:
             log.exception("loading %s failed", name)
             skipped.append((name, f"could not be loaded ({type(e).__name__}: {_one_line(e)})"))
         return []
@@ -393,8 +394,8 @@ class Ingestor:
                         removed.append(doc_id)
                         continue
                     if doc_id in found.unloadable:  # still there but unreadable now: keep what was indexed
-                        kept_stale.append((doc_id, "the file could not be loaded this time; "
-                                                   "the index keeps its previous version"))
+                        kept_stale.append((doc_id, ("the file could not be loaded this time; "
+                                                    "the index keeps its previous version")))
                     rows = old.rows_of(doc_id)
                     new_docs.append(prev)
                     new_chunks.extend(old.chunks[r] for r in rows)

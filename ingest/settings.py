@@ -6,9 +6,10 @@ import difflib
 import logging
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import ConfigError
 
@@ -121,7 +122,7 @@ class Settings:
             raise ConfigError(f"max_doc_chunks must be >= 1, got {self.max_doc_chunks!r}")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Defaults, overridden by `PARTNERQA_*` variables, overridden by `overrides`.
 
         Overrides whose value is None are ignored, so parsed flags can be passed as is.
@@ -144,7 +145,7 @@ class Settings:
                 values[name] = Path(values[name])
         return cls(**values)
 
-    def with_(self, **changes: Any) -> "Settings":
+    def with_(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 

@@ -42,10 +42,10 @@ import stat
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -105,7 +105,7 @@ class DocRecord:
         }
 
     @classmethod
-    def from_record(cls, r: Mapping[str, Any]) -> "DocRecord":
+    def from_record(cls, r: Mapping[str, Any]) -> DocRecord:
         return cls(r["doc_id"], r["text"], tuple(tuple(p) for p in r.get("pages", ())), r.get("metadata", {}),
                    r["content_hash"], r.get("added_at", ""), r.get("updated_at", ""), int(r.get("n_chunks", 0)),
                    r.get("source", ""))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,7 @@ class Retriever:
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, *, embedder: Embedder | None = None,
-             settings: Settings | None = None, **overrides: Any) -> "Retriever":
+             settings: Settings | None = None, **overrides: Any) -> Retriever:
         """Open an index folder, checking that it was built with `embedder`'s weights.
 
         Args:
