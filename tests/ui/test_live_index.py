@@ -50,7 +50,7 @@ def test_a_running_server_stops_citing_a_document_another_process_removed(tmp_pa
 
         remove = _cli("--index", str(index), "remove", *sorted(cited), stdout=subprocess.PIPE,
                       stderr=subprocess.PIPE)
-        out, err = remove.communicate(timeout=120)
+        _, err = remove.communicate(timeout=120)
         assert remove.returncode == 0, err
 
         # The next request, with no page load in between, answers from the live generation.
