@@ -125,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f": {e.filename}" if e.filename else ""
         return _fail(f"{e.strerror or e}{where}", EXIT_ERROR)
     except Exception as e:  # the README promises one-line errors; -v keeps the traceback
-        logging.getLogger("partnerqa").debug("unexpected error", exc_info=True)
+        logging.getLogger("partnerqa").info("unexpected error", exc_info=True)  # shown with -v
         return _fail(f"unexpected {type(e).__name__}: {e} (run with -v for details)", EXIT_ERROR)
 
 
