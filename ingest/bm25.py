@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -42,7 +42,7 @@ class BM25Index:
         self.b = b
 
     @classmethod
-    def build(cls, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> "BM25Index":
+    def build(cls, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> BM25Index:
         """Index texts (one per chunk, in chunk order)."""
         if k1 < 0:
             raise ValueError(f"k1 must be >= 0, got {k1!r}")
@@ -111,10 +111,10 @@ class BM25Index:
         )
 
     @classmethod
-    def load(cls, folder: Path) -> "BM25Index":
+    def load(cls, folder: Path) -> BM25Index:
         meta = json.loads((folder / "bm25.json").read_text(encoding="utf-8"))
         if not isinstance(meta, dict):
-            raise ValueError("bm25.json is not a JSON object")
+            raise TypeError("bm25.json is not a JSON object")
         if meta.get("format") != cls.FORMAT:
             raise ValueError(f"unknown BM25 format {meta.get('format')!r}")
         if meta.get("tokenizer") != TOKENIZER_VERSION:
@@ -125,15 +125,19 @@ class BM25Index:
         with np.load(folder / "bm25.npz", allow_pickle=False) as z:
             ptr, rows, wts = z["term_ptr"], z["doc_ids"], z["weights"]
         if not isinstance(meta.get("terms"), list) or not isinstance(meta.get("n_docs"), int):
-            raise ValueError("bm25.json has the wrong shape")
+            raise TypeError("bm25.json has the wrong shape")
         vocab = {str(t): i for i, t in enumerate(meta["terms"])}
         n_docs = meta["n_docs"]
-        if len(ptr) != len(vocab) + 1 or len(rows) != len(wts) or ptr.ndim != 1 or rows.ndim != 1:
+        if ptr.dtype.kind not in "iu" or rows.dtype.kind not in "iu" or wts.dtype.kind != "f":
+            raise ValueError(f"BM25 arrays have the wrong types ({ptr.dtype}, {rows.dtype}, {wts.dtype})")
+        if len(ptr) != len(vocab) + 1 or len(rows) != len(wts) or ptr.ndim != 1 or rows.ndim != 1 or wts.ndim != 1:
             raise ValueError("BM25 arrays do not match its vocabulary")
         if len(ptr) and (ptr[0] != 0 or ptr[-1] != len(rows) or (np.diff(ptr) < 0).any()):
             raise ValueError("BM25 term pointers are not a valid CSC index")
         if len(rows) and (rows.min() < 0 or rows.max() >= n_docs):
             raise ValueError("BM25 postings point outside the indexed chunks")
+        if not np.isfinite(wts).all():
+            raise ValueError("BM25 weights hold NaN or infinite values")
         return cls(vocab, ptr, rows, wts, n_docs, float(meta["k1"]), float(meta["b"]))
 
 

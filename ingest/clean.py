@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# C0 and C1 controls (C1 comes from broken ToUnicode maps in PDFs and latin-1 fallbacks), DEL, non-characters.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Inline base64 payloads (data: URIs of images, fonts...) are bytes, not text; a few MB
 # of them would otherwise become thousands of chunks of noise.
@@ -46,6 +47,19 @@ def fix_surrogates(text: str) -> str:
     if not _SURROGATE.search(text):
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+# Characters that show nothing: whitespace, zero-width and joiner characters, bidi and other
+# format controls, variation selectors, soft hyphens, Hangul fillers, tags.
+_VISIBLE = re.compile(
+    "[^\\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e0fff]"
+)
+
+
+def has_visible_text(text: str) -> bool:
+    """True when `text` has at least one character that shows (not only zero-width or format ones)."""
+    return _VISIBLE.search(text) is not None
 
 
 def normalize(text: str) -> str:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+from .errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -123,14 +126,21 @@ class SentenceTransformerEmbedder:
         if threads < 0:
             raise ValueError(f"threads must be >= 0, got {threads!r}")
         self.model_path = Path(model_path) if model_path else bundled_model_path()
+        if not self.model_path.is_dir():
+            raise ConfigError(f"model folder {self.model_path} does not exist (PARTNERQA_MODEL)")
         if not (self.model_path / "config.json").is_file() and not (self.model_path / "modules.json").is_file():
-            raise ValueError(f"model_path is not a sentence-transformers folder: {self.model_path}")
+            raise ConfigError(f"{self.model_path} is not a sentence-transformers model folder: no config.json or "
+                              "modules.json (PARTNERQA_MODEL)")
         self.name = BUNDLED_MODEL_NAME if model_path in (None, "") else self.model_path.name
         self.batch_size = batch_size
         self.threads = threads
         self._model = None
         self._direct = False
-        self.dimension = self._read_dimension()
+        try:
+            self.dimension = self._read_dimension()
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise ConfigError(f"{self.model_path} is not a usable model folder ({type(e).__name__}: {e}) "
+                              "(PARTNERQA_MODEL)") from None
 
     def _read_dimension(self) -> int:
         import json
@@ -207,7 +217,7 @@ class SentenceTransformerEmbedder:
             with torch.inference_mode():
                 a = self._forward(probe)
                 b = self._model.encode(probe, normalize_embeddings=True, convert_to_numpy=True)
-        except Exception as e:  # any model this path does not fit: encode does it all
+        except Exception as e:  # noqa: BLE001 - any model this path does not fit: encode does it all
             log.debug("direct embedding path off for %s: %s", self.name, e)
             return False
         ok = a.shape == b.shape and bool(np.allclose(a, b, atol=1e-5))

@@ -23,3 +23,11 @@ class IndexCorruptError(PartnerQAError):
 
 class ConfigError(PartnerQAError, ValueError):
     """A setting has a bad value."""
+
+
+class NotAnIndexError(PartnerQAError):
+    """The folder given as the index holds something else; partnerqa will not write into it."""
+
+
+class IndexWriteError(PartnerQAError):
+    """The index folder cannot be written (read-only, disk full...); the live index is unchanged."""

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import re
-import warnings
 import zipfile
+from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Callable
+from typing import IO, Any
 
-from .clean import clean, fix_surrogates, normalize
+from .clean import clean, fix_surrogates, has_visible_text, normalize
 from .errors import SkipFile
 from .types import Document
 
@@ -44,14 +45,15 @@ _HEADER_KEYS = {
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
 
 
-def decode_text(data: bytes) -> str:
+def decode_text(data: bytes, *, bom: bool = True) -> str:
     """Bytes to text: BOMs honoured, UTF-8 first, then line by line cp1252/latin-1.
 
     Mixed-encoding files (UTF-8 lines beside cp1252 lines) keep both readable.
+    `bom=False` for a later block of a file (its first bytes are not a BOM).
     """
-    if data.startswith(b"\xef\xbb\xbf"):
+    if bom and data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if bom and data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace")
     if data.count(b"\x00") > max(16, len(data) // 10):
         raise SkipFile("looks binary (many NUL bytes)")
@@ -73,6 +75,85 @@ def decode_text(data: bytes) -> str:
             except UnicodeDecodeError:
                 continue
     return "\n".join(lines)
+
+
+#: Bytes read at a time by the streaming readers.
+READ_BLOCK = 1 << 20
+
+
+def too_long(max_chars: int) -> str:
+    """The one-line reason for a document over `max_chars`."""
+    return (f"too long: more than {max_chars:,} characters of text (PARTNERQA_MAX_DOC_CHARS); "
+            "split it or raise the limit")
+
+
+def _blocks(fh: IO[bytes], size: int | None = None) -> Iterator[tuple[bool, bytes]]:
+    """(first, block) pairs covering the file, each block about `size` bytes and ending after
+    a line break where there is one, else never inside a UTF-8 sequence (so one long line is
+    still read a block at a time)."""
+    rest, first = b"", True
+    size = size or READ_BLOCK
+    while True:
+        data = fh.read(size)
+        if not data:
+            if rest or first:
+                yield first, rest
+            return
+        data = rest + data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            cut = len(data)
+            i = len(data) - 1
+            while i > 0 and len(data) - i < 4 and data[i] & 0xC0 == 0x80:  # continuation bytes
+                i -= 1
+            if data[i] >= 0xC0:  # a lead byte whose sequence may be cut: keep it for the next block
+                cut = i
+        rest = data[cut:]
+        if cut:
+            yield first, data[:cut]
+            first = False
+
+
+def _decoded_blocks(path: Path) -> Iterator[str]:
+    """`decode_text` of the file, a block at a time (UTF-16 files, rare, are decoded whole)."""
+    with path.open("rb") as fh:
+        if fh.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            fh.seek(0)
+            yield decode_text(fh.read())
+            return
+        fh.seek(0)
+        for first, block in _blocks(fh):
+            yield decode_text(block, bom=first)
+
+
+class _CharBudget:
+    """Counts the characters a document will have after cleaning, and stops a reader past `max_chars`."""
+
+    def __init__(self, max_chars: int | None) -> None:
+        self.max_chars = max_chars
+        self.count = 0
+
+    def add(self, raw: str) -> None:
+        if self.max_chars is None:
+            return
+        self.count += len(normalize(raw))
+        if self.count > self.max_chars:
+            raise SkipFile(too_long(self.max_chars))
+
+
+def read_text(path: Path, max_chars: int | None = None) -> str:
+    """The decoded text of a file, read a block at a time.
+
+    Raises:
+        SkipFile: binary data, or more than `max_chars` characters once cleaned (reading
+            stops there, so a huge file costs no more memory than the limit).
+    """
+    budget = _CharBudget(max_chars)
+    parts = []
+    for text in _decoded_blocks(path):
+        budget.add(text)
+        parts.append(text)
+    return "".join(parts)
 
 
 def split_header(text: str) -> tuple[dict[str, str], str]:
@@ -100,27 +181,27 @@ def _first_line_title(text: str) -> str:
     return ""
 
 
-def load_text(path: Path) -> tuple[dict[str, Any], str, tuple]:
-    meta, body = split_header(decode_text(path.read_bytes()))
+def load_text(path: Path, max_chars: int | None = None) -> tuple[dict[str, Any], str, tuple]:
+    meta, body = split_header(read_text(path, max_chars))
     return meta, body, ()
 
 
-_MD_FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+_MD_FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 # Link text and targets stop at the next bracket (a target may hold one level of
 # parentheses), so a run of "[" or "](" is linear rather than quadratic.
 _MD_TARGET = r"\((?:[^()\[\]]|\([^()\[\]]*\))*\)"
 _MD_IMAGE = re.compile(r"!\[([^\[\]]*)\]" + _MD_TARGET)
 _MD_LINK = re.compile(r"\[([^\[\]]+)\]" + _MD_TARGET)
-_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*", re.M)
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*", re.MULTILINE)
 _MD_EMPH = re.compile(r"(\*\*|__|\*|`{1,3})")
 # A tag starts with a name, "/" or "!", stays on one line and has no "<" inside; any
 # length (a data: URI attribute can be megabytes).
 _TAG = re.compile(r"<[A-Za-z/!][^<>\n]*>")
-_MD_BLOCK_OPEN = re.compile(r"<(script|style)\b", re.I)
+_MD_BLOCK_OPEN = re.compile(r"<(script|style)\b", re.IGNORECASE)
 
 
-def load_markdown(path: Path) -> tuple[dict[str, Any], str, tuple]:
-    text = decode_text(path.read_bytes()).replace("\r\n", "\n")
+def load_markdown(path: Path, max_chars: int | None = None) -> tuple[dict[str, Any], str, tuple]:
+    text = read_text(path, max_chars).replace("\r\n", "\n")
     meta: dict[str, Any] = {}
     m = _MD_FRONT.match(text)
     if m:
@@ -152,7 +233,7 @@ def _drop_blocks(text: str) -> str:
     out, pos, unclosed = [], 0, set()
     while (m := _MD_BLOCK_OPEN.search(text, pos)) is not None:
         kind = m.group(1).lower()
-        close = None if kind in unclosed else re.compile(rf"</{kind}\s*>", re.I).search(text, m.end())
+        close = None if kind in unclosed else re.compile(rf"</{kind}\s*>", re.IGNORECASE).search(text, m.end())
         if close is None:
             unclosed.add(kind)  # no later one of this kind can close either
             out.append(text[pos : m.end()])
@@ -167,32 +248,86 @@ def _drop_blocks(text: str) -> str:
 _HTML_DROP = ("script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "nav", "footer", "aside", "form", "head")
 
 
-def load_html(path: Path) -> tuple[dict[str, Any], str, tuple]:
-    import bs4
-    from bs4 import BeautifulSoup
-    from bs4.builder import ParserRejectedMarkup
+_HTML_META = {"og:title": "title", "author": "publisher", "og:site_name": "publisher", "date": "date"}
 
-    text = decode_text(path.read_bytes())
+
+class _HtmlText(HTMLParser):
+    """Visible text of an HTML page, fed a block at a time (memory follows the text kept, not the page).
+
+    Text inside `_HTML_DROP` elements is left out, text nodes are joined with line breaks
+    (as BeautifulSoup's `get_text("\\n")` did), comments are never text (an unterminated
+    `<!--` hides everything after it, as browsers do), and the title and a few `<meta>`
+    tags give the provenance.
+    """
+
+    def __init__(self, budget: _CharBudget) -> None:
+        super().__init__(convert_charrefs=True)
+        self.budget = budget
+        self.parts: list[str] = []
+        self._pending: list[str] = []
+        self._dropped: dict[str, int] = {}
+        self._title: list[str] | None = None
+        self.title_parts: list[str] = []
+        self.meta: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HTML_DROP:
+            self._dropped[tag] = self._dropped.get(tag, 0) + 1
+        if tag == "title" and not self.title_parts:
+            self._title = []
+        if tag == "meta":
+            a = {k.lower(): v for k, v in attrs if v is not None}
+            name = (a.get("property") or a.get("name") or "").lower()
+            if name in _HTML_META and a.get("content") and name not in self.meta:
+                self.meta[name] = a["content"]
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "meta":
+            self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._dropped.get(tag):
+            self._dropped[tag] -= 1
+        if tag == "title" and self._title is not None:
+            self.title_parts, self._title = self._title or [""], None
+
+    def handle_data(self, data: str) -> None:
+        if self._title is not None:
+            self._title.append(data)
+        if not any(self._dropped.values()):
+            self._pending.append(data)
+
+    def feed_block(self, block: str) -> None:
+        self.feed(block)
+        if self._pending:
+            self.budget.add("\n".join(self._pending))
+            self.parts += self._pending
+            self._pending = []
+
+    def finish(self) -> None:
+        if self.rawdata.lstrip().startswith("<!--"):
+            self.rawdata = ""  # an unterminated comment runs to the end of the page
+        self.close()
+        self.feed_block("")
+
+
+def load_html(path: Path, max_chars: int | None = None) -> tuple[dict[str, Any], str, tuple]:
+    parser = _HtmlText(_CharBudget(max_chars))
     try:
-        with warnings.catch_warnings():  # bs4 warns about XML-looking or URL-looking input: noise here
-            warnings.simplefilter("ignore", bs4.XMLParsedAsHTMLWarning)
-            warnings.simplefilter("ignore", bs4.MarkupResemblesLocatorWarning)
-            soup = BeautifulSoup(text, "html.parser")
-    except (ParserRejectedMarkup, AssertionError, RecursionError) as e:
-        # html.parser asserts on some malformed declarations ("<![x["); bs4 wraps that in
-        # ParserRejectedMarkup, whose last message line names the parser's own error.
-        lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-        raise SkipFile(f"not parseable HTML ({lines[-1][:120] if lines else type(e).__name__})") from None
+        for block in _decoded_blocks(path):
+            parser.feed_block(block)
+        parser.finish()
+    except SkipFile:
+        raise
+    except (AssertionError, RecursionError, ValueError) as e:
+        raise SkipFile(f"not parseable HTML ({type(e).__name__}: {_first_line(e)})") from None
     meta: dict[str, Any] = {}
-    if soup.title and soup.title.string:
-        meta["title"] = normalize(soup.title.string)
-    for name, key in (("og:title", "title"), ("author", "publisher"), ("og:site_name", "publisher"), ("date", "date")):
-        tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
-        if tag and tag.get("content") and key not in meta:
-            meta[key] = normalize(str(tag["content"]))[:300]
-    for tag in soup(list(_HTML_DROP)):
-        tag.decompose()
-    return meta, soup.get_text("\n"), ()
+    if len(parser.title_parts) == 1 and parser.title_parts[0].strip():
+        meta["title"] = normalize(parser.title_parts[0])
+    for name, key in _HTML_META.items():
+        if key not in meta and parser.meta.get(name):
+            meta[key] = normalize(parser.meta[name])[:300]
+    return meta, "\n".join(parser.parts), ()
 
 
 DOCX_MAX_EXPANDED_BYTES = 256 * 1024 * 1024
@@ -204,40 +339,106 @@ def _first_line(e: BaseException, limit: int = 120) -> str:
     return (text.splitlines()[0] if text else "")[:limit]
 
 
-def load_docx(path: Path) -> tuple[dict[str, Any], str, tuple]:
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_CORE_MAX_BYTES = 1 << 20
+
+
+def load_docx(path: Path, max_chars: int | None = None) -> tuple[dict[str, Any], str, tuple]:
+    """Paragraphs, then table rows as `cell | cell`, streamed from `word/document.xml`.
+
+    The XML is parsed incrementally and each paragraph is dropped once read, so a 200 MB
+    `document.xml` costs no more memory than the text kept (at most `max_chars`).
+    """
     if not zipfile.is_zipfile(path):
         raise SkipFile("not a valid DOCX (not a zip archive)")
     try:
         with zipfile.ZipFile(path) as zf:
             # zipfile never inflates a member past its declared size, so the declared
-            # sizes bound the memory python-docx can be made to use (a zip bomb).
+            # sizes bound the work a zip bomb can cause.
             expanded = sum(i.file_size for i in zf.infolist())
-    except Exception as e:  # noqa: BLE001 - zipfile raises BadZipFile, NotImplementedError, struct.error...
-        raise SkipFile(f"not a valid DOCX ({type(e).__name__}: {_first_line(e)})") from None
-    if expanded > DOCX_MAX_EXPANDED_BYTES:
-        raise SkipFile(f"DOCX expands to {expanded / 1048576:.0f} MB (limit "
-                       f"{DOCX_MAX_EXPANDED_BYTES / 1048576:.0f} MB; a zip bomb?)")
-    try:
-        import docx
-    except ImportError as e:  # pragma: no cover - a core dependency
-        raise SkipFile(f"python-docx is not installed: {e}") from None
-    try:
-        d = docx.Document(str(path))
-        parts = [p.text for p in d.paragraphs]
-        for table in d.tables:
-            for row in table.rows:
-                parts.append(" | ".join(cell.text for cell in row.cells))
-        meta: dict[str, Any] = {}
-        core = d.core_properties
-        if core.title:
-            meta["title"] = core.title
-        if core.author:
-            meta["publisher"] = core.author
-        if core.created:
-            meta["date"] = core.created.date().isoformat()
-    except Exception as e:  # noqa: BLE001 - python-docx and lxml raise many kinds on broken files
+            if expanded > DOCX_MAX_EXPANDED_BYTES:
+                raise SkipFile(f"DOCX expands to {expanded / 1048576:.0f} MB (limit "
+                               f"{DOCX_MAX_EXPANDED_BYTES / 1048576:.0f} MB; a zip bomb?)")
+            if "word/document.xml" not in zf.namelist():
+                raise SkipFile("not a readable DOCX (a zip without word/document.xml)")
+            budget = _CharBudget(max_chars)
+            with zf.open("word/document.xml") as fh:
+                paragraphs, rows = _docx_body(fh, budget)
+            meta = _docx_core(zf)
+    except SkipFile:
+        raise
+    except Exception as e:  # noqa: BLE001 - zipfile and lxml raise many kinds on broken files
         raise SkipFile(f"not a readable DOCX ({type(e).__name__}: {_first_line(e)})") from None
-    return meta, "\n".join(parts), ()
+    return meta, "\n".join(paragraphs + rows), ()
+
+
+def _paragraph_text(p: Any) -> str:
+    out = []
+    for el in p.iter(_W + "t", _W + "tab", _W + "br", _W + "cr"):
+        if el.tag == _W + "t":
+            out.append(el.text or "")
+        elif el.tag == _W + "tab":
+            out.append("\t")
+        else:
+            out.append("\n")
+    return "".join(out)
+
+
+def _docx_body(fh: IO[bytes], budget: _CharBudget) -> tuple[list[str], list[str]]:
+    from lxml import etree
+
+    paragraphs: list[str] = []
+    rows: list[str] = []
+    tables = 0
+    cell: list[str] = []
+    row: list[str] = []
+    events = etree.iterparse(fh, events=("start", "end"), tag=(_W + "p", _W + "tbl", _W + "tc", _W + "tr"),
+                             resolve_entities=False, no_network=True, load_dtd=False)
+    for event, el in events:
+        tag = el.tag
+        if event == "start":
+            tables += tag == _W + "tbl"
+            continue
+        if tag == _W + "p":
+            text = _paragraph_text(el)
+            budget.add(text)
+            (cell if tables else paragraphs).append(text)
+        elif tag == _W + "tc":
+            row.append("\n".join(cell))
+            cell = []
+        elif tag == _W + "tr":
+            rows.append(" | ".join(row))
+            row = []
+        else:
+            tables -= 1
+        if tables == 0 and tag in (_W + "p", _W + "tbl"):
+            el.clear(keep_tail=False)  # done with it: keep memory flat in the size of the XML
+            parent = el.getparent()
+            while parent is not None and el.getprevious() is not None:
+                del parent[0]
+    return paragraphs, rows
+
+
+def _docx_core(zf: zipfile.ZipFile) -> dict[str, Any]:
+    """Title, author and creation date from `docProps/core.xml`, when there is one."""
+    from lxml import etree
+
+    try:
+        info = zf.getinfo("docProps/core.xml")
+    except KeyError:
+        return {}
+    if info.file_size > _CORE_MAX_BYTES:
+        return {}
+    root = etree.fromstring(zf.read(info), etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+    found = {etree.QName(el).localname: (el.text or "").strip() for el in root}
+    meta: dict[str, Any] = {}
+    if found.get("title"):
+        meta["title"] = found["title"]
+    if found.get("creator"):
+        meta["publisher"] = found["creator"]
+    if re.match(r"\d{4}-\d{2}-\d{2}", found.get("created", "")):
+        meta["date"] = found["created"][:10]
+    return meta
 
 
 def _open_pdf(path: Path):
@@ -283,14 +484,23 @@ def _pdf_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _extract(reader: Any, lo: int, hi: int) -> tuple[list[str], list[str]]:
-    pages, warnings = [], []
+def _extract(reader: Any, lo: int, hi: int, max_chars: int | None = None) -> tuple[list[str], list[str]]:
+    from pypdf.errors import LimitReachedError
+
+    pages, warnings, total = [], [], 0
     for i in range(lo, hi):
         try:
             pages.append(reader.pages[i].extract_text() or "")
-        except Exception as e:  # noqa: BLE001 - a bad page must not lose the others
-            warnings.append(f"page {i + 1}: text extraction failed ({type(e).__name__})")
+        except LimitReachedError as e:
+            warnings.append(f"page {i + 1}: text extraction stopped at pypdf's decompression limit "
+                            f"({_first_line(e, 80)}; a decompression bomb?)")
             pages.append("")
+        except Exception as e:  # noqa: BLE001 - a bad page must not lose the others
+            warnings.append(f"page {i + 1}: text extraction failed ({type(e).__name__}: {_first_line(e, 80)})")
+            pages.append("")
+        total += len(pages[-1])
+        if max_chars is not None and total > 4 * max_chars:  # cleaning never shrinks text fourfold
+            raise SkipFile(too_long(max_chars))
     return pages, warnings
 
 
@@ -317,7 +527,7 @@ def extract_pdf_pages(path: str | Path, lo: int, hi: int) -> tuple[list[str], li
 
 
 @_pdf_errors
-def load_pdf(path: Path, extracted: tuple[list[str], list[str]] | None = None
+def load_pdf(path: Path, extracted: tuple[list[str], list[str]] | None = None, max_chars: int | None = None
              ) -> tuple[dict[str, Any], list[str], tuple]:
     """Returns page texts (one string per page) rather than one text.
 
@@ -330,7 +540,7 @@ def load_pdf(path: Path, extracted: tuple[list[str], list[str]] | None = None
     if extracted is not None and len(extracted[0]) == n:
         pages, warnings = list(extracted[0]), list(extracted[1])
     else:
-        pages, warnings = _extract(reader, 0, n)
+        pages, warnings = _extract(reader, 0, n, max_chars)
     meta: dict[str, Any] = {}
     info = reader.metadata
     if info is not None:
@@ -343,7 +553,7 @@ def load_pdf(path: Path, extracted: tuple[list[str], list[str]] | None = None
     return meta, pages, tuple(warnings)
 
 
-LOADERS: dict[str, Callable[[Path], tuple[dict[str, Any], Any, tuple]]] = {
+LOADERS: dict[str, Callable[..., tuple[dict[str, Any], Any, tuple]]] = {
     ".pdf": load_pdf,
     ".txt": load_text,
     ".text": load_text,
@@ -383,19 +593,24 @@ def safe_metadata(meta: dict[str, Any]) -> dict[str, Any]:
     return {fix_surrogates(str(k)): fix(v) for k, v in meta.items()}
 
 
-def join_pages(raw_pages: list[str]) -> tuple[str, tuple[tuple[int, int, int], ...]]:
+def join_pages(raw_pages: list[str], max_chars: int | None = None) -> tuple[str, tuple[tuple[int, int, int], ...]]:
     """Clean each page and join the non-empty ones with a blank line.
 
     Returns the text and a (page number, start, end) span per kept page (numbers from 1,
     so an empty page leaves a gap), with ``text[start:end]`` that page's cleaned text.
+
+    Raises:
+        SkipFile: the text passes `max_chars`.
     """
     texts: list[str] = []
     pages: list[tuple[int, int, int]] = []
     pos = 0
     for number, raw in enumerate(raw_pages, start=1):
         page_text = clean(raw, boilerplate=False)
-        if not page_text:
+        if not page_text or not has_visible_text(page_text):
             continue
+        if max_chars is not None and pos + len(page_text) > max_chars:
+            raise SkipFile(too_long(max_chars))
         if texts:
             pos += 2  # the "\n\n" joiner
         pages.append((number, pos, pos + len(page_text)))
@@ -404,10 +619,13 @@ def join_pages(raw_pages: list[str]) -> tuple[str, tuple[tuple[int, int, int], .
     return "\n\n".join(texts), tuple(pages)
 
 
-def load_file(path: Path, doc_id: str, pdf_pages: tuple[list[str], list[str]] | None = None) -> list[Document]:
+def load_file(path: Path, doc_id: str, pdf_pages: tuple[list[str], list[str]] | None = None, *,
+              max_chars: int | None = None) -> list[Document]:
     """Load one file as Documents (one, or many for a JSONL corpus).
 
     `pdf_pages`: a PDF's page texts and warnings, extracted already (see `extract_pdf_pages`).
+    `max_chars`: a document with more characters of cleaned text is skipped (reading stops
+    at the limit, so the work and memory of a huge document are bounded by it).
 
     Raises:
         SkipFile: the file cannot be used; the message says why.
@@ -418,11 +636,17 @@ def load_file(path: Path, doc_id: str, pdf_pages: tuple[list[str], list[str]] | 
     loader = LOADERS.get(suffix)
     if loader is None:
         raise SkipFile(f"unsupported file type {suffix or '(none)'!r}")
-    meta, body, warnings = load_pdf(path, pdf_pages) if loader is load_pdf else loader(path)
+    if loader is load_pdf:
+        meta, body, warnings = load_pdf(path, pdf_pages, max_chars)
+    else:
+        meta, body, warnings = loader(path, max_chars)
     fmt = suffix.lstrip(".")
     meta = safe_metadata({**meta, **read_sidecar(path)})
     if isinstance(body, list):  # paged
-        text, doc_pages = join_pages(body)
+        text, doc_pages = join_pages(body, max_chars)
+        failed = [w for w in warnings if "text extraction" in w]
+        if not doc_pages and failed:
+            raise SkipFile(f"text extraction failed on {len(failed)} of {len(body)} page(s): {failed[0]}")
         if not doc_pages:
             raise SkipFile(f"no extractable text in {len(body)} page(s) (scanned or image-only PDF?)")
         empty = len(body) - len(doc_pages)
@@ -434,13 +658,17 @@ def load_file(path: Path, doc_id: str, pdf_pages: tuple[list[str], list[str]] | 
         doc_pages = ()
         if not text:
             raise SkipFile("no text")
+        if not has_visible_text(text):
+            raise SkipFile("no visible text (only invisible characters such as zero-width spaces)")
+        if max_chars is not None and len(text) > max_chars:
+            raise SkipFile(too_long(max_chars))
     if not meta.get("title"):
         meta["title"] = (_first_line_title(text) if not doc_pages else "") or path.stem
     meta["format"] = fmt
     return [Document(doc_id=doc_id, text=text, pages=doc_pages, metadata=meta, warnings=tuple(warnings))]
 
 
-def load_jsonl(path: Path) -> tuple[list[Document], list[tuple[str, str]]]:
+def load_jsonl(path: Path, max_chars: int | None = None) -> tuple[list[Document], list[tuple[str, str]]]:
     """A JSONL corpus: one `{"doc_id", "text", ...metadata}` per line.
 
     Returns the documents and (where, reason) for each line skipped: malformed
@@ -479,8 +707,11 @@ def load_jsonl(path: Path) -> tuple[list[Document], list[tuple[str, str]]]:
             meta.setdefault("title", doc_id)
             meta["format"] = "jsonl"
             cleaned = clean(text, boilerplate=False)
-            if not cleaned:
+            if not cleaned or not has_visible_text(cleaned):
                 skipped.append((where, f"doc {doc_id!r} has no text"))
+                continue
+            if max_chars is not None and len(cleaned) > max_chars:
+                skipped.append((where, f"doc {doc_id!r} is {too_long(max_chars)}"))
                 continue
             docs.append(Document(doc_id=doc_id, text=cleaned, metadata=meta))
     return docs, skipped

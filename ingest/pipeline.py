@@ -6,12 +6,13 @@ import hashlib
 import logging
 import os
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Self, Sequence
+from typing import Self
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from .embedder import Embedder, release_memory
 from .errors import IndexMismatchError, SkipFile
 from .loaders import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, extract_pdf_pages, load_file, load_jsonl, pdf_page_count
 from .settings import Settings
-from .store import DocRecord, exists, load_snapshot, write_generation, writer_lock
+from .store import INDEX_MARKER, DocRecord, exists, load_snapshot, write_generation, writer_lock
 from .types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -59,9 +60,9 @@ class IngestReport:
 
     def summary(self) -> str:
         lines = [
-            f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
-            f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}; embedded {self.chunks_embedded} chunks; "
-            f"index holds {self.total_docs} documents, {self.total_chunks} chunks ({self.seconds:.1f} s)"
+            (f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
+             f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}; embedded {self.chunks_embedded} chunks; "
+             f"index holds {self.total_docs} documents, {self.total_chunks} chunks ({self.seconds:.1f} s)")
         ]
         for label, ids in (("added", self.added), ("updated", self.updated), ("removed", self.removed)):
             lines += [f"  {label}: {i}" for i in ids]
@@ -71,7 +72,7 @@ class IngestReport:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -160,11 +161,20 @@ class Ingestor:
         chunker: The `Chunker`; its settings are recorded, and changing them re-chunks everything.
         max_file_mb: Files larger than this are skipped.
         exact_max: Chunk count up to which FAISS search is exact.
+        load_workers: Processes extracting PDF text (0: one per core, at most 4).
+        max_doc_chars: A document with more characters of cleaned text is skipped with a reason
+            (reading stops at the limit, so memory and time are bounded by it, not by the file).
+        max_doc_chunks: A document that splits into more chunks is skipped with a reason.
     """
 
     def __init__(self, index_dir: str | Path, embedder: Embedder, chunker: Chunker | None = None, *,
                  max_file_mb: float = Settings.max_file_mb, exact_max: int = Settings.exact_max,
-                 load_workers: int = Settings.load_workers) -> None:
+                 load_workers: int = Settings.load_workers, max_doc_chars: int = Settings.max_doc_chars,
+                 max_doc_chunks: int = Settings.max_doc_chunks) -> None:
+        if max_doc_chars < 1:
+            raise ValueError(f"max_doc_chars must be >= 1, got {max_doc_chars!r}")
+        if max_doc_chunks < 1:
+            raise ValueError(f"max_doc_chunks must be >= 1, got {max_doc_chunks!r}")
         if max_file_mb <= 0:
             raise ValueError(f"max_file_mb must be > 0, got {max_file_mb!r}")
         if exact_max < 0:
@@ -176,6 +186,8 @@ class Ingestor:
         self.chunker = chunker or Chunker()
         self.max_bytes = int(max_file_mb * 1024 * 1024)
         self.exact_max = exact_max
+        self.max_doc_chars = max_doc_chars
+        self.max_doc_chunks = max_doc_chunks
         self.load_workers = load_workers or min(4, os.cpu_count() or 1)
         # Import what every ingest needs now (~60 ms on two cores), not inside the first ingest:
         # a server then pays it at start, not on a user's first upload.
@@ -183,7 +195,7 @@ class Ingestor:
         import tqdm.auto  # noqa: F401
 
     @classmethod
-    def from_settings(cls, settings: "Settings", embedder: Embedder | None = None) -> "Ingestor":
+    def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Ingestor:
         """An Ingestor configured from `Settings` (index, model, chunking, limits)."""
         from .embedder import SentenceTransformerEmbedder
 
@@ -192,7 +204,8 @@ class Ingestor:
                                                    threads=settings.threads)
         return cls(settings.index, embedder, Chunker(settings.chunk_size, settings.chunk_overlap),
                    max_file_mb=settings.max_file_mb, exact_max=settings.exact_max,
-                   load_workers=settings.load_workers)
+                   load_workers=settings.load_workers, max_doc_chars=settings.max_doc_chars,
+                   max_doc_chunks=settings.max_doc_chunks)
 
     # -- discovery -------------------------------------------------------------------------
     def discover(self, paths: Sequence[str | Path]) -> _Discovered:
@@ -294,13 +307,13 @@ class Ingestor:
             if size > self.max_bytes:
                 raise SkipFile(f"too large ({_mb(size)} > {_mb(self.max_bytes)} limit)")
             if suffix == ".jsonl":
-                docs, line_skips = load_jsonl(f)
+                docs, line_skips = load_jsonl(f, self.max_doc_chars)
                 # load_jsonl names lines "<file name>:<line>"; name them by the path under the root.
                 skipped.extend((f"{name}:{where.rsplit(':', 1)[-1]}", why) for where, why in line_skips)
                 if not docs:
                     raise SkipFile("no usable lines")
                 return docs
-            docs = load_file(f, rel, pdf_pages)
+            docs = load_file(f, rel, pdf_pages, max_chars=self.max_doc_chars)
             for d in docs:
                 d.metadata.setdefault("source", rel)  # type: ignore[union-attr]
             return docs
@@ -308,7 +321,7 @@ class Ingestor:
             skipped.append((name, str(e)))
         except (OSError, UnicodeError, ValueError, MemoryError, RecursionError) as e:
             skipped.append((name, f"unreadable ({type(e).__name__}: {_one_line(e)})"))
-        except Exception as e:  # noqa: BLE001 - a bad file must never stop the batch
+        except Exception as e:
             log.exception("loading %s failed", name)
             skipped.append((name, f"could not be loaded ({type(e).__name__}: {_one_line(e)})"))
         return []
@@ -361,6 +374,12 @@ class Ingestor:
                 if not chunks:
                     found.skipped.append((doc_id, "no text to index after cleaning"))
                     continue
+                if len(chunks) > self.max_doc_chunks:
+                    found.skipped.append((doc_id, (f"too many chunks: {len(chunks):,} > {self.max_doc_chunks:,} "
+                                                   "(PARTNERQA_MAX_DOC_CHUNKS); split it or raise the limit")))
+                    del incoming[doc_id]  # as for a file that failed to load: a version indexed before stays
+                    found.unloadable.add(doc_id)
+                    continue
                 (updated if prev is not None else added).append(doc_id)
                 new_docs.append(DocRecord(doc.doc_id, doc.text, doc.pages, dict(doc.metadata), doc.content_hash,
                                           prev.added_at if prev else now, now, len(chunks), root))
@@ -375,8 +394,8 @@ class Ingestor:
                         removed.append(doc_id)
                         continue
                     if doc_id in found.unloadable:  # still there but unreadable now: keep what was indexed
-                        kept_stale.append((doc_id, "the file could not be loaded this time; "
-                                                   "the index keeps its previous version"))
+                        kept_stale.append((doc_id, ("the file could not be loaded this time; "
+                                                    "the index keeps its previous version")))
                     rows = old.rows_of(doc_id)
                     new_docs.append(prev)
                     new_chunks.extend(old.chunks[r] for r in rows)
@@ -500,6 +519,8 @@ def _walk(folder: Path, root: Path, index_real: Path, skipped: list[tuple[str, s
 
 def _is_index(folder: Path) -> bool:
     try:
+        if (folder / INDEX_MARKER).is_file():
+            return True
         return (folder / "CURRENT").is_file() and any(c.name.startswith("gen-") for c in folder.iterdir() if c.is_dir())
     except OSError:
         return False

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import difflib
+import logging
+import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import ConfigError
 
+log = logging.getLogger(__name__)
+
 ENV_PREFIX = "PARTNERQA_"
+#: Variables read outside `Settings` (a test hook of the index writer).
+OTHER_VARIABLES = frozenset({"PARTNERQA_TEST_PAUSE"})
+_warned: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,9 @@ class Settings:
         batch_size: Embedding batch size.
         threads: Torch CPU threads (0 = one per core, at most 4).
         max_file_mb: Files larger than this are skipped.
+        max_doc_chars: A document with more characters than this after extraction and cleaning
+            is skipped with a reason (reading stops as soon as the limit is passed).
+        max_doc_chunks: A document that splits into more chunks than this is skipped with a reason.
         load_workers: Processes that extract PDF text while the main one embeds (0 = one per
             core; 1 = everything in the ingesting process).
         exact_max: Up to this many chunks the FAISS index is exact (flat); above it HNSW (measured: eval/BENCH.md).
@@ -54,6 +66,8 @@ class Settings:
     batch_size: int = 16
     threads: int = 0
     max_file_mb: float = 50.0
+    max_doc_chars: int = 3_000_000
+    max_doc_chunks: int = 6_000
     load_workers: int = 0
     exact_max: int = 50_000
     k: int = 5
@@ -73,6 +87,10 @@ class Settings:
     feedback: Path = Path(".partnerqa/feedback.jsonl")
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"{f.name} must be a finite number, got {value!r}")
         if self.chunk_size < 100:
             raise ConfigError(f"chunk_size must be >= 100, got {self.chunk_size!r}")
         if not 0 <= self.chunk_overlap < self.chunk_size // 2:
@@ -91,14 +109,27 @@ class Settings:
             raise ConfigError(f"load_workers must be >= 0, got {self.load_workers!r}")
         if self.dense_weight < 0 or self.bm25_weight < 0:
             raise ConfigError("dense_weight and bm25_weight must be >= 0")
+        if self.threads < 0:
+            raise ConfigError(f"threads must be >= 0 (0: one per core), got {self.threads!r}")
+        if self.exact_max < 0:
+            raise ConfigError(f"exact_max must be >= 0, got {self.exact_max!r}")
+        if self.max_sentences < 1:
+            raise ConfigError(f"max_sentences must be >= 1, got {self.max_sentences!r}")
+        if self.rrf_k < 1:
+            raise ConfigError(f"rrf_k must be >= 1, got {self.rrf_k!r}")
+        if self.max_doc_chars < 1000:
+            raise ConfigError(f"max_doc_chars must be >= 1000, got {self.max_doc_chars!r}")
+        if self.max_doc_chunks < 1:
+            raise ConfigError(f"max_doc_chunks must be >= 1, got {self.max_doc_chunks!r}")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Defaults, overridden by `PARTNERQA_*` variables, overridden by `overrides`.
 
         Overrides whose value is None are ignored, so parsed flags can be passed as is.
         """
         environ = os.environ if environ is None else environ
+        _warn_unknown(environ)
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = environ.get(ENV_PREFIX + f.name.upper())
@@ -115,8 +146,19 @@ class Settings:
                 values[name] = Path(values[name])
         return cls(**values)
 
-    def with_(self, **changes: Any) -> "Settings":
+    def with_(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _warn_unknown(environ: Mapping[str, str]) -> None:
+    """Log a warning (once a process) for each `PARTNERQA_*` variable no setting reads: a typo."""
+    known = {ENV_PREFIX + f.name.upper() for f in fields(Settings)} | OTHER_VARIABLES
+    for name in sorted(environ):
+        if name.startswith(ENV_PREFIX) and name not in known and name not in _warned:
+            _warned.add(name)
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            log.warning("%s is not a partnerqa setting and is ignored%s", name,
+                        f" (did you mean {close[0]}?)" if close else "")
 
 
 def _coerce(name: str, default: Any, raw: str) -> Any:
@@ -126,7 +168,10 @@ def _coerce(name: str, default: Any, raw: str) -> Any:
         if isinstance(default, int):
             return int(raw)
         if isinstance(default, float):
-            return float(raw)
+            value = float(raw)
+            if not math.isfinite(value):
+                raise ValueError(raw)
+            return value
         if isinstance(default, Path):
             return Path(raw)
         return raw

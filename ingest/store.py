@@ -3,47 +3,80 @@
 Layout::
 
     INDEX/
-      CURRENT          name of the live generation (replaced atomically)
-      .lock            held by the one writer at a time
+      .partnerqa-index  marks the folder as a partnerqa index; records the generation names the writer made
+      CURRENT           name of the live generation (replaced atomically)
+      .lock             held by the one writer at a time
       gen-000007/
-        manifest.json  format, embedder name + fingerprint, dimension, chunker, documents
+        .partnerqa-generation  marks the folder as made by this index's writer
+        manifest.json  format, embedder name + fingerprint, dimension, chunker, documents, and the
+                       size and SHA-256 of every other file in the generation
         docs.jsonl     one document a line: id, text, pages, metadata, hash, added_at
         chunks.jsonl   one chunk a line, in FAISS row order
         vectors.faiss  FAISS index (inner product over unit vectors)
         bm25.npz/json  the BM25 postings and vocabulary
 
-A writer builds a new generation beside the live one, fsyncs it, then replaces
-CURRENT. A reader that opened the old generation keeps a consistent view; one
-killed writer leaves at most a `*.tmp` folder, removed by the next writer.
-Nothing here is unpickled: JSON, JSONL, `np.load(allow_pickle=False)` and FAISS's
-own binary format.
+A writer records the names it is about to create in `.partnerqa-index`, builds a new
+generation beside the live one, fsyncs it, then replaces CURRENT. A reader that opened
+the old generation keeps a consistent view; a killed writer leaves at most a `*.tmp`
+folder, removed by the next writer. Only folders whose names the marker records and that
+carry this index's generation marker are ever deleted, never through a symlink.
+
+A reader opens index files without following symlinks or blocking on FIFOs, refuses
+anything but regular files, checks each file's size against the manifest before reading
+it and its SHA-256 before using it. Nothing here is unpickled: JSON, JSONL,
+`np.load(allow_pickle=False)` and FAISS's own binary format.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import hashlib
 import json
 import logging
 import os
 import re
 import shutil
+import stat
+import sys
 import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
 from .bm25 import BM25Index
-from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from .errors import (
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    IndexWriteError,
+    NotAnIndexError,
+    PartnerQAError,
+)
 from .types import Chunk
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+# 2: the manifest records every file's size and SHA-256 ("files"); format 1 had no such record.
+FORMAT_VERSION = 2
 _CURRENT = "CURRENT"
+INDEX_MARKER = ".partnerqa-index"
+GENERATION_MARKER = ".partnerqa-generation"
+MANIFEST = "manifest.json"
+#: Files every generation has; the manifest may list more (each is verified the same way).
+REQUIRED_FILES = ("docs.jsonl", "chunks.jsonl", "vectors.faiss", "bm25.npz", "bm25.json")
 _KEEP_GENERATIONS = 2
+# Upper bounds for the files whose size no manifest records.
+_CURRENT_MAX_BYTES = 256
+_MARKER_MAX_BYTES = 1 << 20
+MANIFEST_MAX_BYTES = 256 << 20
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -72,7 +105,7 @@ class DocRecord:
         }
 
     @classmethod
-    def from_record(cls, r: Mapping[str, Any]) -> "DocRecord":
+    def from_record(cls, r: Mapping[str, Any]) -> DocRecord:
         return cls(r["doc_id"], r["text"], tuple(tuple(p) for p in r.get("pages", ())), r.get("metadata", {}),
                    r["content_hash"], r.get("added_at", ""), r.get("updated_at", ""), int(r.get("n_chunks", 0)),
                    r.get("source", ""))
@@ -111,7 +144,74 @@ class IndexSnapshot:
 
 
 _GENERATION_NAME = re.compile(r"gen-\d{6}")
+_WRITER_NAME = re.compile(r"gen-(\d{6})(\.tmp)?")
 _LOAD_ATTEMPTS = 3
+
+
+# -- reading files that may not be what they claim ---------------------------------------------
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a link")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def open_regular(path: Path) -> tuple[int, os.stat_result]:
+    """Open `path` read-only without following a symlink or blocking on a FIFO.
+
+    Returns the descriptor and its stat. Raises:
+        IndexCorruptError: `path` is a symlink, FIFO, device, socket or folder.
+        OSError: it cannot be opened (FileNotFoundError when missing).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise IndexCorruptError(f"{path} is a symbolic link; index files must be regular files") from None
+        raise
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise IndexCorruptError(f"{path} is {_kind(st.st_mode)}, not a regular file")
+    return fd, st
+
+
+def _read_small(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (size checked before reading)."""
+    fd, st = open_regular(path)
+    with os.fdopen(fd, "rb") as fh:
+        if st.st_size > limit:
+            raise IndexCorruptError(f"{path} is {st.st_size} bytes; a {path.name} is at most {limit}")
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise IndexCorruptError(f"{path} grew past {limit} bytes while being read")
+    return data
+
+
+def file_record(path: Path) -> dict[str, Any]:
+    """{"size", "sha256"} of a file, as the manifest records it."""
+    fd, st = open_regular(path)
+    with os.fdopen(fd, "rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    return {"size": st.st_size, "sha256": digest}
+
+
+def _verify_file(path: Path, size: int, sha256: str) -> None:
+    """Refuse a file that is not the regular file of `size` bytes and `sha256` the writer recorded."""
+    try:
+        fd, st = open_regular(path)
+    except FileNotFoundError:
+        raise IndexCorruptError(f"{path} is missing") from None
+    with os.fdopen(fd, "rb") as fh:
+        if st.st_size != size:
+            raise IndexCorruptError(f"{path} is {st.st_size} bytes; the manifest recorded {size}")
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    if digest != sha256:
+        raise IndexCorruptError(f"{path} does not match the SHA-256 the manifest recorded (changed or damaged "
+                                "after it was written)")
 
 
 def current_generation(index_dir: Path) -> str | None:
@@ -119,18 +219,21 @@ def current_generation(index_dir: Path) -> str | None:
 
     Raises:
         IndexCorruptError: CURRENT names something that is not a generation folder
-            (a path like `../elsewhere` is never followed).
+            (a path like `../elsewhere` is never followed), or is not a small regular file.
     """
+    path = Path(index_dir) / _CURRENT
     try:
-        name = (Path(index_dir) / _CURRENT).read_text(encoding="utf-8").strip()
+        name = _read_small(path, _CURRENT_MAX_BYTES).decode("utf-8").strip()
     except FileNotFoundError:
         return None
+    except NotADirectoryError:
+        raise IndexNotFoundError(f"no index at {index_dir}: it is a file, not a folder") from None
     except (OSError, UnicodeDecodeError) as e:
-        raise IndexCorruptError(f"unreadable {Path(index_dir) / _CURRENT}: {e}") from None
+        raise IndexCorruptError(f"unreadable {path}: {e}") from None
     if not name:
         return None
     if not _GENERATION_NAME.fullmatch(name):
-        raise IndexCorruptError(f"{Path(index_dir) / _CURRENT} names {name[:40]!r}, not a generation (gen-NNNNNN)")
+        raise IndexCorruptError(f"{path} names {name[:40]!r}, not a generation (gen-NNNNNN)")
     return name
 
 
@@ -139,7 +242,7 @@ def exists(index_dir: Path) -> bool:
 
 
 def load_snapshot(index_dir: Path, *, embedder_fingerprint: str | None = None, mmap: bool = False) -> IndexSnapshot:
-    """Load the live generation.
+    """Load the live generation, verifying every file the manifest lists.
 
     Args:
         index_dir: The index folder.
@@ -149,7 +252,7 @@ def load_snapshot(index_dir: Path, *, embedder_fingerprint: str | None = None, m
     Raises:
         IndexNotFoundError: no index there.
         IndexMismatchError: unknown format, or built with a different embedder.
-        IndexCorruptError: files missing or inconsistent.
+        IndexCorruptError: files missing, not regular files, of the wrong size or hash, or inconsistent.
     """
     index_dir = Path(index_dir)
     for attempt in range(_LOAD_ATTEMPTS):
@@ -167,50 +270,108 @@ def load_snapshot(index_dir: Path, *, embedder_fingerprint: str | None = None, m
     raise AssertionError("unreachable")
 
 
-def _load_generation(index_dir: Path, gen: str, embedder_fingerprint: str | None, mmap: bool) -> IndexSnapshot:
-    import faiss
-
-    path = index_dir / gen
-    try:
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise IndexCorruptError(f"unreadable manifest in {path}: {e}") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("embedder", {}), dict):
-        raise IndexCorruptError(f"manifest in {path} is not a JSON object of the expected shape")
+def _check_manifest(manifest: Any, index_dir: Path, path: Path) -> dict[str, tuple[int, str]]:
+    """Check the manifest's shape; returns the files it lists as name -> (size, sha256)."""
+    if not isinstance(manifest, dict):
+        raise IndexCorruptError(f"manifest in {path} is not a JSON object")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatchError(
             f"index at {index_dir} has format {manifest.get('format_version')!r}; this partnerqa reads "
             f"format {FORMAT_VERSION}. Rebuild it with: partnerqa ingest --rebuild"
         )
-    emb = manifest.get("embedder", {})
-    if embedder_fingerprint is not None and emb.get("fingerprint") != embedder_fingerprint:
+    emb = manifest.get("embedder")
+    if not isinstance(emb, dict) or not isinstance(emb.get("name"), str) or not isinstance(emb.get("fingerprint"), str) \
+            or not emb["fingerprint"]:
+        raise IndexCorruptError(f"manifest in {path} has no embedder name and fingerprint")
+    dim = manifest.get("dimension")
+    if type(dim) is not int or dim < 1:
+        raise IndexCorruptError(f"manifest in {path} has no valid dimension ({str(dim)[:20]!r})")
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        raise IndexCorruptError(f"manifest in {path} does not list the generation's files")
+    out: dict[str, tuple[int, str]] = {}
+    for name, entry in files.items():
+        if not _FILE_NAME.fullmatch(name) or name in (MANIFEST, GENERATION_MARKER):
+            raise IndexCorruptError(f"manifest in {path} lists a file named {name[:40]!r}")
+        if not isinstance(entry, dict) or type(entry.get("size")) is not int or entry["size"] < 0 \
+                or not isinstance(entry.get("sha256"), str) or not _SHA256.fullmatch(entry["sha256"]):
+            raise IndexCorruptError(f"manifest in {path} has no valid size and SHA-256 for {name}")
+        out[name] = (entry["size"], entry["sha256"])
+    missing = [n for n in REQUIRED_FILES if n not in out]
+    if missing:
+        raise IndexCorruptError(f"manifest in {path} does not list {', '.join(missing)}")
+    return out
+
+
+def _load_generation(index_dir: Path, gen: str, embedder_fingerprint: str | None, mmap: bool) -> IndexSnapshot:
+    import faiss
+
+    path = index_dir / gen
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        raise IndexCorruptError(f"{index_dir / _CURRENT} names {gen}, which does not exist") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise IndexCorruptError(f"{path} is {_kind(st.st_mode)}, not a generation folder")
+    try:
+        manifest = json.loads(_read_small(path / MANIFEST, MANIFEST_MAX_BYTES).decode("utf-8"))
+    except (OSError, ValueError) as e:
+        raise IndexCorruptError(f"unreadable manifest in {path}: {e}") from None
+    files = _check_manifest(manifest, index_dir, path)
+    emb = manifest["embedder"]
+    if embedder_fingerprint is not None and emb["fingerprint"] != embedder_fingerprint:
         raise IndexMismatchError(
-            f"index at {index_dir} was built with embedder {emb.get('name')!r} ({emb.get('fingerprint', '?')[:19]}...), "
+            f"index at {index_dir} was built with embedder {emb['name']!r} ({emb['fingerprint'][:19]}...), "
             f"not the one configured now ({embedder_fingerprint[:19]}...). Use the same model "
             f"(PARTNERQA_MODEL) or rebuild: partnerqa ingest --rebuild"
         )
+    for name, (size, digest) in files.items():
+        _verify_file(path / name, size, digest)
     try:
         docs = {}
-        with (path / "docs.jsonl").open(encoding="utf-8") as fh:
-            for line in fh:
-                rec = DocRecord.from_record(_object(json.loads(line)))
-                docs[rec.doc_id] = rec
-        with (path / "chunks.jsonl").open(encoding="utf-8") as fh:
-            chunks = [Chunk.from_record(_object(json.loads(line))) for line in fh]
+        for line in _lines(path / "docs.jsonl"):
+            rec = DocRecord.from_record(_object(json.loads(line)))
+            docs[rec.doc_id] = rec
+        chunks = [Chunk.from_record(_object(json.loads(line))) for line in _lines(path / "chunks.jsonl")]
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
         findex = faiss.read_index(str(path / "vectors.faiss"), flags)
         bm25 = BM25Index.load(path)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as e:
+    except PartnerQAError:
+        raise
+    except Exception as e:  # noqa: BLE001 - whatever a damaged file makes a parser raise, the index is unreadable
         raise IndexCorruptError(f"index at {path} is unreadable: {type(e).__name__}: {str(e)[:200]}") from None
-    if findex.ntotal != len(chunks) or bm25.n_docs != len(chunks) or findex.d != manifest.get("dimension"):
+    if findex.ntotal != len(chunks) or bm25.n_docs != len(chunks) or findex.d != manifest["dimension"]:
         raise IndexCorruptError(
             f"index at {path} is inconsistent: {findex.ntotal} vectors, {len(chunks)} chunks, {bm25.n_docs} BM25 rows"
         )
+    _check_vectors(findex, path)
     for c in chunks:  # a citation is only as good as its offsets: check them once, here
         doc = docs.get(c.doc_id)
         if doc is None or not (0 <= c.start <= c.end <= len(doc.text)) or doc.text[c.start:c.end] != c.text:
             raise IndexCorruptError(f"index at {path} is inconsistent: chunk {c.chunk_id!r} does not slice its document")
     return IndexSnapshot(path, manifest, docs, chunks, findex, bm25, gen)
+
+
+def _lines(path: Path) -> Iterator[str]:
+    fd, _ = open_regular(path)
+    with os.fdopen(fd, "r", encoding="utf-8") as fh:
+        yield from fh
+
+
+def _check_vectors(findex: Any, path: Path) -> None:
+    """Refuse a FAISS index of an unexpected kind, or one holding NaN or infinite vectors."""
+    import faiss
+
+    storage = faiss.downcast_index(findex.storage) if isinstance(findex, faiss.IndexHNSW) else findex
+    if not isinstance(storage, faiss.IndexFlat) or findex.metric_type != faiss.METRIC_INNER_PRODUCT:
+        raise IndexCorruptError(f"{path / 'vectors.faiss'} is a {type(findex).__name__}, not what partnerqa writes")
+    n, d = storage.ntotal, storage.d
+    if n == 0:
+        return
+    xb = faiss.rev_swig_ptr(storage.get_xb(), n * d).reshape(n, d)  # a view, no copy
+    for lo in range(0, n, 16384):
+        if not np.isfinite(xb[lo:lo + 16384]).all():
+            raise IndexCorruptError(f"{path / 'vectors.faiss'} holds NaN or infinite vectors")
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -256,12 +417,147 @@ def build_faiss(vectors: np.ndarray, exact_max: int) -> Any:
     return index
 
 
+def _pause(point: str) -> None:
+    """Test hook: with `PARTNERQA_TEST_PAUSE=<point>[:seconds]` a writer announces `point` on
+    stderr and sleeps there (default 60 s), so a test can kill it inside that window."""
+    want = os.environ.get("PARTNERQA_TEST_PAUSE", "")
+    name, _, seconds = want.partition(":")
+    if name == point:
+        os.write(sys.stderr.fileno(), f"partnerqa-test-pause {point}\n".encode())
+        time.sleep(float(seconds or 60))
+
+
+# -- owning the folder -------------------------------------------------------------------------
+
+
+def _read_marker(index_dir: Path) -> dict[str, Any]:
+    path = index_dir / INDEX_MARKER
+    try:
+        marker = json.loads(_read_small(path, _MARKER_MAX_BYTES).decode("utf-8"))
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as e:
+        raise IndexCorruptError(f"unreadable {path}: {e}") from None
+    if not isinstance(marker, dict) or marker.get("partnerqa_index") != 1 or not isinstance(marker.get("id"), str) \
+            or not isinstance(marker.get("names"), list) or not all(isinstance(n, str) for n in marker["names"]):
+        raise IndexCorruptError(f"{path} is not a partnerqa index marker")
+    return marker
+
+
+def _write_json_atomic(path: Path, value: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(json.dumps(value, indent=1, ensure_ascii=False))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _record_names(index_dir: Path, add: Sequence[str] = (), drop: Sequence[str] = ()) -> None:
+    """Add or drop generation names in the index marker: the writer deletes only names recorded there."""
+    marker = _read_marker(index_dir)
+    names = [n for n in marker["names"] if n not in drop]
+    names += [n for n in add if n not in names]
+    if names != marker["names"]:
+        _write_json_atomic(index_dir / INDEX_MARKER, {**marker, "names": names})
+
+
+def _legacy_generations(index_dir: Path) -> list[str] | None:
+    """The generations of an index written before the marker existed, or None if this is not one."""
+    try:
+        live = current_generation(index_dir)
+    except PartnerQAError:
+        return None
+    if live is None or not (index_dir / live / MANIFEST).is_file():
+        return None
+    return sorted(n for n in os.listdir(index_dir) if _GENERATION_NAME.fullmatch(n)
+                  and not (index_dir / n).is_symlink() and (index_dir / n / MANIFEST).is_file())
+
+
+def _foreign_entries(index_dir: Path) -> list[str]:
+    return [n for n in os.listdir(index_dir) if n not in (".lock", INDEX_MARKER, INDEX_MARKER + ".tmp")]
+
+
+def check_index_folder(index_dir: Path) -> None:
+    """Refuse to write an index into a file, or into a non-empty folder that is not a partnerqa index.
+
+    Raises:
+        NotAnIndexError: with a message saying what the folder is.
+    """
+    index_dir = Path(index_dir)
+    if not index_dir.exists():
+        if index_dir.is_symlink():
+            raise NotAnIndexError(f"{index_dir} is a broken symbolic link")
+        return
+    if not index_dir.is_dir():
+        raise NotAnIndexError(f"{index_dir} is a file, not a folder; give --index a folder")
+    if (index_dir / INDEX_MARKER).exists() or (index_dir / INDEX_MARKER).is_symlink():
+        return
+    try:
+        foreign = _foreign_entries(index_dir)
+    except OSError as e:
+        raise IndexWriteError(f"cannot read the index folder {index_dir}: {e.strerror or e}") from None
+    if foreign and _legacy_generations(index_dir) is None:
+        raise NotAnIndexError(
+            f"{index_dir} is not empty and is not a partnerqa index ({len(foreign)} entries, e.g. "
+            f"{min(foreign)[:40]!r}); refusing to turn it into one. Give --index an empty or new folder"
+        )
+
+
+def _claim(index_dir: Path) -> None:
+    """Make sure the index marker exists (under the writer lock), adopting an index from before it."""
+    try:
+        _read_marker(index_dir)
+        return
+    except FileNotFoundError:
+        pass
+    check_index_folder(index_dir)
+    marker_id = uuid.uuid4().hex
+    names = (_legacy_generations(index_dir) or []) if _foreign_entries(index_dir) else []
+    for name in names:  # adopted: they were written by partnerqa (a valid CURRENT and manifests)
+        _write_json_atomic(index_dir / name / GENERATION_MARKER, {"index": marker_id, "generation": name})
+    _write_json_atomic(index_dir / INDEX_MARKER, {"partnerqa_index": 1, "id": marker_id, "names": names})
+
+
+def _is_ours(path: Path, marker_id: str, name: str) -> bool:
+    """`path` is a real folder that this index's writer made: it carries the generation marker
+    with this index's id, or it is empty (the writer was killed right after making it)."""
+    try:
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            return False
+        if not os.listdir(path):
+            return True
+        mark = json.loads(_read_small(path / GENERATION_MARKER, _MARKER_MAX_BYTES).decode("utf-8"))
+    except (OSError, ValueError, PartnerQAError):
+        return False
+    return isinstance(mark, dict) and mark.get("index") == marker_id and mark.get("generation") == name.removesuffix(".tmp")
+
+
+def _remove_tree(path: Path) -> None:
+    """Delete a folder the writer made; a symlink is never followed (shutil.rmtree's fd-based walk)."""
+    if path.is_symlink():
+        log.warning("not removing %s: a symbolic link", path)
+        return
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def writer_lock(index_dir: Path, timeout: float = 600.0) -> Iterator[None]:
-    """Hold the index's single-writer lock (a `flock`, released if the holder dies)."""
+    """Hold the index's single-writer lock (a `flock`, released if the holder dies).
+
+    Raises:
+        NotAnIndexError: `index_dir` is a file, or a non-empty folder that is not a partnerqa index.
+        IndexWriteError: the folder cannot be written (read-only file system, no permission).
+    """
     index_dir = Path(index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "a+") as fh:
+    check_index_folder(index_dir)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(index_dir / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as e:
+        raise IndexWriteError(f"cannot write to the index folder {index_dir}: {e.strerror or e}") from None
+    with os.fdopen(fd, "a+") as fh:
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -272,6 +568,10 @@ def writer_lock(index_dir: Path, timeout: float = 600.0) -> Iterator[None]:
                     raise TimeoutError(f"another ingest holds {index_dir / '.lock'}") from None
                 time.sleep(0.2)
         try:
+            try:
+                _claim(index_dir)
+            except OSError as e:
+                raise IndexWriteError(f"cannot write to the index folder {index_dir}: {e.strerror or e}") from None
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
@@ -299,50 +599,109 @@ def write_generation(index_dir: Path, manifest: Mapping[str, Any], docs: list[Do
     """Write a complete new generation and make it live. Call under `writer_lock`.
 
     Returns the new generation's name.
-    """
-    import faiss
 
+    Raises:
+        IndexWriteError: the disk is full or the folder cannot be written; the new
+            generation's files are removed and the live index is unchanged.
+    """
     index_dir = Path(index_dir)
     if vectors.shape[0] != len(chunks):
         raise ValueError(f"{vectors.shape[0]} vectors for {len(chunks)} chunks")
+    if len(vectors) and not np.isfinite(vectors).all():
+        raise ValueError("refusing to write NaN or infinite vectors")
     live = current_generation(index_dir)
-    number = int(live.split("-")[1]) + 1 if live else 1
+    numbers = [int(m.group(1)) for n in os.listdir(index_dir) if (m := _WRITER_NAME.fullmatch(n))]
+    number = max([int(live.split("-")[1]) if live else 0, *numbers]) + 1
     name = f"gen-{number:06d}"
     tmp = index_dir / f"{name}.tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    _write_jsonl(tmp / "docs.jsonl", (d.to_record() for d in docs))
-    _write_jsonl(tmp / "chunks.jsonl", (c.to_record() for c in chunks))
-    faiss.write_index(build_faiss(vectors, exact_max), str(tmp / "vectors.faiss"))
-    BM25Index.build([c.text for c in chunks]).save(tmp)
-    full_manifest = {**manifest, "format_version": FORMAT_VERSION, "generation": name, "n_chunks": len(chunks),
-                     "n_docs": len(docs), "faiss": faiss_kind(len(chunks), exact_max)}
-    (tmp / "manifest.json").write_text(json.dumps(full_manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-    for f in tmp.iterdir():
-        with f.open("rb") as fh:
-            os.fsync(fh.fileno())
-    _fsync_dir(tmp)
+    try:
+        _record_names(index_dir, add=[tmp.name, name])
+        tmp.mkdir()
+    except OSError as e:
+        raise IndexWriteError(f"cannot write to the index folder {index_dir}: {e.strerror or e}") from None
+    try:
+        _write_json_atomic(tmp / GENERATION_MARKER, {"index": _read_marker(index_dir)["id"], "generation": name})
+        _write_files(tmp, manifest, name, docs, chunks, vectors, exact_max)
+    except BaseException as e:
+        _remove_tree(tmp)  # a half-written generation must not stay filling the disk
+        if isinstance(e, OSError):
+            raise IndexWriteError(f"could not write a new index generation in {index_dir} ({e.strerror or e}); "
+                                  "the index is unchanged") from None
+        raise
+    _pause("before-rename")
     final = index_dir / name
-    if final.exists():
-        shutil.rmtree(final)
     os.rename(tmp, final)
     pointer = index_dir / f"{_CURRENT}.tmp"
-    with pointer.open("w", encoding="utf-8") as fh:
-        fh.write(name + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        with pointer.open("w", encoding="utf-8") as fh:
+            fh.write(name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as e:
+        pointer.unlink(missing_ok=True)
+        raise IndexWriteError(f"could not switch the index in {index_dir} to the new generation "
+                              f"({e.strerror or e}); the index is unchanged") from None
+    _pause("before-switch")
     os.replace(pointer, index_dir / _CURRENT)
     _fsync_dir(index_dir)
+    _pause("after-switch")
     _collect_garbage(index_dir, keep=name)
     return name
 
 
+def _write_files(tmp: Path, manifest: Mapping[str, Any], name: str, docs: list[DocRecord], chunks: list[Chunk],
+                 vectors: np.ndarray, exact_max: int) -> None:
+    """Write a generation's files into `tmp`, then its manifest with each file's size and SHA-256."""
+    import faiss
+
+    _write_jsonl(tmp / "docs.jsonl", (d.to_record() for d in docs))
+    _write_jsonl(tmp / "chunks.jsonl", (c.to_record() for c in chunks))
+    try:
+        faiss.write_index(build_faiss(vectors, exact_max), str(tmp / "vectors.faiss"))
+    except RuntimeError as e:  # FAISS reports a failed write as a C++ exception, without errno
+        free = os.statvfs(tmp)
+        if free.f_bavail * free.f_frsize < vectors.nbytes + (1 << 20):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) from None
+        raise OSError(errno.EIO, f"FAISS could not write vectors.faiss: {str(e).strip().splitlines()[-1][:160]}") from None
+    BM25Index.build([c.text for c in chunks]).save(tmp)
+    _pause("wrote-files")
+    # Every file the generation holds, whatever it is, gets a size and a hash.
+    files = {p.name: file_record(p) for p in sorted(tmp.iterdir()) if p.name not in (MANIFEST, GENERATION_MARKER)}
+    full_manifest = {**manifest, "format_version": FORMAT_VERSION, "generation": name, "n_chunks": len(chunks),
+                     "n_docs": len(docs), "faiss": faiss_kind(len(chunks), exact_max), "files": files}
+    (tmp / MANIFEST).write_text(json.dumps(full_manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    for f in tmp.iterdir():
+        with f.open("rb") as fh:
+            os.fsync(fh.fileno())
+    _fsync_dir(tmp)
+
+
 def _collect_garbage(index_dir: Path, keep: str) -> None:
-    """Remove stale temporary folders and all but the newest generations."""
-    gens = sorted(p for p in index_dir.iterdir() if p.is_dir() and p.name.startswith("gen-"))
-    finished = [p for p in gens if not p.name.endswith(".tmp")]
-    stale = [p for p in gens if p.name.endswith(".tmp")] + finished[:-_KEEP_GENERATIONS]
-    for p in stale:
-        if p.name != keep:
-            shutil.rmtree(p, ignore_errors=True)
+    """Remove stale temporary folders and all but the newest generations: only folders whose
+    names the index marker records and that carry this index's generation marker."""
+    try:
+        marker = _read_marker(index_dir)
+    except (OSError, PartnerQAError) as e:
+        log.warning("not collecting old generations in %s: %s", index_dir, e)
+        return
+    finished, stale, gone = [], [], []
+    for name in marker["names"]:
+        m = _WRITER_NAME.fullmatch(name)
+        path = index_dir / name
+        if m is None or not (path.exists() or path.is_symlink()):
+            gone.append(name)
+        elif not _is_ours(path, marker["id"], name):
+            log.warning("not removing %s: it does not carry this index's generation marker", path)
+        else:
+            (stale if m.group(2) else finished).append(name)
+    finished.sort()
+    for name in stale + finished[:-_KEEP_GENERATIONS]:
+        if name != keep:
+            _remove_tree(index_dir / name)
+            if not (index_dir / name).exists():
+                gone.append(name)
+    if gone:
+        try:
+            _record_names(index_dir, drop=gone)
+        except (OSError, PartnerQAError) as e:
+            log.warning("could not update %s: %s", index_dir / INDEX_MARKER, e)

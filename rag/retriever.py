@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from ingest.embedder import Embedder, SentenceTransformerEmbedder
-from ingest.errors import ConfigError
+from ingest.errors import ConfigError, PartnerQAError
 from ingest.settings import Settings
 from ingest.store import HNSW_EF_SEARCH, IndexSnapshot, current_generation, load_snapshot
 
@@ -35,7 +36,10 @@ class Retriever:
         bm25_weight: Weight of the BM25 ranks in the fusion.
         rrf_k: Reciprocal-rank-fusion constant: score = sum w / (rrf_k + rank).
         candidates: Passages taken from each channel before fusing.
-        index_dir: Where the snapshot came from, for `refresh`.
+        index_dir: Where the snapshot came from. When given, every search and `documents()`
+            first checks the index's CURRENT (one small read) and switches to a newer
+            generation, so a document removed or added by another process (the CLI, an
+            ingest) is seen by the next request, not by the next restart.
     """
 
     def __init__(self, snapshot: IndexSnapshot, embedder: Embedder, *, k: int = 5, mode: str = "hybrid",
@@ -62,11 +66,13 @@ class Retriever:
         self.candidates = candidates
         self.index_dir = Path(index_dir) if index_dir else None
         self._lock = threading.Lock()
+        self._refresh_lock = threading.Lock()  # one thread loads a new generation; the others wait for it
+        self._broken: str | None = None  # a generation that failed to load: not retried on every request
         self._query_vecs: OrderedDict[str, np.ndarray] = OrderedDict()  # recent queries, so callers reuse them
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, *, embedder: Embedder | None = None,
-             settings: Settings | None = None, **overrides: Any) -> "Retriever":
+             settings: Settings | None = None, **overrides: Any) -> Retriever:
         """Open an index folder, checking that it was built with `embedder`'s weights.
 
         Args:
@@ -97,16 +103,38 @@ class Retriever:
         gen = current_generation(self.index_dir)
         if gen is None or gen == self.snapshot.generation:
             return False
-        snap = load_snapshot(self.index_dir, embedder_fingerprint=self.embedder.fingerprint())
-        with self._lock:
-            self.snapshot = snap
+        with self._refresh_lock:
+            if gen == self.snapshot.generation:  # another request loaded it while this one waited
+                return False
+            snap = load_snapshot(self.index_dir, embedder_fingerprint=self.embedder.fingerprint())
+            with self._lock:
+                self.snapshot = snap
         log.info("retriever switched to %s", snap.generation)
         return True
+
+    def _live(self) -> IndexSnapshot:
+        """The snapshot a request should use: the index's live generation.
+
+        A generation that cannot be loaded (damaged, another embedder) is logged once and
+        the last good one keeps serving until CURRENT names another.
+        """
+        if self.index_dir is None:
+            return self.snapshot
+        gen = None
+        try:
+            gen = current_generation(self.index_dir)
+            if gen is not None and gen != self.snapshot.generation and gen != self._broken:
+                self.refresh()
+        except PartnerQAError as e:
+            self._broken = gen
+            log.warning("index at %s could not be reloaded (%s); still serving %s", self.index_dir, e,
+                        self.snapshot.generation)
+        return self.snapshot
 
     def documents(self) -> list[dict[str, Any]]:
         """What the index holds: doc id, title, pages, chunks, added/updated at, provenance."""
         out = []
-        for d in self.snapshot.docs.values():
+        for d in self._live().docs.values():
             out.append({"doc_id": d.doc_id, "title": d.title, "pages": d.metadata.get("pages") or (len(d.pages) or None),
                         "chunks": d.n_chunks, "added_at": d.added_at, "updated_at": d.updated_at,
                         **{k: d.metadata.get(k, "") for k in ("publisher", "date", "url", "licence", "format")}})
@@ -140,7 +168,7 @@ class Retriever:
             raise ConfigError(f"k must be >= 1, got {k!r}")
         mode = self.mode if mode is None else mode
         _check_mode(mode)
-        snap = self.snapshot
+        snap = self._live()
         if not queries:
             return []
         if not snap.chunks:

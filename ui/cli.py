@@ -24,6 +24,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"partnerqa: error: {message}\n")
 
 
+def _port(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {s!r}") from None
+    if not 1 <= v <= 65535:
+        raise argparse.ArgumentTypeError(f"must be in 1..65535, got {s}")
+    return v
+
+
 def _positive_int(s: str) -> int:
     v = int(s)
     if v < 1:
@@ -73,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("serve", help="start the web chat (builds the index from seeds/ if missing)")
     sp.add_argument("--host", default="127.0.0.1")
-    sp.add_argument("--port", type=int, default=7860)
+    sp.add_argument("--port", type=_port, default=7860)
     sp.add_argument("--seeds", default="seeds", help="folder to ingest when no index exists")
     index_opt(sp)
 
@@ -90,7 +100,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    from ingest.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexNotFoundError, PartnerQAError
+    from ingest.errors import (
+        ConfigError,
+        IndexCorruptError,
+        IndexMismatchError,
+        IndexNotFoundError,
+        NotAnIndexError,
+        PartnerQAError,
+    )
 
     try:
         return _dispatch(args)
@@ -98,12 +115,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(e), EXIT_NO_INDEX)
     except (IndexMismatchError, IndexCorruptError) as e:
         return _fail(str(e), EXIT_BAD_INDEX)
-    except ConfigError as e:
+    except (ConfigError, NotAnIndexError) as e:
         return _fail(str(e), EXIT_USAGE)
     except PartnerQAError as e:
         return _fail(str(e), EXIT_ERROR)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except OSError as e:  # disk full, read-only folder, no permission: what the system said, on one line
+        where = f": {e.filename}" if e.filename else ""
+        return _fail(f"{e.strerror or e}{where}", EXIT_ERROR)
+    except Exception as e:  # the README promises one-line errors; -v keeps the traceback
+        logging.getLogger("partnerqa").info("unexpected error", exc_info=True)  # shown with -v
+        return _fail(f"unexpected {type(e).__name__}: {e} (run with -v for details)", EXIT_ERROR)
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -162,7 +185,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             raise IndexNotFoundError(f"no index at {settings.index} (run: partnerqa ingest)")
         report = Ingestor.from_settings(settings).remove(args.doc_ids)
         print(report.summary())
-        return EXIT_OK if report.removed else EXIT_ERROR
+        missing = ", ".join(d for d, _ in report.skipped)
+        if not report.removed:
+            return _fail(f"not in the index: {missing} (see: partnerqa docs)", EXIT_ERROR)
+        if missing:
+            print(f"partnerqa: warning: not in the index: {missing}", file=sys.stderr)
+        return EXIT_OK
     if cmd == "docs":
         from ingest.store import load_snapshot
 
@@ -203,10 +231,30 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(format_answer(ans, bold=sys.stdout.isatty()))
         return EXIT_OK
     if cmd == "serve":
+        _check_port(args.host, args.port)  # before the model loads: a taken port fails in a second, not after
         from ui.app import serve
 
         return int(serve(settings, host=args.host, port=args.port, seeds=Path(args.seeds)) or 0)
     raise AssertionError(cmd)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail now, on one line, if the web server could not bind `host:port` (taken, or not this machine's)."""
+    import socket
+
+    from ingest.errors import ConfigError, PartnerQAError
+
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as e:
+        raise ConfigError(f"cannot serve on host {host!r}: {e.strerror}") from None
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself does
+        try:
+            s.bind(addr)
+        except OSError as e:
+            raise PartnerQAError(f"cannot serve on {host}:{port}: {e.strerror} (another server there? "
+                                 "choose another --port)") from None
 
 
 def _ingest(args: argparse.Namespace, settings) -> int:

@@ -21,7 +21,7 @@ from ui.render import (
     sources_panel,
     streaming_html,
 )
-from ui.storage import append_feedback, feedback_record, safe_filename, store_upload, vote_of
+from ui.storage import append_feedback, discard_gradio_upload, feedback_record, safe_filename, store_upload, vote_of
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +212,7 @@ class ChatHandlers:
         names: dict[str, str] = {}
         for p in paths:
             dest = store_upload(p, self.upload_dir, taken)
+            discard_gradio_upload(p)  # the upload folder holds partnerqa's copy; Gradio's would stay forever
             taken.add(dest.name)
             stored.append(dest)
             names[dest.name] = Path(str(p)).name

@@ -1,5 +1,6 @@
 """The chat page's file I/O: uploaded files copied under safe names, and the feedback file."""
 
+import contextlib
 import json
 import re
 import threading
@@ -62,6 +63,33 @@ def store_upload(src: str | Path, upload_dir: Path, taken: Collection[str] = ())
             return dest
         except FileExistsError:  # another writer took the name between the check and the open
             avoid.add(name)
+
+
+def discard_gradio_upload(src: str | Path) -> bool:
+    """Delete Gradio's temporary copy of an upload once `store_upload` has made partnerqa's own.
+
+    Gradio keeps every uploaded file in its temp folder (`GRADIO_TEMP_DIR`) for the life of
+    the server, so a document removed from the index stayed on disk there. Only a regular
+    file inside that folder is deleted (never a symlink), with its per-upload folder if that
+    is then empty. Returns whether a file was deleted.
+    """
+    try:
+        from gradio.utils import get_upload_folder
+
+        root = Path(get_upload_folder()).resolve()
+        path = Path(str(src))
+        if path.is_symlink() or not path.is_file():
+            return False
+        real = path.resolve()
+    except (ImportError, OSError):
+        return False
+    if not real.is_relative_to(root) or real == root:
+        return False
+    real.unlink(missing_ok=True)
+    if real.parent != root:
+        with contextlib.suppress(OSError):  # not empty: another upload's files are there
+            real.parent.rmdir()
+    return True
 
 
 def feedback_record(turn: Mapping[str, Any], vote: str, *, now: datetime | None = None) -> dict[str, Any]:

@@ -488,7 +488,10 @@ def test_an_empty_path_and_other_indexes_are_not_ingested(tmp_path, hash_embedde
 
 
 def test_documents_inside_the_index_folder_but_outside_its_generations_are_ingested(tmp_path, hash_embedder):
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "a.txt").write_text("A document about the harrow mill.\n")
-    report = Ingestor(tmp_path, hash_embedder).ingest([tmp_path / "docs"])  # the index is the parent folder
+    index = tmp_path / "index"
+    Ingestor(index, hash_embedder).ingest([])  # an empty index (a non-empty folder would be refused)
+    (index / "docs").mkdir()
+    (index / "docs" / "a.txt").write_text("A document about the harrow mill.\n")
+    report = Ingestor(index, hash_embedder).ingest([index / "docs"])  # the index is the parent folder
     assert report.added == ("a.txt",) and report.skipped == ()
+    assert (index / "docs" / "a.txt").exists()

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from support import HashEmbedder, check_index
+from support import HashEmbedder, check_index, rehash
 
 from ingest.errors import IndexMismatchError, IndexNotFoundError
 from ingest.pipeline import Ingestor
@@ -117,5 +117,8 @@ def test_chunks_that_do_not_slice_their_document_are_refused(tmp_path):
     rows = [json.loads(line) for line in (gen / "chunks.jsonl").read_text().splitlines()]
     rows[0]["start"] += 1  # a quote would no longer match its offsets
     (gen / "chunks.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(IndexCorruptError, match="SHA-256"):
+        load_snapshot(tmp_path / "idx")
+    rehash(gen)  # a consistent edit passes the hashes; the offsets still give it away
     with pytest.raises(IndexCorruptError, match="does not slice"):
         load_snapshot(tmp_path / "idx")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import KeywordEmbedder
 from support import HashEmbedder
@@ -122,3 +124,36 @@ def test_query_vectors_are_remembered_until_the_cache_is_cleared(kw_index):
     assert r.search("chips", k=3) == first and embedded == ["chips"]
     r.clear_query_cache()
     assert r.search("chips", k=3) == first and embedded == ["chips", "chips"]
+
+
+def test_a_loaded_retriever_sees_documents_removed_by_another_process(tmp_path):
+    """Issue 13, item 3: no request may answer from a generation that is no longer live."""
+    import subprocess
+    import sys
+
+    from ingest.pipeline import Ingestor
+    from rag import Answerer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "x.txt").write_text("The quorvel plant makes 990,000 wafers a year.\n")
+    (corpus / "y.txt").write_text("The morrow line packages chips in Seoul.\n")
+    index = tmp_path / "index"
+    Ingestor(index, HashEmbedder()).ingest([corpus])
+    retriever = Retriever.load(index, embedder=HashEmbedder())
+    answerer = Answerer(Retriever.load(index, embedder=HashEmbedder()), abstain_threshold=0.0)
+    assert retriever.search("quorvel plant wafers")[0].doc_id == "x.txt"
+    assert {d["doc_id"] for d in retriever.documents()} == {"x.txt", "y.txt"}
+
+    worker = ("import sys; sys.path[:0] = [sys.argv[1]]\n"
+              "from support import HashEmbedder\nfrom ingest.pipeline import Ingestor\n"
+              "print(Ingestor(sys.argv[2], HashEmbedder()).remove(['x.txt']).removed)")
+    done = subprocess.run([sys.executable, "-c", worker, str(Path(__file__).parents[1]), str(index)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert "x.txt" in done.stdout, done.stderr
+
+    # No refresh() call, no page load: the next request sees the live generation.
+    assert all(h.doc_id != "x.txt" for h in retriever.search("quorvel plant wafers", k=5))
+    assert {d["doc_id"] for d in retriever.documents()} == {"y.txt"}
+    ans = answerer.answer("How many wafers does the quorvel plant make?")
+    assert all(c.doc_id != "x.txt" for c in ans.citations) and "990,000" not in ans.text
