@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ingest.errors import ConfigError
+from ingest.lang import detect_lang, is_english
 from ingest.settings import Settings
 from ingest.text import sentence_spans, terms
 
@@ -44,11 +45,18 @@ from .types import Answer, AnswerSentence, Citation, Hit
 log = logging.getLogger(__name__)
 
 ABSTAIN_TEXT = "The documents do not contain the answer to this question."
+# For a Korean question: the abstention in Korean, then in English; and what the chat says of quotes.
+ABSTAIN_TEXT_KO = "문서에 이 질문에 대한 답이 없습니다. " + ABSTAIN_TEXT
+QUOTED_FROM_ENGLISH_KO = "답변은 영어 원문 문서에서 그대로 인용했습니다. (Quoted verbatim from the English documents.)"
+NO_MULTILINGUAL_KO = ("이 색인에는 한국어 질문을 읽을 다국어 벡터가 없습니다. (This index has no multilingual vectors: "
+                      "re-ingest to add them.)")
 
 # Candidate sentences embedded per question (most term overlap first). Embedding them is most
 # of an answer's time (~4 ms a sentence on two cores); 16 kept the answer p50 at 10k chunks
 # near 80 ms with the same results as 32 (the evidence always had term overlap).
 MAX_EMBED = 16
+MAX_EMBED_CROSS_LINGUAL = 8  # the same for a question in another language (e5 is ~10x slower a sentence)
+E5_FLOOR, E5_STRETCH = 0.75, 4.0  # e5 cosine c -> clip((c - 0.75) * 4, 0, 1), near MiniLM's spread
 MAX_TABLE_ROWS = 6  # of those, places kept for table rows when the question asks for a figure
 NER_TOP = 5  # candidates tagged by the NER model (after a first pass with patterns only)
 SENTENCE_CACHE_SIZE = 20_000  # sentence vectors kept in memory (~30 MB)
@@ -165,11 +173,28 @@ class _Turn:
     scope: Scope | None
     previous: tuple[str, ...] = ()
     merged: str = ""  # the merged query of a follow-up, else ""
+    lang: str = "en"  # the question's language, by script
+    cross_lingual: bool = False  # not English, and the index can be read with the multilingual model
 
     @property
     def focus(self) -> str:
         """The question without the words that named its documents: what the evidence must answer."""
         return self.scope.strip(self.question) if self.scope else self.question
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9&.,'’-]*")
+
+
+def _notice(turn: _Turn, citations: Sequence[Citation]) -> str:
+    """What the chat says above a Korean question's answer: that its quotes are English, verbatim."""
+    if turn.lang == "ko" and any(is_english(detect_lang(c.quote)) for c in citations):
+        return QUOTED_FROM_ENGLISH_KO
+    return ""
+
+
+def _latin_words(text: str) -> str:
+    """The words of `text` written in Latin letters or digits ("엔비디아 Vera Rubin 칩" -> "Vera Rubin")."""
+    return " ".join(_LATIN_WORD.findall(text))
 
 
 def _previous_answers(history: Sequence[Any] | None) -> tuple[str, ...]:
@@ -294,7 +319,10 @@ class Answerer:
         if not hits:
             scope, query = None, merged
             hits = self.retriever.search(query, k or self.k, mode=mode)
-        return _Turn(question, query, scope, _previous_answers(history), merged if merged != question else ""), hits
+        lang = detect_lang(question)
+        cross = not is_english(lang) and getattr(self.retriever, "multilingual", None) is not None
+        return _Turn(question, query, scope, _previous_answers(history), merged if merged != question else "",
+                     lang, cross), hits
 
     def scope(self, question: str) -> Scope | None:
         """The documents `question` names (`rag.scope.resolve`), from profiles kept per index generation."""
@@ -348,14 +376,14 @@ class Answerer:
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def _prefilter(self, query: str, cands: Sequence[Candidate], numeric: bool = False,
-                   percent: bool = False) -> list[Candidate]:
+                   percent: bool = False, limit: int = MAX_EMBED) -> list[Candidate]:
         """The MAX_EMBED candidates with the most idf-weighted overlap with the query (then passage rank).
 
         For a question that asks for a figure, MAX_TABLE_ROWS places go to table rows first: a
         row ("iPhone $ 39,669 $ 40,665") shares one or two words with the question, far fewer than
         the prose around the table, yet it is where the figure is.
         """
-        if len(cands) <= MAX_EMBED:
+        if len(cands) <= limit:
             return list(cands)
         q_terms = set(terms(expand_abbreviations(query)))
         overlap = [sum(self._idf(t) for t in q_terms & c.terms) for c in cands]
@@ -365,14 +393,18 @@ class Answerer:
             rows = [i for i in ranked if overlap[i] > 0 and is_table_row(cands[i].text)]
             if percent:  # a percentage question wants the rows that hold percentages
                 rows.sort(key=lambda i: "%" not in cands[i].text)
-            keep = rows[:MAX_TABLE_ROWS]
-        keep += [i for i in ranked if i not in keep][:MAX_EMBED - len(keep)]
+            keep = rows[:min(MAX_TABLE_ROWS, limit // 2)]
+        keep += [i for i in ranked if i not in keep][:limit - len(keep)]
         return [cands[i] for i in sorted(keep)]
 
     def _context(self, turn: _Turn) -> QuestionContext:
         snap = self.retriever.snapshot
+        question, query = turn.focus, turn.query
+        if turn.cross_lingual:  # only the words written in Latin letters can match English text
+            question, query = _latin_words(question), _latin_words(query)
         return QuestionContext(
-            question=turn.focus, query=turn.query, kind=question_type(turn.question), idf=self._idf,
+            question=question, query=query, kind=question_type(turn.question), idf=self._idf,
+            cross_lingual=turn.cross_lingual,
             expanded=expand_abbreviations(turn.query), df=self._df,
             n_chunks=max(1, snap.bm25.n_docs), scope=frozenset(turn.scope.doc_ids) if turn.scope else frozenset(),
             doc_length=lambda d: len(snap.docs[d].text) if d in snap.docs else 0)
@@ -386,12 +418,25 @@ class Answerer:
         trains on exactly these features.
         """
         ctx = self._context(turn)
-        cands = self._prefilter(turn.query, self.candidates(hits), numeric=ctx.kind in NUMERIC,
-                                percent=ctx.kind == "percent")
-        if not cands:
-            return [], np.zeros((0, len(FEATURES))), np.zeros((0, 1), np.float32), ctx
-        qv, sv = self._embed_with_cache(turn.query, cands)
-        dense = np.clip(sv @ qv, 0.0, 1.0)
+        if turn.cross_lingual:
+            # A question in another language than the documents: the multilingual model judges
+            # meaning; words only match where the question writes them in Latin letters ("APEC").
+            # e5 costs ~40-100 ms a sentence here, so fewer candidates are embedded.
+            cands = self._prefilter(ctx.query, self.candidates(hits), numeric=ctx.kind in NUMERIC,
+                                    percent=ctx.kind == "percent", limit=MAX_EMBED_CROSS_LINGUAL)
+            if not cands:
+                return [], np.zeros((0, len(FEATURES))), np.zeros((0, 1), np.float32), ctx
+            qv = self.retriever.embed_multilingual_queries([turn.query])[0]
+            sv = self.retriever.embed_multilingual_passages([c.text for c in cands])
+            # e5's cosines sit in a narrow band (~0.7-0.92): spread them onto MiniLM's scale.
+            dense = np.clip((sv @ qv - E5_FLOOR) * E5_STRETCH, 0.0, 1.0)
+        else:
+            cands = self._prefilter(turn.query, self.candidates(hits), numeric=ctx.kind in NUMERIC,
+                                    percent=ctx.kind == "percent")
+            if not cands:
+                return [], np.zeros((0, len(FEATURES))), np.zeros((0, 1), np.float32), ctx
+            qv, sv = self._embed_with_cache(turn.query, cands)
+            dense = np.clip(sv @ qv, 0.0, 1.0)
         repeats = [self._repeats(c) for c in cands]
         cands = [replace(c, spans=tuple(pattern_spans(c.text))) for c in cands]
         X = featurize(ctx, cands, dense, repeats)
@@ -504,14 +549,18 @@ class Answerer:
                       abstained=False, hits=tuple(hits), timings=_timings(t0, t1, t2), confidence=confidence,
                       mode="extractive", retrieval_query=turn.query, short=short,
                       short_span=(top.start + span[0], top.start + span[1]) if span else None,
-                      scope=turn.scope.to_dict() if turn.scope else None, searched_for=turn.merged)
+                      scope=turn.scope.to_dict() if turn.scope else None, searched_for=turn.merged,
+                      lang=turn.lang, notice=_notice(turn, citations))
 
     def _abstain(self, turn: _Turn, hits: Sequence[Hit], confidence: float, t0: float, t1: float,
                  mode: str = "extractive", changes: tuple[str, ...] = ()) -> Answer:
-        return Answer(question=turn.question, text=ABSTAIN_TEXT, sentences=(), citations=(), abstained=True,
-                      hits=tuple(hits), timings=_timings(t0, t1, time.perf_counter()), related=tuple(hits[:3]),
-                      confidence=confidence, mode=mode, retrieval_query=turn.query, changes=changes,
-                      scope=turn.scope.to_dict() if turn.scope else None, searched_for=turn.merged)
+        korean = turn.lang == "ko"
+        return Answer(question=turn.question, text=ABSTAIN_TEXT_KO if korean else ABSTAIN_TEXT, sentences=(),
+                      citations=(), abstained=True, hits=tuple(hits), timings=_timings(t0, t1, time.perf_counter()),
+                      related=tuple(hits[:3]), confidence=confidence, mode=mode, retrieval_query=turn.query,
+                      changes=changes, scope=turn.scope.to_dict() if turn.scope else None, searched_for=turn.merged,
+                      lang=turn.lang,
+                      notice=NO_MULTILINGUAL_KO if korean and not turn.cross_lingual else "")
 
     # -- generative --------------------------------------------------------------------------
     def _generator(self, answer_mode: str):

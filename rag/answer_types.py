@@ -104,6 +104,24 @@ _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+# Korean questions: the question word carries the class (몇 = how many, 얼마 = how much, 언제 = when,
+# 누구 = who, 어디 = where, 어느/어떤 + noun = which ...).
+_KO_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), kind)
+    for p, kind in (
+        (r"몇\s*(?:퍼센트|%)|비율|퍼센트|비중|점유율", PERCENT),
+        (r"며칠|몇\s*일\s*(?:동안|간)|얼마\s*동안|기간", DURATION),
+        (r"몇\s*년(?:도)?\s*(?:에|생)|언제|날짜|연도|몇\s*월|시기", DATE),
+        (r"얼마|금액|액수|규모|가격|비용|매출|수익|이익", AMOUNT),
+        (r"몇", COUNT),
+        (r"(?:어느|어떤|무슨)\s*(?:행사|회의|컨퍼런스|박람회|이벤트)", EVENT),
+        (r"(?:어느|어떤|무슨)\s*(?:도시|나라|국가|지역|장소)|어디", PLACE),
+        (r"(?:어느|어떤|무슨)\s*(?:회사|기업|기관|대학|대학교|단체|조직|업체|연구소|제조사)", ORG),
+        (r"누가|누구|어떤\s*사람|인물|이름", PERSON),
+    )
+)
+
+
 def question_type(question: str) -> str | None:
     """The class of span that answers `question` (see `LABELS`), or None when any span may.
 
@@ -112,7 +130,8 @@ def question_type(question: str) -> str | None:
     >>> question_type("Which company manufactures the chips?")
     'org'
     """
-    for pattern, kind in _Q_RULES:
+    rules = _KO_RULES if re.search(r"[\uac00-\ud7a3]", question) else _Q_RULES
+    for pattern, kind in rules:
         if pattern.search(question):
             return kind
     return None

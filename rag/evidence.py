@@ -63,6 +63,7 @@ FEATURES: tuple[str, ...] = (
     "list_item",  # a bullet or numbered line
     "is_question",  # ends with a question mark
     "negation_mismatch",  # one of question and sentence is negated, the other not
+    "cross_lingual",  # the question is in another language than English: dense is the multilingual model's
 )
 
 _FRAME = frozenset(terms("many much"))  # words of the question's frame ("how many"), not of its content
@@ -105,6 +106,7 @@ class QuestionContext:
     scope: frozenset[str] = frozenset()  # doc ids the question names (empty: no scope)
     doc_length: Callable[[str], int] = lambda doc_id: 0
     df: Callable[[str], int] = lambda term: 1  # chunks of the index holding the term
+    cross_lingual: bool = False  # question not in English; `dense` comes from the multilingual model
     expanded: str = ""  # the long forms of the question's abbreviations ("R&D" -> "research and development")
 
 
@@ -235,6 +237,7 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
             float(c.listed),
             float(c.text.rstrip().endswith("?")),
             float(q_negated != bool(_NEGATION.search(c.text))),
+            float(ctx.cross_lingual),
         )
     X[:, 1] = X[:, 0] - X[:, 0].max()
     X[:, 3] = X[:, 2] - X[:, 2].max()

@@ -54,6 +54,18 @@ def _first_figure(row: str) -> tuple[int, int] | None:
     return s, e
 
 
+_HEAD = re.compile(r"\b(?:what|which)\s+(?:(?:is|was|were|are|kind of|type of|sort of)\s+)?(?:the\s+)?([a-z]{3,})\b", re.I)
+_NOT_HEADS = frozenset("is was were are does did do will would can could has have had the".split())
+
+
+def _head_noun(question: str) -> str | None:
+    """The noun a what/which question asks about ("What platform is ..." -> "platform")."""
+    m = _HEAD.search(question)
+    if not m or m.group(1).lower() in _NOT_HEADS:
+        return None
+    return m.group(1).lower()
+
+
 def short_answer(question: str, kind: str | None, sentence: str, spans: Sequence[Span], *,
                  table_row: bool = False) -> tuple[int, int] | None:
     """(start, end) in `sentence` of the span that answers, or None when no span stands out.
@@ -81,6 +93,12 @@ def short_answer(question: str, kind: str | None, sentence: str, spans: Sequence
         pool = _merge(novel, sentence)
         if not pool:
             return None
+        head = _head_noun(question)
+        if head:  # "what platform ...?" -> the name right before or after "platform" in the sentence
+            for m in re.finditer(rf"\b{re.escape(head)}s?\b", sentence, re.IGNORECASE):
+                near = [sp for sp in pool if 0 <= m.start() - sp.end <= 2 or 0 <= sp.start - m.end() <= 2]
+                if near:
+                    return near[0].start, near[0].end
     anchors = _term_positions(sentence, q_terms)
 
     def distance(sp: Span) -> tuple[float, int]:

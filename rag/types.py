@@ -83,7 +83,8 @@ class Answer:
     question without the words that named its documents when it is scoped, or a follow-up
     joined to the previous question. `searched_for` is that merged query, shown to the user,
     and "" when the question stood alone. `scope` is ``{"doc_ids", "description"}`` when the
-    question named documents.
+    question named documents. `lang` is the question's language (by script) and `notice` a line
+    for the reader in that language (a Korean question's answer quotes English documents verbatim).
     """
 
     question: str
@@ -102,6 +103,8 @@ class Answer:
     short_span: tuple[int, int] | None = None
     scope: Mapping[str, Any] | None = None
     searched_for: str = ""
+    lang: str = "en"
+    notice: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The CLI's ``--json`` shape plus the extra fields."""
@@ -120,4 +123,6 @@ class Answer:
             "short_span": list(self.short_span) if self.short_span else None,
             "scope": dict(self.scope) if self.scope else None,
             "searched_for": self.searched_for,
+            "lang": self.lang,
+            "notice": self.notice,
         }

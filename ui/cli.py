@@ -281,6 +281,8 @@ def format_answer(ans, *, bold: bool = False) -> str:
     if ans.short:
         lines += [f"\033[1m{ans.short}\033[0m" if bold else f"Answer: {ans.short}", ""]
     lines += [ans.text, ""]
+    if ans.notice:
+        lines += [ans.notice, ""]
     if ans.scope:
         lines.append(f"Only in: {ans.scope['description']} ({', '.join(ans.scope['doc_ids'])})")
     if ans.searched_for:

@@ -187,6 +187,9 @@ def answer_html(answer: Any, turn: int) -> str:
 def _notes_html(answer: Any) -> str:
     """What shaped the search: the documents the question named, the merged follow-up query."""
     out = []
+    notice = getattr(answer, "notice", "")
+    if notice:
+        out.append(f'<div class="pqa-note pqa-notice" lang="{esc(getattr(answer, "lang", ""))}">{esc(notice)}</div>')
     scope = getattr(answer, "scope", None)
     if scope:
         out.append(f'<div class="pqa-note pqa-scope">Only in: {esc(scope.get("description", ""))} '
