@@ -10,6 +10,8 @@ Layout::
         docs.jsonl     one document a line: id, text, pages, metadata, hash, added_at
         chunks.jsonl   one chunk a line, in FAISS row order
         vectors.faiss  FAISS index (inner product over unit vectors)
+        vectors-e5.faiss  the same chunks in another embedder's space, one file per extra
+                       channel (the manifest's "channels" names each with its fingerprint)
         bm25.npz/json  the BM25 postings and vocabulary
 
 A writer builds a new generation beside the live one, fsyncs it, then replaces
@@ -89,6 +91,7 @@ class IndexSnapshot:
     faiss_index: Any
     bm25: BM25Index
     generation: str = ""
+    channels: dict[str, Any] = field(default_factory=dict)  # extra channel name -> its FAISS index
     _doc_rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
@@ -109,8 +112,28 @@ class IndexSnapshot:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.ascontiguousarray(self.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64)), dtype=np.float32)
 
+    def channel_info(self, name: str) -> dict[str, Any] | None:
+        """The manifest's record of an extra vector channel (name, fingerprint, dimension, file), or None."""
+        info = self.manifest.get("channels", {}).get(name)
+        return dict(info) if isinstance(info, dict) and name in self.channels else None
+
+    def channel_vectors(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """The stored vectors of the given rows in an extra channel."""
+        index = self.channels[name]
+        if len(rows) == 0:
+            return np.zeros((0, index.d), dtype=np.float32)
+        return np.ascontiguousarray(index.reconstruct_batch(np.asarray(rows, dtype=np.int64)), dtype=np.float32)
+
 
 _GENERATION_NAME = re.compile(r"gen-\d{6}")
+_CHANNEL_NAME = re.compile(r"[a-z0-9][a-z0-9_]{0,31}")
+
+
+def channel_file(name: str) -> str:
+    """The file an extra vector channel is stored in (``vectors-e5.faiss``)."""
+    if not _CHANNEL_NAME.fullmatch(name):
+        raise ValueError(f"channel name must be [a-z0-9_], at most 32 characters, got {name!r}")
+    return f"vectors-{name}.faiss"
 _LOAD_ATTEMPTS = 3
 
 
@@ -200,17 +223,37 @@ def _load_generation(index_dir: Path, gen: str, embedder_fingerprint: str | None
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
         findex = faiss.read_index(str(path / "vectors.faiss"), flags)
         bm25 = BM25Index.load(path)
+        channels = _load_channels(path, manifest, flags)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as e:
         raise IndexCorruptError(f"index at {path} is unreadable: {type(e).__name__}: {str(e)[:200]}") from None
     if findex.ntotal != len(chunks) or bm25.n_docs != len(chunks) or findex.d != manifest.get("dimension"):
         raise IndexCorruptError(
             f"index at {path} is inconsistent: {findex.ntotal} vectors, {len(chunks)} chunks, {bm25.n_docs} BM25 rows"
         )
+    for name, cindex in channels.items():
+        if cindex.ntotal != len(chunks) or cindex.d != manifest["channels"][name].get("dimension"):
+            raise IndexCorruptError(f"index at {path} is inconsistent: channel {name!r} has {cindex.ntotal} vectors "
+                                    f"of {cindex.d} dimensions for {len(chunks)} chunks")
     for c in chunks:  # a citation is only as good as its offsets: check them once, here
         doc = docs.get(c.doc_id)
         if doc is None or not (0 <= c.start <= c.end <= len(doc.text)) or doc.text[c.start:c.end] != c.text:
             raise IndexCorruptError(f"index at {path} is inconsistent: chunk {c.chunk_id!r} does not slice its document")
-    return IndexSnapshot(path, manifest, docs, chunks, findex, bm25, gen)
+    return IndexSnapshot(path, manifest, docs, chunks, findex, bm25, gen, channels)
+
+
+def _load_channels(path: Path, manifest: Mapping[str, Any], flags: int) -> dict[str, Any]:
+    """The extra vector channels the manifest lists (none in an index written before they existed)."""
+    import faiss
+
+    listed = manifest.get("channels", {})
+    if not isinstance(listed, dict):
+        raise TypeError("manifest 'channels' is not an object")
+    out = {}
+    for name, info in listed.items():
+        if not isinstance(info, dict) or info.get("file") != channel_file(name):
+            raise ValueError(f"manifest channel {name!r} has the wrong shape")
+        out[name] = faiss.read_index(str(path / info["file"]), flags)
+    return out
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -295,8 +338,15 @@ def _write_jsonl(path: Path, rows: Iterator[Mapping[str, Any]]) -> None:
 
 
 def write_generation(index_dir: Path, manifest: Mapping[str, Any], docs: list[DocRecord], chunks: list[Chunk],
-                     vectors: np.ndarray, exact_max: int) -> str:
+                     vectors: np.ndarray, exact_max: int,
+                     channels: Mapping[str, tuple[Mapping[str, Any], np.ndarray]] | None = None) -> str:
     """Write a complete new generation and make it live. Call under `writer_lock`.
+
+    Args:
+        channels: Extra vector channels, name -> (its manifest record: name, fingerprint,
+            dimension; its vectors in chunk order). Each is written to `channel_file(name)`
+            (exact or HNSW by the same rule as the main vectors) and listed under the
+            manifest's "channels", replacing whatever `manifest` said about channels.
 
     Returns the new generation's name.
     """
@@ -305,6 +355,11 @@ def write_generation(index_dir: Path, manifest: Mapping[str, Any], docs: list[Do
     index_dir = Path(index_dir)
     if vectors.shape[0] != len(chunks):
         raise ValueError(f"{vectors.shape[0]} vectors for {len(chunks)} chunks")
+    channels = dict(channels or {})
+    for cname, (_info, cvecs) in channels.items():
+        channel_file(cname)
+        if cvecs.ndim != 2 or cvecs.shape[0] != len(chunks):
+            raise ValueError(f"channel {cname!r}: {cvecs.shape[0]} vectors for {len(chunks)} chunks")
     live = current_generation(index_dir)
     number = int(live.split("-")[1]) + 1 if live else 1
     name = f"gen-{number:06d}"
@@ -315,9 +370,14 @@ def write_generation(index_dir: Path, manifest: Mapping[str, Any], docs: list[Do
     _write_jsonl(tmp / "docs.jsonl", (d.to_record() for d in docs))
     _write_jsonl(tmp / "chunks.jsonl", (c.to_record() for c in chunks))
     faiss.write_index(build_faiss(vectors, exact_max), str(tmp / "vectors.faiss"))
+    channel_records = {}
+    for cname, (info, cvecs) in channels.items():
+        faiss.write_index(build_faiss(cvecs, exact_max), str(tmp / channel_file(cname)))
+        channel_records[cname] = {**info, "dimension": int(cvecs.shape[1]), "normalized": True,
+                                  "file": channel_file(cname)}
     BM25Index.build([c.text for c in chunks]).save(tmp)
-    full_manifest = {**manifest, "format_version": FORMAT_VERSION, "generation": name, "n_chunks": len(chunks),
-                     "n_docs": len(docs), "faiss": faiss_kind(len(chunks), exact_max)}
+    full_manifest = {**manifest, "channels": channel_records, "format_version": FORMAT_VERSION, "generation": name,
+                     "n_chunks": len(chunks), "n_docs": len(docs), "faiss": faiss_kind(len(chunks), exact_max)}
     (tmp / "manifest.json").write_text(json.dumps(full_manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     for f in tmp.iterdir():
         with f.open("rb") as fh:
