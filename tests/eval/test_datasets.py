@@ -51,6 +51,7 @@ def test_load_question_set(tmp_path):
         "answerable": True,
         "gold_docs": ["a.txt"],
         "kind": "single",
+        "lang": "en",
     }
 
 
