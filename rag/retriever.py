@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "dense", "keyword")
 _QUERY_CACHE_SIZE = 64
+#: Sentence (passage-side) vectors of the multilingual channel kept in memory (~30 MB): e5 costs
+#: ~30-120 ms a sentence on two cores, so a warm answer must not embed its candidates again.
+MULTILINGUAL_PASSAGE_CACHE_SIZE = 20_000
 _NONE = (np.zeros(0, np.int64), np.zeros(0, np.float32))
 #: Whether hybrid search of a question not in Latin script also fuses the English-only dense channel
 #: (measured on eval/sets/ko.jsonl: see the README's multilingual section).
@@ -89,6 +92,7 @@ class Retriever:
         self.multilingual_mode = multilingual_mode
         self.multilingual_weight = multilingual_weight
         self._ml_query_vecs: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._ml_passage_vecs: OrderedDict[str, np.ndarray] = OrderedDict()
         self._ml_checked: tuple[str, bool] | None = None  # (generation, channel usable), warned once a generation
 
     @classmethod
@@ -283,17 +287,36 @@ class Retriever:
             raise ConfigError("the multilingual channel is off for this index")
         return self._cached(self._ml_query_vecs, ml.embed_queries, queries)
 
-    def _cached(self, cache: OrderedDict[str, np.ndarray], embed, queries: Sequence[str]) -> np.ndarray:
+    def embed_multilingual_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Passage-side multilingual vectors of `texts` (candidate sentences), (n, 384) unit float32 rows.
+
+        Vectors depend only on the text and the model, so they are remembered across questions
+        and generations (the last `MULTILINGUAL_PASSAGE_CACHE_SIZE`); only unseen texts are embedded,
+        in one batch. Compare them with `embed_multilingual_queries` by inner product.
+
+        Raises:
+            ConfigError: the channel is off for this index (`multilingual` is None).
+        """
+        ml = self.multilingual
+        if ml is None:
+            raise ConfigError("the multilingual channel is off for this index")
+        if not texts:
+            return np.zeros((0, ml.dimension), dtype=np.float32)
+        return self._cached(self._ml_passage_vecs, ml.embed_passages, texts, MULTILINGUAL_PASSAGE_CACHE_SIZE)
+
+    def _cached(self, cache: OrderedDict[str, np.ndarray], embed, queries: Sequence[str],
+                size: int = _QUERY_CACHE_SIZE) -> np.ndarray:
         with self._lock:
             cached = [cache.get(q) for q in queries]
-        missing = [q for q, v in zip(queries, cached) if v is None]
-        fresh = iter(embed(list(missing)) if missing else ())
+        missing = list(dict.fromkeys(q for q, v in zip(queries, cached) if v is None))
+        fresh_of = dict(zip(missing, embed(missing))) if missing else {}
+        fresh = iter(fresh_of[q] for q, v in zip(queries, cached) if v is None)
         out = [v if v is not None else next(fresh) for v in cached]
         with self._lock:
             for q, v in zip(queries, out):
                 cache[q] = v
                 cache.move_to_end(q)
-            while len(cache) > _QUERY_CACHE_SIZE:
+            while len(cache) > size:
                 cache.popitem(last=False)
         return np.vstack(out).astype(np.float32, copy=False)
 

@@ -369,6 +369,20 @@ def test_embed_multilingual_queries_is_cached_and_refused_without_the_channel(ml
         plain.embed_multilingual_queries(["서울"])
 
 
+def test_embed_multilingual_passages_embeds_each_unseen_text_once(ml_retriever):
+    ml = ml_retriever.multilingual
+    ml.passages = 0
+    v = ml_retriever.embed_multilingual_passages(["칩 공급", "Seoul center", "칩 공급"])
+    assert v.shape == (3, ConceptEmbedder.dimension) and ml.passages == 2
+    np.testing.assert_array_equal(v[0], v[2])
+    v2 = ml_retriever.embed_multilingual_passages(["Seoul center", "HBM4 memory"])
+    assert ml.passages == 3
+    np.testing.assert_array_equal(v2[0], v[1])
+    q = ml_retriever.embed_multilingual_queries(["서울 센터는?"])[0]
+    assert int(np.argmax(v2 @ q)) == 0
+    assert ml_retriever.embed_multilingual_passages([]).shape == (0, ConceptEmbedder.dimension)
+
+
 def test_vectors_from_another_multilingual_model_switch_the_channel_off(ml_retriever, caplog):
     r = Retriever(ml_retriever.snapshot, ml_retriever.embedder, multilingual=ConceptEmbedder("v2"))
     with caplog.at_level(logging.WARNING):
