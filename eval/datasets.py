@@ -40,7 +40,7 @@ class Question:
     lang: str = "en"
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSONL row shape that `load_question_set` reads."""
+        """The JSONL row shape that `load_question_set` reads (``lang`` only when not English)."""
         return {
             "qid": self.qid,
             "question": self.question,
@@ -48,7 +48,7 @@ class Question:
             "answerable": self.answerable,
             "gold_docs": list(self.gold_docs),
             "kind": self.kind,
-            "lang": self.lang,
+            **({"lang": self.lang} if self.lang != "en" else {}),  # English, the default, is left implicit
         }
 
 

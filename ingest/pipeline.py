@@ -64,7 +64,9 @@ class IngestReport:
     def summary(self) -> str:
         lines = [
             f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
-            f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}; embedded {self.chunks_embedded} chunks; "
+            f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}; embedded {self.chunks_embedded} chunks"
+            + (f" (multilingual channel: {self.chunks_embedded_multilingual})"
+               if self.chunks_embedded_multilingual else "") + "; "
             f"index holds {self.total_docs} documents, {self.total_chunks} chunks ({self.seconds:.1f} s)"
         ]
         for label, ids in (("added", self.added), ("updated", self.updated), ("removed", self.removed)):

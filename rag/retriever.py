@@ -14,7 +14,7 @@ from ingest.embedder import Embedder, SentenceTransformerEmbedder
 from ingest.errors import ConfigError
 from ingest.lang import detect_lang, is_english
 from ingest.multilingual import CHANNEL as MULTILINGUAL_CHANNEL
-from ingest.multilingual import E5Embedder, load_multilingual
+from ingest.multilingual import AUTO_MAX_CHUNKS, E5Embedder, load_multilingual
 from ingest.settings import MULTILINGUAL_MODES, Settings
 from ingest.store import HNSW_EF_SEARCH, IndexSnapshot, current_generation, load_snapshot
 
@@ -128,8 +128,10 @@ class Retriever:
             if snapshot.channel_info(MULTILINGUAL_CHANNEL) is not None:
                 ml = load_multilingual()
             else:
-                log.warning("index at %s has no multilingual vectors: questions not in English are searched by "
-                            "BM25 only. Add them with: partnerqa ingest", index_dir)
+                log.warning("index at %s has no multilingual vectors: questions not in Latin script are searched "
+                            "by the English-only channels. Add them with: partnerqa ingest (with "
+                            "PARTNERQA_MULTILINGUAL=on for an English-only index of over %d chunks)",
+                            index_dir, AUTO_MAX_CHUNKS)
         return cls(snapshot, embedder, index_dir=index_dir, multilingual=ml, **opts)
 
     # -- index state -------------------------------------------------------------------------

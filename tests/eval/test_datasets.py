@@ -51,8 +51,9 @@ def test_load_question_set(tmp_path):
         "answerable": True,
         "gold_docs": ["a.txt"],
         "kind": "single",
-        "lang": "en",
     }
+    ko = Question("k1", "언제?", ("2019",), True, ("a.txt",), "single", lang="ko")
+    assert ko.to_dict()["lang"] == "ko"
 
 
 @pytest.mark.parametrize(
