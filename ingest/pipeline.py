@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -128,7 +129,10 @@ class _PdfPrefetch:
             # (pure Python), never torch, so the embedder's threads in the parent do not matter.
             methods = multiprocessing.get_all_start_methods()
             ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+            # gc.freeze in each worker: a forked child must never collect the parent's leftover garbage.
+            # Measured: an xllamacpp Server awaiting collection in the parent was destroyed by the child's
+            # first collection, which waited forever on a condition variable of a thread the child lacks.
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=gc.freeze)
             for f, n in self._pdfs:
                 self._futures[f] = [self._pool.submit(extract_pdf_pages, str(f), lo, lo + PREFETCH_PAGES)
                                     for lo in range(0, n, PREFETCH_PAGES)]
