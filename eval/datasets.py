@@ -28,6 +28,7 @@ class Question:
         gold_docs: Ids of the documents that answer it; empty when unanswerable.
         kind: Category, e.g. ``single``, ``paraphrase``, ``multi``, ``unanswerable``,
             ``squad2-answerable``, ``beir-answerable``.
+        lang: The question's language (``"en"`` unless the set says otherwise, e.g. ``"ko"``).
     """
 
     qid: str
@@ -36,9 +37,10 @@ class Question:
     answerable: bool = True
     gold_docs: tuple[str, ...] = ()
     kind: str = ""
+    lang: str = "en"
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSONL row shape that `load_question_set` reads."""
+        """The JSONL row shape that `load_question_set` reads (``lang`` only when not English)."""
         return {
             "qid": self.qid,
             "question": self.question,
@@ -46,6 +48,7 @@ class Question:
             "answerable": self.answerable,
             "gold_docs": list(self.gold_docs),
             "kind": self.kind,
+            **({"lang": self.lang} if self.lang != "en" else {}),  # English, the default, is left implicit
         }
 
 
@@ -109,6 +112,9 @@ def load_question_set(path: str | Path) -> list[Question]:
         kind = row.get("kind", "")
         if not isinstance(kind, str):
             raise ValueError(f"{where}: 'kind' must be a string, got {kind!r}")  # noqa: TRY004
+        lang = row.get("lang", "en")
+        if not isinstance(lang, str) or not lang:
+            raise ValueError(f"{where}: 'lang' must be a non-empty string, got {lang!r}")
         seen.add(qid)
         questions.append(
             Question(
@@ -118,6 +124,7 @@ def load_question_set(path: str | Path) -> list[Question]:
                 answerable=answerable,
                 gold_docs=_str_list(row, "gold_docs", where),
                 kind=kind,
+                lang=lang,
             )
         )
     return questions

@@ -137,10 +137,34 @@ def summary_table(data: Mapping[str, Any]) -> str:
             row = f"{kind[:22]:<22} {v['counts']['questions']:>4} {_correct_share(v):>8.3f} "
             row += " ".join(f"{_fmt(c, v['overall'].get(c), v.get('scored')):>10}" for c in cols)
             lines.append(row)
+    lines += by_language_table(data, markdown=False)
     outcomes = data.get("outcomes", {})
     if outcomes:
         lines += ["", "outcomes: " + ", ".join(f"{k} {v}" for k, v in outcomes.items())]
     return "\n".join(lines)
+
+
+_LANG_COLS = ("hit@1", "hit@5", "mrr@10", "accuracy", "abstention_recall", "wrong_abstention_rate", "latency_p50_ms")
+
+
+def by_language_table(data: Mapping[str, Any], *, markdown: bool) -> list[str]:
+    """The scores per question language (``by_lang`` in results.json), as terminal or Markdown lines."""
+    by_lang = data.get("by_lang", {})
+    if not by_lang:
+        return []
+    if markdown:
+        out = ["", "## By language", "", "| language | n | correct | " + " | ".join(_LANG_COLS) + " |",
+               "|---|---:|---:|" + "---:|" * len(_LANG_COLS)]
+        for lang, v in by_lang.items():
+            cells = " | ".join(_fmt(c, v["overall"].get(c), v.get("scored")) for c in _LANG_COLS)
+            out.append(f"| {_md(lang)} | {v['counts']['questions']} | {_correct_share(v):.3f} | {cells} |")
+        return out
+    head = f"{'language':<22} {'n':>4} {'correct':>8} " + " ".join(f"{c[:10]:>10}" for c in _LANG_COLS)
+    out = ["", head, "-" * len(head)]
+    for lang, v in by_lang.items():
+        row = f"{lang[:22]:<22} {v['counts']['questions']:>4} {_correct_share(v):>8.3f} "
+        out.append(row + " ".join(f"{_fmt(c, v['overall'].get(c), v.get('scored')):>10}" for c in _LANG_COLS))
+    return out
 
 
 # --------------------------------------------------------------------------- summary.md
@@ -206,6 +230,7 @@ def summary_markdown(data: Mapping[str, Any]) -> str:
         for kind, v in by_kind.items():
             cells = " | ".join(_fmt(c, v["overall"].get(c), v.get("scored")) for c in cols)
             out.append(f"| {_md(kind)} | {v['counts']['questions']} | {_correct_share(v):.3f} | {cells} |")
+    out += by_language_table(data, markdown=True)
     bad = failures(data)
     out += ["", f"## Failures ({len(bad)})", ""]
     if not bad:

@@ -245,6 +245,7 @@ class EvalResult:
         scored: Per metric of `PER_QUESTION_KEYS`, how many questions it counted.
         counts: ``questions``, ``answerable``, ``unanswerable``.
         by_kind: Per question kind, ``{"counts", "overall", "scored", "outcomes"}``.
+        by_lang: The same per question language (``"en"`` unless the set says otherwise).
         outcomes: How many questions ended in each `outcome` label.
         questions: One record per question (see `runner` docs in the README).
         config: How the run was set up (set, k, mode, threshold, index manifest, git commit).
@@ -257,6 +258,7 @@ class EvalResult:
     outcomes: Mapping[str, int]
     questions: tuple[Mapping[str, Any], ...]
     config: Mapping[str, Any] = field(default_factory=dict)
+    by_lang: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape written as ``results.json``."""
@@ -266,6 +268,7 @@ class EvalResult:
             "counts": dict(self.counts),
             "outcomes": dict(self.outcomes),
             "by_kind": {k: dict(v) for k, v in self.by_kind.items()},
+            "by_lang": {k: dict(v) for k, v in self.by_lang.items()},
             "config": dict(self.config),
             "questions": [dict(q) for q in self.questions],
         }
@@ -278,6 +281,7 @@ def _record(run: QuestionRun, scores: Mapping[str, m.MetricResult], i: int) -> d
     return {
         "qid": q.qid,
         "kind": q.kind,
+        "lang": q.lang,
         "question": q.question,
         "answerable": q.answerable,
         "answers": list(q.answers),
@@ -335,7 +339,29 @@ def evaluate_runs(
         outcomes=_count_outcomes(records),
         questions=tuple(records),
         config=dict(config or {}),
+        by_lang=group_runs(runs, records, supports, lambda q: q.lang),
     )
+
+
+def group_runs(runs: Sequence[QuestionRun], records: Sequence[Mapping[str, Any]], supports: Supports,
+               key: Any) -> dict[str, dict[str, Any]]:
+    """Scores per group of questions, ``key(question) -> group``, in first-seen order.
+
+    Returns:
+        ``{group: {"counts", "overall", "scored", "outcomes"}}``, the shape of `EvalResult.by_kind`.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for group in dict.fromkeys(key(r.question) for r in runs):
+        idx = [i for i, r in enumerate(runs) if key(r.question) == group]
+        sub = [runs[i] for i in idx]
+        g_scores = score_runs(sub, supports)
+        out[group or "(none)"] = {
+            "counts": _counts(sub),
+            "overall": _overall(sub, g_scores),
+            "scored": {k: g_scores[k].n for k in PER_QUESTION_KEYS},
+            "outcomes": _count_outcomes([records[i] for i in idx]),
+        }
+    return out
 
 
 def answerer_config(answerer: Any, k: int | None = None, mode: str | None = None) -> dict[str, Any]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+import math
 from pathlib import Path
 
 import numpy as np
 
-from .text import TOKENIZER_VERSION, terms
+from .text import COMPATIBLE_TOKENIZERS, TOKENIZER_VERSION, terms
 
 log = logging.getLogger(__name__)
 
@@ -77,16 +78,36 @@ class BM25Index:
         vocab = {names[i]: j for j, i in enumerate(order)}
         return cls(vocab, ptr, rows.astype(np.int32), weights.astype(np.float32), n, k1, b)
 
+    #: A chunk's Hangul matches count only when it holds at least this share of the question's
+    #: distinct Hangul terms. One shared bigram is usually an ending ("짓기로" and "공급하기로" share
+    #: 기로), which made any Korean chunk outrank the English answer for a Korean question.
+    HANGUL_MIN_SHARE = 0.25
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for `query` (zeros where no term matches)."""
         out = np.zeros(self.n_docs, dtype=np.float32)
-        for term in set(terms(query)):
-            i = self.vocab.get(term)
-            if i is None:
-                continue
-            lo, hi = self.term_ptr[i], self.term_ptr[i + 1]
-            out[self.doc_ids[lo:hi]] += self.weights[lo:hi]  # rows are unique per term
+        distinct = set(terms(query))
+        hangul = [t for t in distinct if "\uac00" <= t[0] <= "\ud7a3"]
+        for term in distinct.difference(hangul):
+            self._add(term, out)
+        if hangul:
+            part = np.zeros(self.n_docs, dtype=np.float32)
+            matched = np.zeros(self.n_docs, dtype=np.int32)
+            for term in hangul:
+                self._add(term, part, matched)
+            need = max(1, math.ceil(self.HANGUL_MIN_SHARE * len(hangul)))
+            out += np.where(matched >= need, part, 0.0).astype(np.float32)
         return out
+
+    def _add(self, term: str, out: np.ndarray, matched: np.ndarray | None = None) -> None:
+        i = self.vocab.get(term)
+        if i is None:
+            return
+        lo, hi = self.term_ptr[i], self.term_ptr[i + 1]
+        rows = self.doc_ids[lo:hi]
+        out[rows] += self.weights[lo:hi]  # rows are unique per term
+        if matched is not None:
+            matched[rows] += 1
 
     def top(self, query: str, n: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The `n` best rows with a positive score, best first, as (rows, scores).
@@ -117,11 +138,14 @@ class BM25Index:
             raise TypeError("bm25.json is not a JSON object")
         if meta.get("format") != cls.FORMAT:
             raise ValueError(f"unknown BM25 format {meta.get('format')!r}")
-        if meta.get("tokenizer") != TOKENIZER_VERSION:
+        if meta.get("tokenizer") not in COMPATIBLE_TOKENIZERS:
             raise ValueError(
                 f"BM25 terms were made by tokenizer {meta.get('tokenizer')!r}, this partnerqa uses "
                 f"{TOKENIZER_VERSION}; rebuild the index (partnerqa ingest --rebuild)"
             )
+        if meta.get("tokenizer") != TOKENIZER_VERSION:
+            log.info("BM25 index in %s was built by tokenizer %s: its Hangul words match Korean queries only "
+                     "after a rebuild (partnerqa ingest --rebuild)", folder, meta.get("tokenizer"))
         with np.load(folder / "bm25.npz", allow_pickle=False) as z:
             ptr, rows, wts = z["term_ptr"], z["doc_ids"], z["weights"]
         if not isinstance(meta.get("terms"), list) or not isinstance(meta.get("n_docs"), int):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -20,9 +21,12 @@ from .chunker import Chunker
 from .clean import fix_surrogates
 from .embedder import Embedder, release_memory
 from .errors import IndexMismatchError, SkipFile
+from .lang import is_english, language_counts
 from .loaders import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, extract_pdf_pages, load_file, load_jsonl, pdf_page_count
+from .multilingual import AUTO_MAX_CHUNKS
+from .multilingual import CHANNEL as MULTILINGUAL_CHANNEL
 from .settings import Settings
-from .store import INDEX_MARKER, DocRecord, exists, load_snapshot, write_generation, writer_lock
+from .store import INDEX_MARKER, DocRecord, IndexSnapshot, exists, load_snapshot, write_generation, writer_lock
 from .types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -53,6 +57,7 @@ class IngestReport:
     total_chunks: int = 0
     seconds: float = 0.0
     generation: str = ""
+    chunks_embedded_multilingual: int = 0  # chunks embedded by the multilingual channel (e5)
 
     @property
     def changed(self) -> bool:
@@ -60,9 +65,11 @@ class IngestReport:
 
     def summary(self) -> str:
         lines = [
-            (f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
-             f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}; embedded {self.chunks_embedded} chunks; "
-             f"index holds {self.total_docs} documents, {self.total_chunks} chunks ({self.seconds:.1f} s)")
+            f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
+            f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}; embedded {self.chunks_embedded} chunks"
+            + (f" (multilingual channel: {self.chunks_embedded_multilingual})"
+               if self.chunks_embedded_multilingual else "") + "; "
+            f"index holds {self.total_docs} documents, {self.total_chunks} chunks ({self.seconds:.1f} s)"
         ]
         for label, ids in (("added", self.added), ("updated", self.updated), ("removed", self.removed)):
             lines += [f"  {label}: {i}" for i in ids]
@@ -123,7 +130,10 @@ class _PdfPrefetch:
             # (pure Python), never torch, so the embedder's threads in the parent do not matter.
             methods = multiprocessing.get_all_start_methods()
             ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+            # gc.freeze in each worker: a forked child must never collect the parent's leftover garbage.
+            # Measured: an xllamacpp Server awaiting collection in the parent was destroyed by the child's
+            # first collection, which waited forever on a condition variable of a thread the child lacks.
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=gc.freeze)
             for f, n in self._pdfs:
                 self._futures[f] = [self._pool.submit(extract_pdf_pages, str(f), lo, lo + PREFETCH_PAGES)
                                     for lo in range(0, n, PREFETCH_PAGES)]
@@ -165,12 +175,21 @@ class Ingestor:
         max_doc_chars: A document with more characters of cleaned text is skipped with a reason
             (reading stops at the limit, so memory and time are bounded by it, not by the file).
         max_doc_chunks: A document that splits into more chunks is skipped with a reason.
+        multilingual: The multilingual channel's embedder (`ingest.multilingual.E5Embedder`), or None
+            for no such channel. When the channel is wanted (see `multilingual_max_chunks`), every
+            chunk also gets its vector, stored as the generation's second FAISS file; an index that
+            lacks them (or has another model's) gets them on its next ingest, without re-embedding
+            anything else, and unchanged documents keep theirs.
+        multilingual_max_chunks: The channel is written when the index holds text not in Latin
+            script, or at most this many chunks; None: always. It costs ~4x the English embedder
+            per chunk (measured: README), so a large English-only corpus skips it by default.
     """
 
     def __init__(self, index_dir: str | Path, embedder: Embedder, chunker: Chunker | None = None, *,
                  max_file_mb: float = Settings.max_file_mb, exact_max: int = Settings.exact_max,
                  load_workers: int = Settings.load_workers, max_doc_chars: int = Settings.max_doc_chars,
-                 max_doc_chunks: int = Settings.max_doc_chunks) -> None:
+                 max_doc_chunks: int = Settings.max_doc_chunks, multilingual: Embedder | None = None,
+                 multilingual_max_chunks: int | None = AUTO_MAX_CHUNKS) -> None:
         if max_doc_chars < 1:
             raise ValueError(f"max_doc_chars must be >= 1, got {max_doc_chars!r}")
         if max_doc_chunks < 1:
@@ -189,6 +208,8 @@ class Ingestor:
         self.max_doc_chars = max_doc_chars
         self.max_doc_chunks = max_doc_chunks
         self.load_workers = load_workers or min(4, os.cpu_count() or 1)
+        self.multilingual = multilingual
+        self.multilingual_max_chunks = multilingual_max_chunks
         # Import what every ingest needs now (~60 ms on two cores), not inside the first ingest:
         # a server then pays it at start, not on a user's first upload.
         import faiss  # noqa: F401
@@ -198,6 +219,7 @@ class Ingestor:
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Ingestor:
         """An Ingestor configured from `Settings` (index, model, chunking, limits)."""
         from .embedder import SentenceTransformerEmbedder
+        from .multilingual import load_multilingual
 
         if embedder is None:
             embedder = SentenceTransformerEmbedder(settings.model or None, batch_size=settings.batch_size,
@@ -205,7 +227,9 @@ class Ingestor:
         return cls(settings.index, embedder, Chunker(settings.chunk_size, settings.chunk_overlap),
                    max_file_mb=settings.max_file_mb, exact_max=settings.exact_max,
                    load_workers=settings.load_workers, max_doc_chars=settings.max_doc_chars,
-                   max_doc_chunks=settings.max_doc_chunks)
+                   max_doc_chunks=settings.max_doc_chunks,
+                   multilingual=load_multilingual(settings.multilingual != "off"),
+                   multilingual_max_chunks=None if settings.multilingual == "on" else AUTO_MAX_CHUNKS)
 
     # -- discovery -------------------------------------------------------------------------
     def discover(self, paths: Sequence[str | Path]) -> _Discovered:
@@ -401,17 +425,37 @@ class Ingestor:
                     new_chunks.extend(old.chunks[r] for r in rows)
                     keep_rows.append(rows)
             warnings = tuple((d.doc_id, w) for d, _ in found.documents for w in d.warnings) + tuple(kept_stale)
-            if old is not None and not added and not updated and not removed and not rebuild:
+            ml_reuse = self._multilingual_reusable(old)
+            # An index without the channel's vectors (older, or made with the channel off) gets them now.
+            ml_missing = old is not None and not ml_reuse and self._wants_multilingual(
+                old.chunks, old.manifest.get("languages"))
+            if old is not None and not added and not updated and not removed and not rebuild and not ml_missing:
                 note("nothing changed", 1.0)
                 return IngestReport(unchanged=tuple(unchanged), skipped=tuple(found.skipped), warnings=warnings,
                                     total_docs=len(old.docs), total_chunks=len(old.chunks),
                                     seconds=time.perf_counter() - t0, generation=old.generation)
             note(f"embedding {len(to_embed) - embedded} chunks", 0.1)
-            fresh_parts.append(self._embed(to_embed[embedded:], progress, note))
+            languages = language_counts(c.text for c in new_chunks + to_embed)
+            want_ml = self._wants_multilingual(new_chunks + to_embed, languages)
+            # With the multilingual channel, it takes most of the progress range (it costs ~4x per chunk).
+            split = 0.3 if want_ml else 0.95
+            fresh_parts.append(self._embed(to_embed[embedded:], progress, note, span=(0.1, split)))
             fresh = np.vstack(fresh_parts)
-            kept = old.vectors(np.concatenate(keep_rows)) if keep_rows and old is not None else np.zeros((0, self.embedder.dimension), np.float32)
+            kept_rows = np.concatenate(keep_rows) if keep_rows else np.zeros(0, np.int64)
+            kept = old.vectors(kept_rows) if old is not None else np.zeros((0, self.embedder.dimension), np.float32)
             vectors = np.vstack([kept, fresh]) if len(fresh) else kept
             chunks_all = new_chunks + to_embed
+            channels = {}
+            ml_embedded = 0
+            if want_ml:
+                ml = self.multilingual
+                # Rows in chunks_all's order: the kept chunks (their stored vectors when usable), then the new ones.
+                ml_todo = to_embed if ml_reuse else chunks_all
+                ml_vectors = self._embed(ml_todo, progress, note, ml, span=(split, 0.95))
+                if ml_reuse:
+                    ml_vectors = np.vstack([old.channel_vectors(MULTILINGUAL_CHANNEL, kept_rows), ml_vectors])
+                ml_embedded = len(ml_todo)
+                channels[MULTILINGUAL_CHANNEL] = ({"name": ml.name, "fingerprint": ml.fingerprint()}, ml_vectors)
             note("writing index", 0.95)
             manifest = {
                 "embedder": {"name": self.embedder.name, "fingerprint": self.embedder.fingerprint(),
@@ -420,13 +464,15 @@ class Ingestor:
                 "metric": "inner_product",
                 "chunker": self.chunker.config,
                 "documents": {d.doc_id: d.content_hash for d in new_docs},
+                "languages": languages,
                 "written_at": _now(),
             }
-            gen = write_generation(self.index_dir, manifest, new_docs, chunks_all, vectors, self.exact_max)
+            gen = write_generation(self.index_dir, manifest, new_docs, chunks_all, vectors, self.exact_max, channels)
         release_memory()  # a server goes on running after an upload is ingested
         note("done", 1.0)
         return IngestReport(tuple(added), tuple(updated), tuple(removed), tuple(unchanged), tuple(found.skipped),
-                            warnings, len(to_embed), len(new_docs), len(chunks_all), time.perf_counter() - t0, gen)
+                            warnings, len(to_embed), len(new_docs), len(chunks_all), time.perf_counter() - t0, gen,
+                            ml_embedded)
 
     def remove(self, doc_ids: Iterable[str]) -> IngestReport:
         """Remove documents by id; unknown ids are reported as skipped."""
@@ -445,10 +491,14 @@ class Ingestor:
             rows = [old.rows_of(d.doc_id) for d in docs]
             all_rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
             chunks = [old.chunks[r] for r in all_rows]
-            manifest = {k: v for k, v in old.manifest.items() if k not in ("generation", "n_chunks", "n_docs", "faiss")}
+            manifest = {k: v for k, v in old.manifest.items()
+                        if k not in ("generation", "n_chunks", "n_docs", "faiss", "channels")}
             manifest["documents"] = {d.doc_id: d.content_hash for d in docs}
+            manifest["languages"] = language_counts(c.text for c in chunks)
             manifest["written_at"] = _now()
-            gen = write_generation(self.index_dir, manifest, docs, chunks, old.vectors(all_rows), self.exact_max)
+            channels = {name: (old.channel_info(name), old.channel_vectors(name, all_rows)) for name in old.channels}
+            gen = write_generation(self.index_dir, manifest, docs, chunks, old.vectors(all_rows), self.exact_max,
+                                   channels)
         return IngestReport(removed=tuple(gone), skipped=tuple(missing), total_docs=len(docs), total_chunks=len(chunks),
                             seconds=time.perf_counter() - t0, generation=gen)
 
@@ -464,9 +514,28 @@ class Ingestor:
             )
         return snap
 
-    def _embed(self, chunks: list[Chunk], progress: bool, note: Progress) -> np.ndarray:
+    def _wants_multilingual(self, chunks: Sequence[Chunk], languages: dict[str, int] | None) -> bool:
+        """Whether an index of `chunks` gets the multilingual channel (see `multilingual_max_chunks`)."""
+        if self.multilingual is None:
+            return False
+        if self.multilingual_max_chunks is None or len(chunks) <= self.multilingual_max_chunks:
+            return True
+        if languages is None:  # an index written before languages were recorded
+            languages = language_counts(c.text for c in chunks)
+        return any(not is_english(lang) for lang in languages)
+
+    def _multilingual_reusable(self, old: IndexSnapshot | None) -> bool:
+        """The previous generation holds multilingual vectors made by this channel's model."""
+        if self.multilingual is None or old is None:
+            return False
+        info = old.channel_info(MULTILINGUAL_CHANNEL)
+        return info is not None and info.get("fingerprint") == self.multilingual.fingerprint()
+
+    def _embed(self, chunks: list[Chunk], progress: bool, note: Progress, embedder: Embedder | None = None,
+               span: tuple[float, float] = (0.1, 0.95)) -> np.ndarray:
+        embedder = embedder or self.embedder
         if not chunks:
-            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
+            return np.zeros((0, embedder.dimension), dtype=np.float32)
         # Sorting by length makes batches of similar length: less padding, faster encoding.
         order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text))
         texts = [chunks[i].text for i in order]
@@ -474,17 +543,19 @@ class Ingestor:
         parts = []
         from tqdm.auto import tqdm
 
-        with tqdm(total=len(texts), unit="chunk", desc="embedding", disable=not progress) as bar:
+        desc = "embedding" if embedder is self.embedder else "embedding (multilingual)"
+        lo_f, hi_f = span
+        with tqdm(total=len(texts), unit="chunk", desc=desc, disable=not progress) as bar:
             for lo in range(0, len(texts), step):
-                parts.append(self.embedder.embed(texts[lo:lo + step]))
+                parts.append(embedder.embed(texts[lo:lo + step]))
                 release_memory()  # see release_memory: keeps the heap from growing with every shape
                 bar.update(len(parts[-1]))
-                note(f"embedded {bar.n}/{len(texts)} chunks", 0.1 + 0.85 * bar.n / len(texts))
+                note(f"{desc}: {bar.n}/{len(texts)} chunks", lo_f + (hi_f - lo_f) * bar.n / len(texts))
         vecs = np.vstack(parts)
         out = np.empty_like(vecs)
         out[np.asarray(order)] = vecs
-        if out.shape[1] != self.embedder.dimension:
-            raise ValueError(f"embedder returned {out.shape[1]} columns, expected {self.embedder.dimension}")
+        if out.shape[1] != embedder.dimension:
+            raise ValueError(f"embedder returned {out.shape[1]} columns, expected {embedder.dimension}")
         return out
 
 

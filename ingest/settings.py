@@ -19,6 +19,7 @@ ENV_PREFIX = "PARTNERQA_"
 #: Variables read outside `Settings` (a test hook of the index writer).
 OTHER_VARIABLES = frozenset({"PARTNERQA_TEST_PAUSE"})
 _warned: set[str] = set()
+MULTILINGUAL_MODES = ("auto", "on", "off")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,10 @@ class Settings:
         load_workers: Processes that extract PDF text while the main one embeds (0 = one per
             core; 1 = everything in the ingesting process).
         exact_max: Up to this many chunks the FAISS index is exact (flat); above it HNSW (measured: eval/BENCH.md).
+        multilingual: The multilingual (e5) channel: `auto` embeds every chunk with it at ingest and
+            searches it for questions that are not in Latin script (and for every question when
+            the index holds non-Latin text); `on` searches it for every question; `off` neither
+            embeds nor searches it.
         k: Passages retrieved by default.
         mode: Retrieval mode: hybrid, dense or keyword.
         dense_weight: Weight of the dense channel in reciprocal-rank fusion.
@@ -70,6 +75,7 @@ class Settings:
     max_doc_chunks: int = 6_000
     load_workers: int = 0
     exact_max: int = 50_000
+    multilingual: str = "auto"
     k: int = 5
     mode: str = "hybrid"
     dense_weight: float = 1.0
@@ -101,6 +107,8 @@ class Settings:
             raise ConfigError(f"k must be >= 1, got {self.k!r}")
         if self.mode not in ("hybrid", "dense", "keyword"):
             raise ConfigError(f"mode must be hybrid, dense or keyword, got {self.mode!r}")
+        if self.multilingual not in MULTILINGUAL_MODES:
+            raise ConfigError(f"multilingual must be auto, on or off, got {self.multilingual!r}")
         if self.answer_mode not in ("extractive", "openai", "gguf"):
             raise ConfigError(f"answer_mode must be extractive, openai or gguf, got {self.answer_mode!r}")
         if self.max_file_mb <= 0:

@@ -13,6 +13,8 @@ Layout::
         docs.jsonl     one document a line: id, text, pages, metadata, hash, added_at
         chunks.jsonl   one chunk a line, in FAISS row order
         vectors.faiss  FAISS index (inner product over unit vectors)
+        vectors-e5.faiss  the same chunks in another embedder's space, one file per extra
+                       channel (the manifest's "channels" names each with its fingerprint)
         bm25.npz/json  the BM25 postings and vocabulary
 
 A writer records the names it is about to create in `.partnerqa-index`, builds a new
@@ -122,6 +124,7 @@ class IndexSnapshot:
     faiss_index: Any
     bm25: BM25Index
     generation: str = ""
+    channels: dict[str, Any] = field(default_factory=dict)  # extra channel name -> its FAISS index
     _doc_rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
@@ -142,9 +145,29 @@ class IndexSnapshot:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.ascontiguousarray(self.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64)), dtype=np.float32)
 
+    def channel_info(self, name: str) -> dict[str, Any] | None:
+        """The manifest's record of an extra vector channel (name, fingerprint, dimension, file), or None."""
+        info = self.manifest.get("channels", {}).get(name)
+        return dict(info) if isinstance(info, dict) and name in self.channels else None
+
+    def channel_vectors(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """The stored vectors of the given rows in an extra channel."""
+        index = self.channels[name]
+        if len(rows) == 0:
+            return np.zeros((0, index.d), dtype=np.float32)
+        return np.ascontiguousarray(index.reconstruct_batch(np.asarray(rows, dtype=np.int64)), dtype=np.float32)
+
 
 _GENERATION_NAME = re.compile(r"gen-\d{6}")
 _WRITER_NAME = re.compile(r"gen-(\d{6})(\.tmp)?")
+_CHANNEL_NAME = re.compile(r"[a-z0-9][a-z0-9_]{0,31}")
+
+
+def channel_file(name: str) -> str:
+    """The file an extra vector channel is stored in (``vectors-e5.faiss``)."""
+    if not _CHANNEL_NAME.fullmatch(name):
+        raise ValueError(f"channel name must be [a-z0-9_], at most 32 characters, got {name!r}")
+    return f"vectors-{name}.faiss"
 _LOAD_ATTEMPTS = 3
 
 
@@ -336,6 +359,7 @@ def _load_generation(index_dir: Path, gen: str, embedder_fingerprint: str | None
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
         findex = faiss.read_index(str(path / "vectors.faiss"), flags)
         bm25 = BM25Index.load(path)
+        channels = _load_channels(path, manifest, flags)
     except PartnerQAError:
         raise
     except Exception as e:  # noqa: BLE001 - whatever a damaged file makes a parser raise, the index is unreadable
@@ -345,11 +369,31 @@ def _load_generation(index_dir: Path, gen: str, embedder_fingerprint: str | None
             f"index at {path} is inconsistent: {findex.ntotal} vectors, {len(chunks)} chunks, {bm25.n_docs} BM25 rows"
         )
     _check_vectors(findex, path)
+    for name, cindex in channels.items():
+        if cindex.ntotal != len(chunks) or cindex.d != manifest["channels"][name].get("dimension"):
+            raise IndexCorruptError(f"index at {path} is inconsistent: channel {name!r} has {cindex.ntotal} vectors "
+                                    f"of {cindex.d} dimensions for {len(chunks)} chunks")
+        _check_vectors(cindex, path)
     for c in chunks:  # a citation is only as good as its offsets: check them once, here
         doc = docs.get(c.doc_id)
         if doc is None or not (0 <= c.start <= c.end <= len(doc.text)) or doc.text[c.start:c.end] != c.text:
             raise IndexCorruptError(f"index at {path} is inconsistent: chunk {c.chunk_id!r} does not slice its document")
-    return IndexSnapshot(path, manifest, docs, chunks, findex, bm25, gen)
+    return IndexSnapshot(path, manifest, docs, chunks, findex, bm25, gen, channels)
+
+
+def _load_channels(path: Path, manifest: Mapping[str, Any], flags: int) -> dict[str, Any]:
+    """The extra vector channels the manifest lists (none in an index written before they existed)."""
+    import faiss
+
+    listed = manifest.get("channels", {})
+    if not isinstance(listed, dict):
+        raise TypeError("manifest 'channels' is not an object")
+    out = {}
+    for name, info in listed.items():
+        if not isinstance(info, dict) or info.get("file") != channel_file(name):
+            raise ValueError(f"manifest channel {name!r} has the wrong shape")
+        out[name] = faiss.read_index(str(path / info["file"]), flags)
+    return out
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -595,8 +639,15 @@ def _write_jsonl(path: Path, rows: Iterator[Mapping[str, Any]]) -> None:
 
 
 def write_generation(index_dir: Path, manifest: Mapping[str, Any], docs: list[DocRecord], chunks: list[Chunk],
-                     vectors: np.ndarray, exact_max: int) -> str:
+                     vectors: np.ndarray, exact_max: int,
+                     channels: Mapping[str, tuple[Mapping[str, Any], np.ndarray]] | None = None) -> str:
     """Write a complete new generation and make it live. Call under `writer_lock`.
+
+    Args:
+        channels: Extra vector channels, name -> (its manifest record: name, fingerprint,
+            dimension; its vectors in chunk order). Each is written to `channel_file(name)`
+            (exact or HNSW by the same rule as the main vectors) and listed under the
+            manifest's "channels", replacing whatever `manifest` said about channels.
 
     Returns the new generation's name.
 
@@ -609,6 +660,13 @@ def write_generation(index_dir: Path, manifest: Mapping[str, Any], docs: list[Do
         raise ValueError(f"{vectors.shape[0]} vectors for {len(chunks)} chunks")
     if len(vectors) and not np.isfinite(vectors).all():
         raise ValueError("refusing to write NaN or infinite vectors")
+    channels = dict(channels or {})
+    for cname, (_info, cvecs) in channels.items():
+        channel_file(cname)
+        if cvecs.ndim != 2 or cvecs.shape[0] != len(chunks):
+            raise ValueError(f"channel {cname!r}: {cvecs.shape[0]} vectors for {len(chunks)} chunks")
+        if len(cvecs) and not np.isfinite(cvecs).all():
+            raise ValueError(f"channel {cname!r}: refusing to write NaN or infinite vectors")
     live = current_generation(index_dir)
     numbers = [int(m.group(1)) for n in os.listdir(index_dir) if (m := _WRITER_NAME.fullmatch(n))]
     number = max([int(live.split("-")[1]) if live else 0, *numbers]) + 1
@@ -621,7 +679,7 @@ def write_generation(index_dir: Path, manifest: Mapping[str, Any], docs: list[Do
         raise IndexWriteError(f"cannot write to the index folder {index_dir}: {e.strerror or e}") from None
     try:
         _write_json_atomic(tmp / GENERATION_MARKER, {"index": _read_marker(index_dir)["id"], "generation": name})
-        _write_files(tmp, manifest, name, docs, chunks, vectors, exact_max)
+        _write_files(tmp, manifest, name, docs, chunks, vectors, exact_max, channels)
     except BaseException as e:
         _remove_tree(tmp)  # a half-written generation must not stay filling the disk
         if isinstance(e, OSError):
@@ -650,7 +708,8 @@ def write_generation(index_dir: Path, manifest: Mapping[str, Any], docs: list[Do
 
 
 def _write_files(tmp: Path, manifest: Mapping[str, Any], name: str, docs: list[DocRecord], chunks: list[Chunk],
-                 vectors: np.ndarray, exact_max: int) -> None:
+                 vectors: np.ndarray, exact_max: int,
+                 channels: Mapping[str, tuple[Mapping[str, Any], np.ndarray]]) -> None:
     """Write a generation's files into `tmp`, then its manifest with each file's size and SHA-256."""
     import faiss
 
@@ -663,12 +722,18 @@ def _write_files(tmp: Path, manifest: Mapping[str, Any], name: str, docs: list[D
         if free.f_bavail * free.f_frsize < vectors.nbytes + (1 << 20):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) from None
         raise OSError(errno.EIO, f"FAISS could not write vectors.faiss: {str(e).strip().splitlines()[-1][:160]}") from None
+    channel_records = {}
+    for cname, (info, cvecs) in channels.items():
+        faiss.write_index(build_faiss(cvecs, exact_max), str(tmp / channel_file(cname)))
+        channel_records[cname] = {**info, "dimension": int(cvecs.shape[1]), "normalized": True,
+                                  "file": channel_file(cname)}
     BM25Index.build([c.text for c in chunks]).save(tmp)
     _pause("wrote-files")
     # Every file the generation holds, whatever it is, gets a size and a hash.
     files = {p.name: file_record(p) for p in sorted(tmp.iterdir()) if p.name not in (MANIFEST, GENERATION_MARKER)}
-    full_manifest = {**manifest, "format_version": FORMAT_VERSION, "generation": name, "n_chunks": len(chunks),
-                     "n_docs": len(docs), "faiss": faiss_kind(len(chunks), exact_max), "files": files}
+    full_manifest = {**manifest, "channels": channel_records, "format_version": FORMAT_VERSION, "generation": name,
+                     "n_chunks": len(chunks), "n_docs": len(docs), "faiss": faiss_kind(len(chunks), exact_max),
+                     "files": files}
     (tmp / MANIFEST).write_text(json.dumps(full_manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     for f in tmp.iterdir():
         with f.open("rb") as fh:

@@ -10,8 +10,16 @@ import re
 # reference marks after the stop ("2026.[1][2] Next") are left out of both sentences.
 # Only the `refs` group and whitespace fall between two sentences; blanks before a line
 # break are trimmed by `_push`, so matching starts at the break (linear on long blank runs).
+#
+# Korean: a stop after a Hangul syllable ends a sentence when whitespace and Hangul follow
+# ("했다. 그는"), and also with no space at all ("했다.그는", common in scraped text); the
+# endings 다. 요. 까? 죠. are all a syllable and a stop. Numbers ("3.5") and Latin
+# abbreviations before Hangul ("U.S.대표단") are not cut, since a digit or a Latin letter
+# precedes the stop.
+_HANGUL = "\uac00-\ud7a3"
 _BOUNDARY = re.compile(
-    r"""(?<=[.!?…])(?P<close>["'”’)\]]*+)(?P<refs>(?:\[\d{1,3}\])*+)[ \t]+(?=["'“‘(\[]?[A-Z0-9])"""
+    r"""(?<=[.!?…])(?P<close>["'”’)\]]*+)(?P<refs>(?:\[\d{1,3}\])*+)"""
+    rf"""(?:[ \t]+(?=["'“‘(\[]?[A-Z0-9{_HANGUL}])|(?<=[{_HANGUL}][.!?…])(?=[{_HANGUL}]))"""
     r"""|\n\s*+"""
 )
 _ABBREVIATIONS = frozenset(
@@ -54,7 +62,7 @@ def _push(text: str, s: int, e: int, spans: list[tuple[int, int]]) -> None:
 
 
 _TERM = re.compile(r"[^\W_]+", re.UNICODE)
-_DIGIT_GROUP = re.compile(r"(?<=\d)[,_](?=\d{3}\b)")
+_DIGIT_GROUP = re.compile(r"(?<=\d)[,_](?=\d{3}(?:\b|[\uac00-\ud7a3]))")  # "260,000개" too
 STOPWORDS = frozenset(
     """a an and are as at be been but by can could did do does for from had has have he her his how i if in into
     is it its of on or our she so than that the their them then there these they this those to was we were what
@@ -71,13 +79,55 @@ def terms(text: str) -> list[str]:
     text = _DIGIT_GROUP.sub("", text.lower())
     out = []
     for tok in _TERM.findall(text):
+        if _HAS_HANGUL.search(tok):
+            out += _mixed_terms(tok)
+            continue
         if tok in STOPWORDS:
             continue
         out.append(stem(tok))
     return out
 
 
-TOKENIZER_VERSION = 2  # bump when `terms` changes: BM25 indexes store the version they were built with
+_HAS_HANGUL = re.compile(f"[{_HANGUL}]")
+_SCRIPT_RUN = re.compile(f"[{_HANGUL}]+|[^{_HANGUL}]+")
+
+
+# Bigrams of the commonest Korean endings and particles ("입니다", "합니까", "있는", "에서", "으로"):
+# they say nothing about the subject, and in a mixed index they made any Korean chunk the BM25 match
+# for any Korean question ("...몇 개입니까?" matched a Korean document's "...입니다").
+KOREAN_STOP_BIGRAMS = frozenset(
+    "입니 니다 니까 습니 합니 됩니 있습 었습 였습 했습 했다 있다 었다 였다 한다 된다 하는 있는 없는 되는 "
+    "하고 하여 해서 에서 으로 에게 까지 부터 나요 는가 인가 을까 할까 일까 어요 아요 해요 이다 이며 이고 "
+    "에는 에도 과는 와는 라고 다고 는데 은데 했나 었나 였나 하나 인지 는지 은지".split()
+)
+
+
+def _mixed_terms(tok: str) -> list[str]:
+    """Terms of a word with Hangul in it: Hangul runs as character bigrams, the rest as English terms.
+
+    Korean attaches particles and endings to the word ("엔비디아가", "APEC에서"), so whole words
+    rarely meet; overlapping syllable bigrams do ("엔비디아가" and "엔비디아는" share 엔비 비디 디아).
+    A one-syllable run is its own term (칩, 년); bigrams of common endings and particles
+    (`KOREAN_STOP_BIGRAMS`) are left out. Latin letters and digits glued to Hangul are split
+    off and treated as any English word ("apec에서" -> apec, 에서; "26만" -> 26, 만).
+    """
+    out: list[str] = []
+    for run in _SCRIPT_RUN.findall(tok):
+        if "\uac00" <= run[0] <= "\ud7a3":
+            if len(run) == 1:
+                out.append(run)
+            else:
+                out += [b for b in (run[i:i + 2] for i in range(len(run) - 1)) if b not in KOREAN_STOP_BIGRAMS]
+        elif run not in STOPWORDS:
+            out.append(stem(run))
+    return out
+
+
+# Bump when `terms` changes: BM25 indexes store the version they were built with. Version 3 added
+# Hangul bigrams; for text without Hangul it gives exactly version 2's terms, so a version 2 index
+# still loads (see `COMPATIBLE_TOKENIZERS`): its Hangul words just do not match version 3 queries.
+TOKENIZER_VERSION = 3
+COMPATIBLE_TOKENIZERS = frozenset({2, 3})
 
 
 def stem(tok: str) -> str:

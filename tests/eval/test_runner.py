@@ -224,6 +224,36 @@ def test_scores_match_hand_computed_values():
     assert [q["qid"] for q in report.failures(result.to_dict())] == ["b", "c"]
 
 
+def test_results_are_split_by_question_language():
+    qs = [
+        Question("a", "When?", ("2019",), True, ("d1",), "single"),
+        Question("k", "언제?", ("2019",), True, ("d1",), "single", lang="ko"),
+        Question("u", "누구?", (), False, (), "unanswerable", lang="ko"),
+    ]
+    canned = CannedAnswerer(
+        {
+            "When?": _answer("When?", [_hit("d1")], [("It was 2019.", "It was 2019.")], False, 10.0, 1.0),
+            "언제?": _answer("언제?", [_hit("d2"), _hit("d1")], [], True, 30.0, 3.0),
+            "누구?": _answer("누구?", [_hit("d2")], [], True, 50.0, 5.0),
+        }
+    )
+    result = run_eval(qs, canned, supports=lambda premise, claim: claim in premise)
+    assert list(result.by_lang) == ["en", "ko"]
+    en, ko = result.by_lang["en"], result.by_lang["ko"]
+    assert en["counts"] == {"questions": 1, "answerable": 1, "unanswerable": 0}
+    assert (en["overall"]["hit@1"], en["overall"]["accuracy"]) == (1.0, 1.0)
+    assert ko["counts"] == {"questions": 2, "answerable": 1, "unanswerable": 1}
+    assert (ko["overall"]["hit@1"], ko["overall"]["hit@5"], ko["overall"]["accuracy"]) == (0.0, 1.0, 0.0)
+    assert ko["overall"]["abstention_recall"] == 1.0 and ko["outcomes"] == {"correct_abstention": 1,
+                                                                              "wrong_abstention": 1}
+    assert [q["lang"] for q in result.questions] == ["en", "ko", "ko"]
+    data = result.to_dict()
+    assert data["by_lang"]["ko"]["counts"]["questions"] == 2
+    md = report.summary_markdown(data)
+    assert "## By language" in md and "| ko | 2 | 0.500 | 0.000 | 1.000 |" in md
+    assert "language" in report.summary_table(data)
+
+
 def test_strip_markers_and_question_run():
     assert strip_markers("It was 2019 [1]. Then 2020 [2, 3] [4].") == "It was 2019. Then 2020."
     q = Question("a", "When?", ("2019",), True, ("d1",))

