@@ -31,11 +31,12 @@ run: ingest
 ask: ingest
 	$(BIN)/partnerqa ask "$(Q)"
 
-# Debian's Chromium for the browser test (Playwright drives it; its own download fails offline).
+# Debian's Chromium for the browser tests (Playwright drives it; its own download fails offline), and
+# Noto CJK so Korean text renders in them.
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
-	  else echo "chromium missing: sudo apt-get install chromium chromium-driver (browser tests will skip)"; fi; }
+	@{ command -v chromium >/dev/null 2>&1 && dpkg -s fonts-noto-cjk >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; \
+	  else echo "chromium or fonts-noto-cjk missing: sudo apt-get install chromium chromium-driver fonts-noto-cjk (browser tests will skip)"; fi; }
 
 # Everything CI runs: unit, slow, model and browser tests.
 # pytest's exit code 5 (no tests collected) is a failure too.

@@ -320,7 +320,7 @@ class Answerer:
             scope, query = None, merged
             hits = self.retriever.search(query, k or self.k, mode=mode)
         lang = detect_lang(question)
-        cross = not is_english(lang) and getattr(self.retriever, "multilingual", None) is not None
+        cross = not is_english(lang) and self.retriever.multilingual is not None
         return _Turn(question, query, scope, _previous_answers(history), merged if merged != question else "",
                      lang, cross), hits
 

