@@ -43,7 +43,7 @@ LABELS: dict[str, frozenset[str]] = {
     COUNT: frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}),
     AMOUNT: frozenset({"MONEY", "PERCENT", "QUANTITY", "CARDINAL"}),
     PERCENT: frozenset({"PERCENT"}),
-    MONEY: frozenset({"MONEY", "CARDINAL"}),
+    MONEY: frozenset({"MONEY"}),  # a price or a figure in a currency; a bare count is no price
     EVENT: frozenset({"EVENT", "ORG", "FAC", "GPE"}),
     DURATION: frozenset({"DATE", "TIME", "CARDINAL", "QUANTITY"}),
 }
