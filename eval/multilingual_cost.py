@@ -130,7 +130,8 @@ def query_latency(rounds: int = 1) -> dict:
         e5.embed_passages(texts)
         cand.append((time.perf_counter() - t) * 1000)
     return {"query_p50_ms": round(float(np.percentile(ms, 50)), 1),
-            "query_p95_ms": round(float(np.percentile(ms, 95)), 1), "16_sentences_ms": round(statistics.median(cand), 1)}
+            "query_p95_ms": round(float(np.percentile(ms, 95)), 1),
+            "16_sentences_ms": round(statistics.median(cand), 1)}
 
 
 def _seed_sentences() -> list[str]:

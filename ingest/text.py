@@ -95,11 +95,13 @@ _SCRIPT_RUN = re.compile(f"[{_HANGUL}]+|[^{_HANGUL}]+")
 # Bigrams of the commonest Korean endings and particles ("입니다", "합니까", "있는", "에서", "으로"):
 # they say nothing about the subject, and in a mixed index they made any Korean chunk the BM25 match
 # for any Korean question ("...몇 개입니까?" matched a Korean document's "...입니다").
-KOREAN_STOP_BIGRAMS = frozenset(
-    "입니 니다 니까 습니 합니 됩니 있습 었습 였습 했습 했다 있다 었다 였다 한다 된다 하는 있는 없는 되는 "
-    "하고 하여 해서 에서 으로 에게 까지 부터 나요 는가 인가 을까 할까 일까 어요 아요 해요 이다 이며 이고 "
-    "에는 에도 과는 와는 라고 다고 는데 은데 했나 었나 였나 하나 인지 는지 은지".split()
-)
+KOREAN_STOP_BIGRAMS = frozenset((
+    "입니", "니다", "니까", "습니", "합니", "됩니", "있습", "었습", "였습", "했습", "했다", "있다",
+    "었다", "였다", "한다", "된다", "하는", "있는", "없는", "되는", "하고", "하여", "해서", "에서",
+    "으로", "에게", "까지", "부터", "나요", "는가", "인가", "을까", "할까", "일까", "어요", "아요",
+    "해요", "이다", "이며", "이고", "에는", "에도", "과는", "와는", "라고", "다고", "는데", "은데",
+    "했나", "었나", "였나", "하나", "인지", "는지", "은지",
+))
 
 
 def _mixed_terms(tok: str) -> list[str]:

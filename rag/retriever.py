@@ -14,8 +14,8 @@ import numpy as np
 from ingest.embedder import Embedder, SentenceTransformerEmbedder
 from ingest.errors import ConfigError, PartnerQAError
 from ingest.lang import detect_lang, is_english
-from ingest.multilingual import CHANNEL as MULTILINGUAL_CHANNEL
 from ingest.multilingual import AUTO_MAX_CHUNKS, E5Embedder, load_multilingual
+from ingest.multilingual import CHANNEL as MULTILINGUAL_CHANNEL
 from ingest.settings import MULTILINGUAL_MODES, Settings
 from ingest.store import HNSW_EF_SEARCH, IndexSnapshot, current_generation, load_snapshot
 
