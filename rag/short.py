@@ -54,8 +54,10 @@ def _first_figure(row: str) -> tuple[int, int] | None:
     return s, e
 
 
-_HEAD = re.compile(r"\b(?:what|which)\s+(?:(?:is|was|were|are|kind of|type of|sort of)\s+)?(?:the\s+)?([a-z]{3,})\b", re.I)
-_NOT_HEADS = frozenset("is was were are does did do will would can could has have had the".split())
+_HEAD = re.compile(r"\b(?:what|which)\s+(?:(?:is|was|were|are|kind of|type of|sort of)\s+)?(?:the\s+)?([a-z]{3,})\b",
+                   re.IGNORECASE)
+_NOT_HEADS = frozenset(["is", "was", "were", "are", "does", "did", "do", "will", "would", "can", "could", "has", "have",
+                        "had", "the"])
 
 
 def _head_noun(question: str) -> str | None:
