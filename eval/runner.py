@@ -320,17 +320,7 @@ def evaluate_runs(
         raise ValueError("runs must not be empty")
     scores = score_runs(runs, supports)
     records = [_record(r, scores, i) for i, r in enumerate(runs)]
-    by_kind: dict[str, dict[str, Any]] = {}
-    for kind in dict.fromkeys(r.question.kind for r in runs):
-        idx = [i for i, r in enumerate(runs) if r.question.kind == kind]
-        sub = [runs[i] for i in idx]
-        k_scores = score_runs(sub, supports)
-        by_kind[kind or "(none)"] = {
-            "counts": _counts(sub),
-            "overall": _overall(sub, k_scores),
-            "scored": {key: k_scores[key].n for key in PER_QUESTION_KEYS},
-            "outcomes": _count_outcomes([records[i] for i in idx]),
-        }
+    by_kind = group_runs(runs, records, supports, lambda q: q.kind)
     return EvalResult(
         overall=_overall(runs, scores),
         scored={key: scores[key].n for key in PER_QUESTION_KEYS},
