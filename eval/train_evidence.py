@@ -176,7 +176,7 @@ TOP_SENTENCES = 3
 
 def question_outcomes(model, rows: Sequence[QuestionRows]) -> list[tuple[str, bool, np.ndarray, bool]]:
     """Per question: corpus, answerable, its QUESTION_FEATURES, and whether the answer would be right."""
-    from rag.evidence import QUESTION_FEATURES, question_features
+    from rag.evidence import QUESTION_FEATURES, eligible, question_features
 
     out = []
     for r in rows:
@@ -185,9 +185,15 @@ def question_outcomes(model, rows: Sequence[QuestionRows]) -> list[tuple[str, bo
             q[0] = -20.0
             out.append((r.corpus, r.answerable, q, False))
             continue
-        z = model.candidate_logit(r.X)
-        right = r.answerable and any(r.y[i] > 0 for i in answer_rows(z))
-        out.append((r.corpus, r.answerable, question_features(r.X, z), bool(right)))
+        ok = eligible(r.X)
+        if not ok.any():
+            q = np.zeros(len(QUESTION_FEATURES))
+            q[0] = -20.0
+            out.append((r.corpus, r.answerable, q, False))
+            continue
+        z = model.candidate_logit(r.X[ok])  # as the answerer does: only quotable candidates compete
+        right = r.answerable and any(r.y[ok][i] > 0 for i in answer_rows(z))
+        out.append((r.corpus, r.answerable, question_features(r.X[ok], z), bool(right)))
     return out
 
 

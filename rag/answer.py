@@ -34,7 +34,16 @@ from ingest.settings import Settings
 from ingest.text import sentence_spans, terms
 
 from .answer_types import NUMERIC, Tagger, pattern_spans, question_type
-from .evidence import FEATURES, Candidate, EvidenceModel, QuestionContext, featurize, header_lines, is_table_row
+from .evidence import (
+    FEATURES,
+    Candidate,
+    EvidenceModel,
+    QuestionContext,
+    eligible,
+    featurize,
+    header_lines,
+    is_table_row,
+)
 from .retriever import Retriever
 from .scope import DocProfile, Scope
 from .scope import profile as scope_profile
@@ -501,7 +510,7 @@ class Answerer:
         cands, X, vecs, ctx = self.score_candidates(turn, hits)
         if not cands:
             return self._abstain(turn, hits, 0.0, t0, t1)
-        logits = self.model.candidate_logit(X)
+        logits = np.where(eligible(X), self.model.candidate_logit(X), -np.inf)
         # A follow-up never gets the previous answer back: those sentences are out.
         for i, c in enumerate(cands):
             if any(c.text in prev for prev in turn.previous):

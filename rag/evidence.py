@@ -257,6 +257,12 @@ QUESTION_FEATURES: tuple[str, ...] = (
 TOP = 3  # sentences an answer may hold; the abstention model judges them together
 
 
+def eligible(X: np.ndarray) -> np.ndarray:
+    """Which candidates may be quoted as an answer: not a heading, and not a sentence that two or more
+    documents repeat (a certification, a legal notice). They still inform the model, never the reader."""
+    return (X[:, FEATURES.index("heading")] == 0) & (X[:, FEATURES.index("repeated")] == 0)
+
+
 def question_features(X: np.ndarray, z: np.ndarray) -> np.ndarray:
     """The QUESTION_FEATURES of one question from its candidates' features `X` and logits `z`."""
     f = {name: i for i, name in enumerate(FEATURES)}
