@@ -72,6 +72,7 @@ SENTENCE_CACHE_SIZE = 20_000  # sentence vectors kept in memory (~30 MB)
 FOLLOW_RATIO = 0.5  # extra sentences need at least this share of the best candidate's probability
 MMR_LAMBDA = 0.7
 
+_LINE_PREFIX = re.compile(r"\s*(?:(?:[-•*▪●◦]+|\d{1,2}[.)])\s*)?")
 _BULLET = re.compile(r"(?:[-•*▪●◦]+|\d{1,2}[.)])\s+")
 _FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|but|so|then|or|same for|what else)\b", re.IGNORECASE)
 # Words that point back to something said before. "that"/"there"/"this" are left out: they are far
@@ -368,10 +369,12 @@ class Answerer:
                 if key in seen:
                     continue
                 seen.add(key)
-                a0 = hit.start + s0
-                line = (a0 == 0 or text[a0 - 1] == "\n") and (b == len(text) or text[b] == "\n")
+                # A whole line of its document, once a list marker before it ("1. ", "- ") is set aside:
+                # the sentence splitter may have cut "1." off as a sentence of its own.
+                prefix = text[text.rfind("\n", 0, a) + 1:a]
+                line = bool(_LINE_PREFIX.fullmatch(prefix)) and (b == len(text) or text[b] == "\n")
                 out.append(Candidate(hit.doc_id, a, b, hit.text[s:e], hit, rank, frozenset(sentence_terms),
-                                     line=line, listed=s != s0))
+                                     line=line, listed=s != s0 or bool(prefix.strip())))
         return out
 
     def _df(self, term: str) -> int:

@@ -10,6 +10,7 @@ import pytest
 from rag.evidence import (
     FEATURES,
     MODEL_PATH,
+    QUESTION_FEATURES,
     Candidate,
     EvidenceModel,
     QuestionContext,
@@ -92,19 +93,24 @@ def test_fit_logistic_reaches_the_regularised_optimum():
 
 
 def test_model_round_trip_and_checks(tmp_path):
-    n = len(FEATURES)
-    m = EvidenceModel(np.arange(n) / n, 0.1, np.zeros(n), np.ones(n), calibration=(1.0, 0.5, -1.0), threshold=0.4)
+    n, q = len(FEATURES), len(QUESTION_FEATURES)
+    abstain = {"features": list(QUESTION_FEATURES), "weights": [0.5] + [0.0] * (q - 1), "bias": -1.0,
+               "mean": [0.0] * q, "scale": [2.0] * q}
+    m = EvidenceModel(np.arange(n) / n, 0.1, np.zeros(n), np.ones(n), abstain=abstain, threshold=0.4)
     m.save(tmp_path / "m.json")
     back = EvidenceModel.load(tmp_path / "m.json")
     X = np.ones((2, n))
     assert np.allclose(back.candidate_proba(X), m.candidate_proba(X))
     assert back.threshold == 0.4
-    z = 2.0
-    assert back.answer_proba(z, 1.0) == pytest.approx(1 / (1 + math.exp(-(z + 0.5 * 1.0 - 1.0))))
+    z = np.array([2.0, 1.0])
+    # P(right) = sigmoid(0.5 * best_logit / 2 - 1): only the best logit has weight
+    assert back.answer_proba(X, z) == pytest.approx(1 / (1 + math.exp(-(0.5 * 2.0 / 2.0 - 1.0))))
     with pytest.raises(ValueError, match="retrain"):
         EvidenceModel(np.zeros(2), 0, np.zeros(2), np.ones(2), features=("a", "b"))
     with pytest.raises(ValueError, match="threshold"):
         EvidenceModel(np.zeros(n), 0, np.zeros(n), np.ones(n), threshold=1.5)
+    with pytest.raises(ValueError, match="abstention features"):
+        EvidenceModel(np.zeros(n), 0, np.zeros(n), np.ones(n), abstain={**abstain, "features": ["x"]})
 
 
 def test_shipped_model_matches_the_code():
