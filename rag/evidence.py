@@ -50,6 +50,7 @@ FEATURES: tuple[str, ...] = (
     "type_present",  # ... and the sentence has a span of that type
     "type_novel",  # ... that is not already in the question
     "type_primary",  # ... and of the class's first label (a PERSON for "who", a MONEY for "how much money")
+    "type_near",  # ... within a few words of a question word ("about 260,000 advanced chips" for "how many chips")
     "untyped_novel",  # untyped question, and the sentence names an entity or number the question does not
     "length",  # log of the sentence length
     "new_terms",  # terms beyond the question's (capped, scaled)
@@ -159,6 +160,27 @@ def header_lines(doc_text: str, row_start: int, max_up: int = 25) -> list[tuple[
     return sorted(found)
 
 
+_WORD = re.compile(r"[^\W_]+")
+NEAR_CHARS = 30  # "within a few words": about five words of English
+
+
+_COUNTED = re.compile(r"\bhow\s+many\s+((?:[\w'’-]+\s*){1,3})", re.IGNORECASE)
+
+
+def _near(text: str, spans: Sequence[Span], q_terms: set[str], counted: bool) -> bool:
+    """Whether a span sits within NEAR_CHARS of a word of the question (it is about what was asked).
+
+    For "how many X", the word must be X and come after the number ("about 260,000 advanced chips"),
+    not any question word nearby ("4 takeaways from Korea's meeting").
+    """
+    if not spans or not q_terms:
+        return False
+    anchors = [m.start() for m in _WORD.finditer(text) if (t := terms(m.group(0))) and t[0] in q_terms]
+    if counted:
+        return any(0 <= a - sp.end <= NEAR_CHARS for sp in spans for a in anchors)
+    return any(min(abs(a - sp.end), abs(sp.start - a)) <= NEAR_CHARS for sp in spans for a in anchors)
+
+
 def _bigrams(ts: Sequence[str]) -> set[tuple[str, str]]:
     return set(itertools.pairwise(ts))
 
@@ -193,6 +215,9 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
     typed = ctx.kind is not None
     accept = LABELS.get(ctx.kind or "", frozenset())
     primary = PRIMARY.get(ctx.kind or "", accept)
+    m = _COUNTED.search(ctx.question)
+    counted = m is not None and bool(set(terms(m.group(1))) - _FRAME)
+    near_terms = set(terms(m.group(1))) - _FRAME if counted else q_set - _FRAME
     seen_terms: set[str] = set().union(*cand_terms) | {t for c in cands for t in terms(c.hit.title)}
     title_terms: dict[str, set[str]] = {}
     for i, c in enumerate(cands):
@@ -224,6 +249,7 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
             float(typed and any(sp.label in accept for sp in c.spans)),
             float(typed and any(sp.label in accept for sp in novel_spans)),
             float(typed and any(sp.label in primary for sp in novel_spans)),
+            float(typed and _near(c.text, [sp for sp in novel_spans if sp.label in accept], near_terms, counted)),
             float(not typed and bool(novel_spans)),
             math.log1p(len(c.text)) / 6.0,
             min(len(ts - q_terms), 20) / 10.0,

@@ -71,6 +71,7 @@ def test_features_by_hand():
     assert f["dense"] == 0.8 and f["dense_gap"] == 0.0 and g["dense_gap"] == pytest.approx(-0.5)
     assert f["typed_question"] == 1 and f["type_present"] == 1 and f["type_novel"] == 1
     assert g["type_present"] == 0
+    assert f["type_near"] == 1  # the count comes right before "advanced chips", the words after "how many"
     assert f["bm25_rank"] == 0.5 and f["dense_rank"] == 1.0 and f["passage_rank"] == 1.0
     assert f["repeated"] == 0 and g["repeated"] == 1
     assert f["in_scope"] == 1
