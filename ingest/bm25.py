@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
