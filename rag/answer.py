@@ -514,10 +514,18 @@ class Answerer:
         if not cands:
             return self._abstain(turn, hits, 0.0, t0, t1)
         logits = np.where(eligible(X), self.model.candidate_logit(X), -np.inf)
-        # A follow-up never gets the previous answer back: those sentences are out.
-        for i, c in enumerate(cands):
-            if any(c.text in prev for prev in turn.previous):
-                logits[i] = -np.inf
+        for _ in range(self.max_sentences + 1):
+            ans = self._compose(turn, hits, cands, X, vecs, ctx, logits, t0, t1)
+            # A follow-up never gets the previous answer back verbatim: lead with another sentence.
+            if ans.abstained or not any(ans.text == prev.strip() for prev in turn.previous):
+                return ans
+            logits = logits.copy()
+            logits[int(np.argmax(logits))] = -np.inf
+        return self._abstain(turn, hits, 0.0, t0, t1)
+
+    def _compose(self, turn: _Turn, hits: Sequence[Hit], cands: list[Candidate], X: np.ndarray, vecs: np.ndarray,
+                 ctx: QuestionContext, logits: np.ndarray, t0: float, t1: float) -> Answer:
+        """The answer built on the candidates' logits, or an abstention under the threshold."""
         best = int(np.argmax(logits))
         if not np.isfinite(logits[best]):
             return self._abstain(turn, hits, 0.0, t0, t1)

@@ -156,3 +156,11 @@ def test_sentence_vectors_are_cached_per_generation(answerer):
     assert again.text == first.text
     # the query was embedded by the first call too: nothing is embedded again
     assert seen == []
+
+
+def test_a_follow_up_never_gets_the_previous_answer_verbatim(answerer):
+    a = Answerer(answerer.retriever, abstain_threshold=0.0)
+    first = a.answer("How many advanced chips were agreed at APEC?")
+    history = [{"role": "user", "content": first.question}, {"role": "assistant", "content": first.text}]
+    again = a.answer("And how many advanced chips were agreed at APEC?", history=history)
+    assert again.searched_for and again.text != first.text
