@@ -556,7 +556,8 @@ class Answerer:
             n = len(citations) + 1
             context = ""
             if X[i, FEATURES.index("table_row")]:
-                context = " / ".join(doc_text(c.doc_id)[a:b] for a, b in header_lines(doc_text(c.doc_id), c.start))
+                source = doc_text(c.doc_id)
+                context = " / ".join(source[a:b] for a, b in header_lines(source, c.start))
             citations.append(_citation(n, c.hit, c.start, c.end, c.text, context))
             sentences.append(AnswerSentence(text=c.text, citations=(n,)))
         top = cands[best]
