@@ -33,6 +33,7 @@ from ingest.lang import detect_lang, is_english
 from ingest.settings import Settings
 from ingest.text import sentence_spans, terms
 
+from .aliases import aliases_in, name_aliases
 from .answer_types import NUMERIC, Tagger, pattern_spans, question_type
 from .evidence import (
     FEATURES,
@@ -252,6 +253,7 @@ class Answerer:
         self._vec_cache: OrderedDict[tuple[str, str, int, int], np.ndarray] = OrderedDict()
         self._repeat_cache: OrderedDict[tuple[str, str, int, int], int] = OrderedDict()
         self._profiles: tuple[str, list[DocProfile]] | None = None
+        self._aliases: tuple[str, dict[str, str]] | None = None
         self._cache_lock = threading.Lock()
         if generator is not None:
             self._generators[answer_mode] = generator
@@ -409,11 +411,27 @@ class Answerer:
         keep += [i for i in ranked if i not in keep][:limit - len(keep)]
         return [cands[i] for i in sorted(keep)]
 
+    def name_aliases(self) -> dict[str, str]:
+        """Hangul -> Latin spellings of names the documents give in both (`rag.aliases`), per generation."""
+        snap = self.retriever.snapshot
+        with self._cache_lock:
+            if self._aliases is not None and self._aliases[0] == snap.generation:
+                return self._aliases[1]
+        found = name_aliases(doc.text for doc in snap.docs.values())
+        with self._cache_lock:
+            self._aliases = (snap.generation, found)
+        return found
+
+    def _latin_focus(self, text: str) -> str:
+        """A non-English question's words as English text can match them: those written in Latin letters,
+        and the Latin spelling of the Hangul names the documents spell both ways."""
+        return " ".join([_latin_words(text), *aliases_in(text, self.name_aliases())]).strip()
+
     def _context(self, turn: _Turn) -> QuestionContext:
         snap = self.retriever.snapshot
         question, query = turn.focus, turn.query
         if turn.cross_lingual:  # only the words written in Latin letters can match English text
-            question, query = _latin_words(question), _latin_words(query)
+            question, query = self._latin_focus(question), self._latin_focus(query)
         return QuestionContext(
             question=question, query=query, kind=question_type(turn.question), idf=self._idf,
             cross_lingual=turn.cross_lingual,
@@ -561,7 +579,9 @@ class Answerer:
             citations.append(_citation(n, c.hit, c.start, c.end, c.text, context))
             sentences.append(AnswerSentence(text=c.text, citations=(n,)))
         top = cands[best]
-        span = short_answer(turn.focus, ctx.kind, top.text, top.spans,
+        # A Korean question's names count in their Latin spelling too ("배경훈" is "Bae Kyung-hoon").
+        asked = f"{turn.focus} {ctx.question}" if turn.cross_lingual else turn.focus
+        span = short_answer(asked, ctx.kind, top.text, top.spans,
                             table_row=bool(X[best, FEATURES.index("table_row")]))
         short = top.text[span[0]:span[1]] if span else ""
         text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)

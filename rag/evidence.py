@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.text import terms
+from ingest.text import STOPWORDS, terms
 
 from .answer_types import LABELS, NUMERIC, PRIMARY, Span
 from .types import Hit
@@ -65,6 +65,8 @@ FEATURES: tuple[str, ...] = (
     "is_question",  # ends with a question mark
     "negation_mismatch",  # one of question and sentence is negated, the other not
     "cross_lingual",  # the question is in another language than English: dense is the multilingual model's
+    "head_near",  # "what/which N ...?": the sentence names N with a span the question lacks beside it
+    "prep_object",  # "... built on?": the sentence has a question word, that preposition, then a new name
 )
 
 _FRAME = frozenset(terms("many much"))  # words of the question's frame ("how many"), not of its content
@@ -167,6 +169,17 @@ NEAR_CHARS = 30  # "within a few words": about five words of English
 _COUNTED = re.compile(r"\bhow\s+many\s+((?:[\w'’-]+\s*){1,3})", re.IGNORECASE)
 
 
+def counted_phrase(words: str) -> str:
+    """What "how many" counts: the words after it up to the first function word
+    ("gigabytes of HBM4 memory does" -> "gigabytes"; "advanced chips were" -> "advanced chips")."""
+    out = []
+    for w in words.split():
+        if w.lower().strip("'’") in STOPWORDS:
+            break
+        out.append(w)
+    return " ".join(out)
+
+
 def _near(text: str, spans: Sequence[Span], q_terms: set[str], counted: bool) -> bool:
     """Whether a span sits within NEAR_CHARS of a word of the question (it is about what was asked).
 
@@ -179,6 +192,74 @@ def _near(text: str, spans: Sequence[Span], q_terms: set[str], counted: bool) ->
     if counted:
         return any(0 <= a - sp.end <= NEAR_CHARS for sp in spans for a in anchors)
     return any(min(abs(a - sp.end), abs(sp.start - a)) <= NEAR_CHARS for sp in spans for a in anchors)
+
+
+_HEAD = re.compile(r"\b(?:what|which)\s+(?:(?:is|was|were|are|kind of|type of|sort of)\s+)?(?:the\s+)?([a-z]{3,})\b",
+                   re.IGNORECASE)
+_NOT_HEADS = frozenset(["is", "was", "were", "are", "does", "did", "do", "will", "would", "can", "could", "has", "have",
+                        "had", "the"])
+_TRAILING_PREP = re.compile(r"\b(on|in|of|by|with|from|for|to|at|into|about|after|before|under|behind|between|like)"
+                            r"\s*[?？]*\s*$", re.IGNORECASE)
+_NAME = re.compile(r"\b[A-Z0-9][\w’'.-]*")
+PREP_BEFORE = 40  # a question word ends at most this many characters before the preposition
+PREP_AFTER = 15  # and the new name starts at most this many after it
+# Irregular past forms, so "What is it built on?" finds "to build ... based on" (stems do not fold these).
+_IRREGULAR = {
+    "built": "build", "made": "make", "led": "lead", "held": "hold", "won": "win", "sold": "sell",
+    "bought": "buy", "paid": "pay", "gave": "give", "given": "give", "took": "take", "taken": "take",
+    "began": "begin", "begun": "begin", "wrote": "write", "written": "write", "chose": "choose",
+    "chosen": "choose", "spent": "spend", "sent": "send", "met": "meet", "brought": "bring",
+    "told": "tell", "became": "become", "grew": "grow", "grown": "grow", "knew": "know", "known": "know",
+    "shown": "show", "drew": "draw", "drawn": "draw", "rose": "rise", "risen": "rise", "fell": "fall",
+    "fallen": "fall", "struck": "strike", "sought": "seek", "taught": "teach", "caught": "catch",
+}
+
+
+def lemma_terms(text: str) -> list[str]:
+    """`terms`, with irregular past forms folded to their verb ("built" -> "build")."""
+    return [_IRREGULAR.get(t, t) for t in terms(text)]
+
+
+def head_noun(question: str) -> str | None:
+    """The noun a what/which question asks about ("What platform is ..." -> "platform")."""
+    m = _HEAD.search(question)
+    if not m or m.group(1).lower() in _NOT_HEADS:
+        return None
+    return m.group(1).lower()
+
+
+def trailing_preposition(question: str) -> str | None:
+    """The preposition a question ends on ("What is the AI factory built on?" -> "on")."""
+    m = _TRAILING_PREP.search(question)
+    return m.group(1).lower() if m else None
+
+
+def _head_near(text: str, spans: Sequence[Span], head: str) -> bool:
+    """Whether the sentence names the asked-about noun with a new span next to it
+    ("about 260,000 advanced chips" for "What chips ...?")."""
+    if not spans:
+        return False
+    return any(terms(m.group(0))[:1] == [head]
+               and any(0 <= m.start() - sp.end <= NEAR_CHARS or 0 <= sp.start - m.end() <= 3 for sp in spans)
+               for m in _WORD.finditer(text))
+
+
+def prep_object(text: str, prep: str, q_terms: set[str], q_lower: str) -> int | None:
+    """Where the new name after `prep` starts in `text`, when a question word comes just before `prep`
+    ("... an AI factory based on Nvidia's Vera Rubin platform" for "What is the AI factory built on?")."""
+    anchors = [m.end() for m in _WORD.finditer(text) if (t := lemma_terms(m.group(0))) and t[0] in q_terms]
+    if not anchors:
+        return None
+    for m in re.finditer(rf"\b{re.escape(prep)}\b", text, re.IGNORECASE):
+        if not any(0 <= m.start() - a <= PREP_BEFORE for a in anchors):
+            continue
+        for n in _NAME.finditer(text, m.end(), min(len(text), m.end() + PREP_AFTER + 40)):
+            if n.start() - m.end() > PREP_AFTER:
+                break
+            word = n.group(0)
+            if word.lower() not in q_lower and not set(terms(word)) <= q_terms:
+                return n.start()
+    return None
 
 
 def _bigrams(ts: Sequence[str]) -> set[tuple[str, str]]:
@@ -199,11 +280,11 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
     X = np.zeros((n, len(FEATURES)), dtype=np.float64)
     if n == 0:
         return X
-    q_focus = terms(ctx.question)
-    q_terms = set(terms(ctx.query)) | set(terms(ctx.expanded))
+    q_focus = lemma_terms(ctx.question)
+    q_terms = set(lemma_terms(ctx.query)) | set(lemma_terms(ctx.expanded))
     q_set = set(q_focus)
     log_n = math.log(1.0 + ctx.n_chunks + 0.5) or 1.0
-    cand_terms = [c.terms for c in cands]
+    cand_terms = [frozenset(_IRREGULAR.get(t, t) for t in c.terms) for c in cands]
     weights: dict[str, float] = {}
     for t in q_terms:
         df = sum(1 for ts in cand_terms if t in ts)
@@ -216,8 +297,13 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
     accept = LABELS.get(ctx.kind or "", frozenset())
     primary = PRIMARY.get(ctx.kind or "", accept)
     m = _COUNTED.search(ctx.question)
-    counted = m is not None and bool(set(terms(m.group(1))) - _FRAME)
-    near_terms = set(terms(m.group(1))) - _FRAME if counted else q_set - _FRAME
+    counted_words = set(terms(counted_phrase(m.group(1)))) - _FRAME if m else set()
+    counted = bool(counted_words)
+    near_terms = counted_words if counted else q_set - _FRAME
+    head_word = head_noun(ctx.question)
+    head = (terms(head_word) or [None])[0] if head_word else None
+    prep = trailing_preposition(ctx.question)
+    prep_terms = q_set - _FRAME
     seen_terms: set[str] = set().union(*cand_terms) | {t for c in cands for t in terms(c.hit.title)}
     title_terms: dict[str, set[str]] = {}
     for i, c in enumerate(cands):
@@ -228,7 +314,7 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
         missing = [t for t in q_set - _FRAME if t not in ts and t not in subject]
         missing_local = any(t not in seen_terms for t in missing)
         missing_global = any(ctx.df(t) == 0 for t in missing)
-        sent_terms = terms(c.text)
+        sent_terms = lemma_terms(c.text)
         novel_spans = [sp for sp in c.spans if not set(terms(sp.text)) <= q_set and sp.text.lower() not in q_lower]
         row = is_table_row(c.text)
         X[i] = (
@@ -264,6 +350,8 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
             float(c.text.rstrip().endswith("?")),
             float(q_negated != bool(_NEGATION.search(c.text))),
             float(ctx.cross_lingual),
+            float(head is not None and _head_near(c.text, novel_spans, head)),
+            float(prep is not None and prep_object(c.text, prep, prep_terms, q_lower) is not None),
         )
     X[:, 1] = X[:, 0] - X[:, 0].max()
     X[:, 3] = X[:, 2] - X[:, 2].max()

@@ -14,11 +14,14 @@ from collections.abc import Sequence
 from ingest.text import terms
 
 from .answer_types import AMOUNT, COUNT, LABELS, MONEY, PERCENT, PRIMARY, Span
-from .evidence import row_label_end
+from .evidence import head_noun, lemma_terms, prep_object, row_label_end, trailing_preposition
 
 _NUMBER_CELL = re.compile(r"(?:[$€£¥₩]\s?)?\(?\d[\d,]*(?:\.\d+)?\)?(?:\s?%)?")
 _LINK = re.compile(r"^(?:\s*(?:'s|’s)?\s*|\s+(?:of|and|&)\s+)$")
 _WORD = re.compile(r"[^\W_]+")
+_LOWER_WORDS = re.compile(r"^(?:\s+[a-z][a-z-]*)*\s+$")  # only lower-case words between a span and its noun
+_NAME_RUN = re.compile(r"[A-Z0-9][\w’'&-]*(?:\.(?=\w)[\w’'&-]*)*(?:\s[A-Z0-9][\w’'&-]*(?:\.(?=\w)[\w’'&-]*)*)*")
+_MODIFIERS = 30  # characters of modifiers allowed between them
 
 
 def _term_positions(sentence: str, q_terms: set[str]) -> list[int]:
@@ -54,20 +57,6 @@ def _first_figure(row: str) -> tuple[int, int] | None:
     return s, e
 
 
-_HEAD = re.compile(r"\b(?:what|which)\s+(?:(?:is|was|were|are|kind of|type of|sort of)\s+)?(?:the\s+)?([a-z]{3,})\b",
-                   re.IGNORECASE)
-_NOT_HEADS = frozenset(["is", "was", "were", "are", "does", "did", "do", "will", "would", "can", "could", "has", "have",
-                        "had", "the"])
-
-
-def _head_noun(question: str) -> str | None:
-    """The noun a what/which question asks about ("What platform is ..." -> "platform")."""
-    m = _HEAD.search(question)
-    if not m or m.group(1).lower() in _NOT_HEADS:
-        return None
-    return m.group(1).lower()
-
-
 def short_answer(question: str, kind: str | None, sentence: str, spans: Sequence[Span], *,
                  table_row: bool = False) -> tuple[int, int] | None:
     """(start, end) in `sentence` of the span that answers, or None when no span stands out.
@@ -92,15 +81,34 @@ def short_answer(question: str, kind: str | None, sentence: str, spans: Sequence
         primary = [sp for sp in typed if sp.label in PRIMARY.get(kind, ())]
         pool = primary or typed
     else:
+        prep = trailing_preposition(question)
+        if prep:  # "What is it built on?" -> the name after "based on" in the sentence
+            at = prep_object(sentence, prep, set(lemma_terms(question)), q_lower)
+            if at is not None:  # the run of capitalised words there ("Nvidia’s Vera Rubin")
+                run = _NAME_RUN.match(sentence, at)
+                if run:
+                    return at, run.end()
         pool = _merge(novel, sentence)
         if not pool:
             return None
-        head = _head_noun(question)
-        if head:  # "what platform ...?" -> the name right before or after "platform" in the sentence
-            for m in re.finditer(rf"\b{re.escape(head)}s?\b", sentence, re.IGNORECASE):
-                near = [sp for sp in pool if 0 <= m.start() - sp.end <= 2 or 0 <= sp.start - m.end() <= 2]
-                if near:
-                    return near[0].start, near[0].end
+        head = head_noun(question)
+        head_term = terms(head)[:1] if head else []
+        seen = False
+        for m in _WORD.finditer(sentence) if head_term else ():
+            if terms(m.group(0))[:1] != head_term:
+                continue
+            # "what platform ...?" -> the name right before or after "platform" in the sentence
+            seen = True
+            near = [sp for sp in pool if 0 <= m.start() - sp.end <= 2 or 0 <= sp.start - m.end() <= 2]
+            if near:
+                return near[0].start, near[0].end
+            # "about 260,000 advanced chips" for "What chips ...?": the span, its modifiers and the noun
+            before = [sp for sp in pool if 0 <= m.start() - sp.end <= _MODIFIERS
+                      and _LOWER_WORDS.match(sentence[sp.end:m.start()])]
+            if before:
+                return before[-1].start, m.end()
+        if seen:  # the sentence speaks of the thing asked about but names none: no span answers
+            return None
     anchors = _term_positions(sentence, q_terms)
 
     def distance(sp: Span) -> tuple[float, int]:

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from rag.answer_types import Tagger, accepts, pattern_spans, question_type
+from rag.answer_types import Span, Tagger, accepts, pattern_spans, question_type
 from rag.short import short_answer
 
 
@@ -80,6 +80,28 @@ def test_short_answer_is_the_typed_span_not_in_the_question():
     assert _short("How many advanced chips were agreed to at APEC?", s) == "roughly 260,000"
     assert _short("In what year was the APEC event?", s) == "2025"
     assert _short("Who asked for delivery?", s) is None  # no PERSON from patterns: no short answer
+
+
+def test_short_answer_of_what_noun_is_the_noun_phrase_with_its_new_modifiers():
+    s = "The talks come after a prior pledge tied to the APEC meeting, including about 260,000 advanced chips."
+    assert _short("What chips will Nvidia supply to Korea?", s) == "about 260,000 advanced chips"
+    # an upper-case word between the span and the noun is not a modifier of it; a sentence that speaks
+    # of chips but names none has no short answer (not the year, not a person elsewhere in it)
+    assert _short("What chips will Nvidia supply?", "In 2025 Nvidia chips shipped.") is None
+    # the noun is found in the singular too, and with no span of its own nothing is taken
+    s = "Bae met Nvidia chief Jensen Huang to secure chip supply in 2025."
+    assert _short("What chips will Nvidia supply to Korea?", s) is None
+
+
+def test_short_answer_after_the_preposition_the_question_ends_on():
+    s = "Korea wants to build an AI factory based on Nvidia’s Vera Rubin platform, officials said in 2025."
+    spans = [Span(s.index("Nvidia"), s.index(" platform"), "Nvidia’s Vera Rubin", "ORG"),
+             Span(s.index("2025"), s.index("2025") + 4, "2025", "DATE")]
+    span = short_answer("What is the AI factory built on?", None, s, spans)
+    assert span is not None and s[span[0]:span[1]] == "Nvidia’s Vera Rubin"
+    # without the preposition, the name nearest the question's words is taken
+    span = short_answer("What did officials say about the AI factory?", None, s, spans)
+    assert span is not None and s[span[0]:span[1]] == "Nvidia’s Vera Rubin"
 
 
 def test_short_answer_of_a_table_row_is_its_first_figure():

@@ -27,7 +27,6 @@ def test_table_rows_and_headings():
     assert is_table_row("Total net sales $ 94,836 $ 97,278 $ 211,990 $ 221,223")
     assert is_table_row("Other income/(expense), net 64 160 (329) (87)")
     assert not is_table_row("Net sales rose 5% to $94.8 billion in the quarter.")
-    assert not is_table_row("Apple Inc. | Q1 2023 Form 10-Q | 13") or True  # a footer may look like a row
     assert is_heading("A chip supply promise that now needs delivery", line=True)
     assert not is_heading("A chip supply promise that now needs delivery", line=False)
     assert not is_heading("The chips arrive in 2026.", line=True)
@@ -79,6 +78,54 @@ def test_features_by_hand():
     # "how many advanced chips agreed": terms advanc, chip, agre(e)d -> all in a, none but none in b
     assert f["missing_share"] == 0.0 and g["missing_share"] == 1.0
     assert f["lexical"] > g["lexical"]
+
+
+def test_head_noun_and_trailing_preposition_features():
+    from rag.answer_types import pattern_spans
+    from rag.evidence import head_noun, prep_object, trailing_preposition
+
+    assert head_noun("What chips will Nvidia supply?") == "chips" and head_noun("What is it?") is None
+    assert trailing_preposition("What is the AI factory built on?") == "on"
+    assert trailing_preposition("What is the AI factory?") is None
+    s = "Korea plans to build an AI factory based on Nvidia’s Vera Rubin platform."
+    assert prep_object(s, "on", {"ai", "factory", "build"}, "what is the ai factory built on?") == s.index("Nvidia")
+    # the preposition must follow a question word: "on" far from them names nothing
+    far = "The factory will be large and expensive, and the decision rests on Seoul."
+    assert prep_object(far, "on", {"ai", "factory", "build"}, "what is the ai factory built on?") is None
+
+    text = "Korea pledged chips.\nIt includes about 260,000 advanced chips.\nChips matter in 2025 for Korea."
+    hit = _hit(text)
+    a = _cand("It includes about 260,000 advanced chips.", hit)
+    b = _cand("Chips matter in 2025 for Korea.", hit)
+    a, b = (Candidate(**{**c.__dict__, "spans": tuple(pattern_spans(c.text))}) for c in (a, b))
+    ctx = QuestionContext(question="What chips will Korea get?", query="What chips will Korea get?", kind=None,
+                          idf=lambda t: 1.0, n_chunks=10)
+    X = featurize(ctx, [a, b], np.array([0.5, 0.5]), [1, 1])
+    head = FEATURES.index("head_near")
+    assert X[0, head] == 1 and X[1, head] == 0  # "2025" is not beside "chips"
+    ctx = QuestionContext(question="What is the AI factory built on?", query="What is the AI factory built on?",
+                          kind=None, idf=lambda t: 1.0, n_chunks=10)
+    c = _cand(s, _hit(s))
+    X = featurize(ctx, [c], np.array([0.5]), [1])
+    assert X[0, FEATURES.index("prep_object")] == 1
+    assert X[0, FEATURES.index("lexical")] > 0.5  # "built" meets "build"
+
+
+def test_how_many_counts_the_noun_before_the_first_function_word():
+    from rag.answer_types import pattern_spans
+    from rag.evidence import counted_phrase
+
+    assert counted_phrase("gigabytes of HBM4") == "gigabytes"
+    assert counted_phrase("advanced chips were") == "advanced chips"
+    text = "The chips will be made on a 3 nm process and will use HBM4 memory."
+    c = _cand(text, _hit(text))
+    c = Candidate(**{**c.__dict__, "spans": tuple(pattern_spans(c.text))})
+    ctx = QuestionContext(question="How many gigabytes of HBM4 memory does a Rubin GPU have?",
+                          query="How many gigabytes of HBM4 memory does a Rubin GPU have?", kind="count",
+                          idf=lambda t: 1.0, n_chunks=10)
+    X = featurize(ctx, [c], np.array([0.5]), [1])
+    # "3" sits a few words before "HBM4", but what is counted is gigabytes
+    assert X[0, FEATURES.index("type_present")] == 1 and X[0, FEATURES.index("type_near")] == 0
 
 
 def test_fit_logistic_reaches_the_regularised_optimum():
