@@ -21,7 +21,10 @@ _LINK = re.compile(r"^(?:\s*(?:'s|’s)?\s*|\s+(?:of|and|&)\s+)$")
 _WORD = re.compile(r"[^\W_]+")
 _LOWER_WORDS = re.compile(r"^(?:\s+[a-z][a-z-]*)*\s+$")  # only lower-case words between a span and its noun
 _NAME_RUN = re.compile(r"[A-Z0-9][\w’'&-]*(?:\.(?=\w)[\w’'&-]*)*(?:\s[A-Z0-9][\w’'&-]*(?:\.(?=\w)[\w’'&-]*)*)*")
-_MODIFIERS = 30  # characters of modifiers allowed between them
+_MODIFIERS = 30
+# "what/which N <auxiliary>": N is surely the noun asked about ("What chips will ...", not "What total ...")
+_DIRECT_HEAD = re.compile(r"\b(?:what|which)\s+[a-z]{3,}s?\s+(?:will|would|did|does|do|is|are|was|were|has|have|had"
+                          r"|can|could|should|may|might)\b", re.IGNORECASE)  # characters of modifiers allowed between them
 
 
 def _term_positions(sentence: str, q_terms: set[str]) -> list[int]:
@@ -107,7 +110,8 @@ def short_answer(question: str, kind: str | None, sentence: str, spans: Sequence
                       and _LOWER_WORDS.match(sentence[sp.end:m.start()])]
             if before:
                 return before[-1].start, m.end()
-        if seen:  # the sentence speaks of the thing asked about but names none: no span answers
+        if seen and _DIRECT_HEAD.search(question):
+            # "What chips will ...?" on a sentence that speaks of chips but names none: no span answers
             return None
     anchors = _term_positions(sentence, q_terms)
 
