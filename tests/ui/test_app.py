@@ -28,14 +28,15 @@ from ui.app import (
     is_loopback,
     parse_auth,
     passage_html,
+    replace_upload,
     report_html,
     safe_filename,
     sources_html,
     sources_panel,
-    store_upload,
     unique_name,
     vote_of,
 )
+from ui.storage import drop_backup, feedback_csv, feedback_rows, read_feedback, restore_upload
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -185,7 +186,7 @@ def test_unique_name_adds_a_suffix():
     assert unique_name("a.txt", {"a.txt", "a-2.txt"}) == "a-3.txt"
 
 
-def test_store_upload_never_escapes_or_overwrites(tmp_path):
+def test_replace_upload_never_escapes_and_replaces_a_same_name_upload(tmp_path):
     up = tmp_path / "uploads"
     src_dir = tmp_path / "in"
     (src_dir / "x").mkdir(parents=True)
@@ -193,13 +194,32 @@ def test_store_upload_never_escapes_or_overwrites(tmp_path):
     first.write_text("one")
     second = src_dir / "x" / "passwd"
     second.write_text("two")
-    a = store_upload(src_dir / "x" / ".." / "passwd", up)
-    b = store_upload(second, up)
-    c = store_upload(first, up, taken={"passwd-3"})
-    assert [p.name for p in (a, b, c)] == ["passwd", "passwd-2", "passwd-4"]
-    assert all(p.parent == up for p in (a, b, c))
-    assert a.read_text() == "one" and b.read_text() == "two"
+    a, backup_a = replace_upload(src_dir / "x" / ".." / "passwd", up)
+    assert a == up / "passwd" and backup_a is None and a.read_text() == "one"
+    b, backup_b = replace_upload(second, up)  # the same name again: an update, the old kept as a backup
+    assert b == a and b.read_text() == "two" and backup_b.read_text() == "one"
+    restore_upload(b, backup_b)  # the ingest failed: the previous file is back
+    assert a.read_text() == "one" and not backup_b.exists()
+    c, backup_c = replace_upload(first, up, avoid={"passwd"})  # a name a seed document holds: never replaced
+    assert c.name == "passwd-2" and backup_c is None
+    drop_backup(backup_c)
+    assert sorted(p.name for p in up.iterdir()) == ["passwd", "passwd-2"]
     assert not (tmp_path / "etc").exists()
+
+
+def test_feedback_view_rows_and_csv(tmp_path):
+    path = tmp_path / "fb.jsonl"
+    turn = {"question": "Q, with a comma?", "answer": "A. [1]", "citations": [{"n": 1, "doc_id": "a.txt"}]}
+    append_feedback(path, feedback_record(turn, "down", comment="  wrong\nyear ", user="kim"))
+    path.open("a").write("not json\n")
+    append_feedback(path, feedback_record(turn, "up"))
+    records = read_feedback(path)
+    assert [r["vote"] for r in records] == ["up", "down"]  # newest first, the bad line skipped
+    rows = feedback_rows(records)
+    assert rows[1][1:4] == ["down", "wrong year", "Q, with a comma?"] and rows[1][5] == "[1] a.txt"
+    text = feedback_csv(records)
+    assert text.splitlines()[0].startswith("timestamp,vote,comment,question")
+    assert '"Q, with a comma?"' in text and read_feedback(tmp_path / "none.jsonl") == []
 
 
 def test_feedback_jsonl(tmp_path):
@@ -212,7 +232,8 @@ def test_feedback_jsonl(tmp_path):
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2
     first, second = (json.loads(x) for x in lines)
-    assert first == {"timestamp": "2025-11-13T09:30:00+00:00", "vote": "up", "question": "Q?", "answer": "A. [1]",
+    assert first == {"timestamp": "2025-11-13T09:30:00+00:00", "vote": "up", "comment": "", "user": "",
+                     "question": "Q?", "answer": "A. [1]",
                      "citations": [{"n": 1, "quote": "A."}], "abstained": False, "mode": "extractive", "k": 5,
                      "retrieval_mode": "hybrid"}
     assert second["vote"] == "down"
@@ -323,7 +344,7 @@ def test_upload_and_remove(hashed, tmp_path):
     h = ChatHandlers(answerer, settings)
     src = tmp_path / "incoming"
     src.mkdir()
-    good = src / "telescope.txt"  # same name as an indexed document: must not replace it
+    good = src / "telescope.txt"  # same name as a document from elsewhere: must not replace it
     good.write_text("Canteen hours\n\nThe canteen opens at 7:30 on weekdays.", encoding="utf-8")
     bad = src / "empty.md"
     bad.write_text("", encoding="utf-8")
@@ -335,10 +356,22 @@ def test_upload_and_remove(hashed, tmp_path):
     assert "3 documents" in header
     assert h.ask("When does the canteen open?")[1]["citations"][0]["doc_id"] == "telescope-2.txt"
 
-    status, table, _, header = h.remove_doc("telescope-2.txt")
+    # The same file again: one document, reported unchanged; a new version: updated, still one document.
+    status, table, *_ = h.add_files([str(good)], progress=lambda *a, **k: None)
+    assert "Unchanged" in status and table.count('data-doc="telescope-2.txt"') == 1 + 2  # the row and its 2 buttons
+    good.write_text("Canteen hours\n\nThe canteen opens at 8:00 on weekdays.", encoding="utf-8")
+    status, table, *_ = h.add_files([str(good)], progress=lambda *a, **k: None)
+    assert "Updated" in status and "telescope-3.txt" not in table
+    assert sorted(p.name for p in Path(settings.upload_dir).iterdir()) == ["telescope-2.txt"]
+    assert "8:00" in h.ask("When does the canteen open?")[0]
+
+    assert "Remove <b>Canteen hours</b>" in h.ask_remove("telescope-2.txt")[1]  # asks first
+    assert "deletes its uploaded file" in h.ask_remove("telescope-2.txt")[1]
+    status, table, _, header, _ = h.remove_doc("telescope-2.txt")
     assert "Removed" in status and "telescope-2.txt" not in table
-    assert not (Path(settings.upload_dir) / "telescope-2.txt").exists()
+    assert not list(Path(settings.upload_dir).iterdir())  # gone from disk, no backup left behind
     assert "not in the index" in h.remove_doc("nope.txt")[0]
+    assert "canteen" not in h.ask("When does the canteen open?")[0].lower()
 
 
 def test_ask_endpoint_over_http(hashed, serve_page):
