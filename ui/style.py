@@ -97,6 +97,9 @@ img.pqa-view-page { width: 100%; height: auto; border: 1px solid var(--border-co
 .pqa-confirm-text { padding: 8px 10px; color: #b91c1c; font-size: 0.9rem; }
 .pqa-report.pqa-ok { color: #166534; }
 table.pqa-docs .pqa-doc-actions { text-align: right; white-space: nowrap; }
+table.pqa-docs tr[hidden], .pqa-doc-none[hidden] { display: none !important; }
+/* The feedback table scrolls inside itself; its columns never widen the page. */
+#pqa-fb-table { max-width: calc(100vw - 64px); min-width: 0; overflow-x: auto; }
 /* A phone: the settings and sources under the chat, each document a card, nothing wider than the screen. */
 @media (max-width: 640px) {
   .gradio-container { padding: 0 6px !important; }

@@ -4,7 +4,6 @@ import io
 import sys
 
 import pytest
-
 from support import make_pdf
 
 QUOTE = "The Gumi plant will package 12,000 wafers a month from March 2026."
