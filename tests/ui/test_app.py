@@ -33,6 +33,7 @@ from ui.app import (
     safe_filename,
     sources_html,
     sources_panel,
+    streaming_html,
     unique_name,
     vote_of,
 )
@@ -460,3 +461,90 @@ def test_partnerqa_serve_cold_start(tmp_path, port, seeds_dir, record_property):
     record_property("serve_first_answer_s", round(t_answer, 1))
     print(f"\ncold start (index built from seeds): ready {t_ready:.1f} s, first answer {t_answer:.1f} s")
     assert t_answer < 180
+
+
+class _Req:
+    """What a `gr.Request` gives the handlers: the logged-in user's name (None without login)."""
+
+    def __init__(self, username=None):
+        self.username = username
+
+
+def test_chats_are_kept_per_user_reopened_renamed_deleted_and_exported(hashed):
+    h = ChatHandlers(*hashed)
+    _, chat, conv, turns, _ = _drain(h.respond("When was the Zephyr telescope completed?", [], [], [], 5, "hybrid",
+                                               "extractive"))[-1]
+    kim, lee = _Req("kim"), _Req("lee")
+    store, chat_id, pick = h.save_chat({}, "", chat, conv, turns, kim)
+    assert chat_id and pick["value"] == chat_id and "When was the Zephyr" in pick["choices"][0][0]
+    assert h.restore(store, lee)[0]["choices"] == []  # another user sees none of kim's chats
+    restored = h.restore(store, kim)
+    assert restored[1] == chat and restored[3] == turns and restored[5] == chat_id
+    assert 'id="src-1-1"' in restored[4]
+    store, pick = h.rename_chat(store, chat_id, "  Zephyr\n dates ", kim)
+    assert pick["choices"][0][0].startswith("Zephyr dates")
+    md = Path(h.export_chat(store, chat_id, turns, kim)).read_text(encoding="utf-8")
+    assert md.startswith("# Zephyr dates\n") and "## When was the Zephyr telescope completed?" in md
+    assert "Sources:\n- [1] " in md and "2019" in md
+    store, pick, *cleared = h.delete_chat(store, chat_id, kim)
+    assert pick["choices"] == [] and cleared[:3] == [[], [], []]
+    import gradio as gr
+
+    with pytest.raises(gr.Error, match="ask a question first"):
+        h.export_chat(store, "", [], kim)
+
+
+def test_retry_edit_stop_and_limits(hashed):
+    import gradio as gr
+
+    h = ChatHandlers(*hashed)
+    _, chat, conv, turns, _ = _drain(h.respond("When was the Zephyr telescope completed?", [], [], [], 5, "hybrid",
+                                               "extractive"))[-1]
+    box, chat2, conv2, turns2, _ = h.edit_last(chat, conv, turns)  # undo: the question back in the box
+    assert box == "When was the Zephyr telescope completed?" and chat2 == [] and conv2 == [] and turns2 == []
+    _, chat3, _, turns3, _ = _drain(h.retry(chat, conv, turns, 5, "hybrid", "extractive"))[-1]
+    assert len(chat3) == 2 and len(turns3) == 1 and turns3[0]["question"] == turns[0]["question"]
+    pending = [*chat, {"role": "user", "content": "q"}, {"role": "assistant", "content": streaming_html("")}]
+    assert "Stopped." in h.stopped(pending)[-1]["content"]
+    with pytest.raises(gr.Error, match="limited to 2,000 characters; this one has 5,000"):
+        list(h.respond("x" * 5000, [], [], [], 5, "hybrid", "extractive"))
+    with pytest.raises(gr.Error, match="between 1 and 20, got 99"):
+        list(h.respond("q", [], [], [], 99, "hybrid", "extractive"))
+    assert h.ask("When was the Zephyr telescope completed?", k=30)[0]  # the API keeps its 1-50 range
+
+
+def test_feedback_comment_and_view(hashed):
+    h = ChatHandlers(*hashed)
+    _, _, _, turns, _ = _drain(h.respond("When was the Zephyr telescope completed?", [], [], [], 5, "hybrid",
+                                         "extractive"))[-1]
+
+    class Like:
+        index, liked = 1, False
+
+    panel, note, _, target = h.on_like(turns, Like(), _Req("kim"))
+    assert panel["visible"] and "Thanks" in note and target == {"index": 1, "vote": "down"}
+    assert "comment was recorded" in h.send_comment(turns, target, " Wrong  year ", _Req("kim"))[0]
+    assert "Type a comment" in h.send_comment(turns, target, "  ", _Req("kim"))[0]
+    rows, csv_path, tab = h.feedback_view(_Req())
+    assert tab["visible"] and rows[0][1:3] == ["down", "Wrong year"] and rows[0][7] == "kim"
+    assert "Wrong year" in Path(csv_path).read_text(encoding="utf-8")
+    h.settings = h.settings.__class__.from_env(index=h.settings.index, feedback=h.settings.feedback, auth="a:b")
+    assert h.feedback_view(_Req())[2]["visible"] is False  # with login on, only logged-in users
+    assert h.feedback_view(_Req("kim"))[2]["visible"] is True
+
+
+def test_row_actions_details_and_viewer(hashed):
+    h = ChatHandlers(*hashed)
+    pick, *_, confirm, text, details = h.row_action("remove|telescope.txt|123")
+    assert pick["value"] == "telescope.txt" and confirm["visible"] and "Remove <b>" in text and details["open"]
+    assert h.row_action("edit|telescope.txt|1")[5]["visible"] is False
+    assert len(h.row_action("edit|nope.txt|1")) == 8  # a row that is gone: nothing changes
+    status, table, _, _ = h.save_details("telescope.txt", "Zephyr report", "Observatory Press", "2019-05-01", "")
+    assert "Saved" in status and "Observatory Press · 2019-05-01" in table and "Zephyr report" in table
+    assert h.ask("When was the Zephyr telescope completed?")[1]["citations"][0]["publisher"] == "Observatory Press"
+    assert "Not saved" in h.save_details("telescope.txt", "t", "", "", "javascript:alert(1)")[0]
+    text = h.retriever.document_text("telescope.txt")
+    view = h.open_view("telescope.txt|20|60||99")
+    assert '<mark id="pqa-view-mark">' in view and html.unescape(re.search(
+        r'<mark id="pqa-view-mark">(.*?)</mark>', view).group(1)) == text[20:60]
+    assert "no longer in the index" in h.open_view("gone.txt|1|2||9") and h.open_view("bad") == ""
