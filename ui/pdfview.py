@@ -82,3 +82,35 @@ def render_page(path: str | Path, page: int, quote: str = "", width: int = WIDTH
         return buf.getvalue(), bool(boxes)
     finally:
         pdf.close()
+
+
+def _measure(runs: int = 10) -> None:
+    """`python -m ui.pdfview`: time and size of a rendered page at three widths (needs fpdf2)."""
+    import statistics
+    import tempfile
+    import time
+
+    from fpdf import FPDF
+
+    quote = "The Gumi plant will package 12,000 wafers a month from March 2026."
+    body = " ".join(f"Sentence {i} of the operations report fills the page with ordinary text." for i in range(40))
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    for text in (body, f"{body} {quote} {body}"):
+        pdf.add_page()
+        pdf.multi_cell(0, 8, text)
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "measure.pdf"
+        pdf.output(str(path))
+        for width in (600, 900, 1200):
+            times = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                png, found = render_page(path, 2, quote, width=width)
+                times.append(time.perf_counter() - t0)
+            print(f"width {width} px: median {statistics.median(times) * 1000:.0f} ms, "
+                  f"PNG {len(png) / 1024:.0f} KB, quote boxed: {found}")
+
+
+if __name__ == "__main__":
+    _measure()

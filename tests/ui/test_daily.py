@@ -290,8 +290,16 @@ def test_phone_width(context, server):
     expect(pg.locator(ANSWER_DONE).first).to_be_visible(timeout=30_000)  # the last chat, reopened
     _no_horizontal_overflow(pg)
     _shot(pg, "ask", "phone")
-    pg.locator("#pqa-src-1-1, #pqa-sources .pqa-src").first.scroll_into_view_if_needed()
+    pg.locator("#pqa-sources .pqa-src").first.scroll_into_view_if_needed()
     _shot(pg, "sources", "phone")
+    pg.locator("#pqa-sources .pqa-src button.pqa-open").first.click()
+    expect(pg.locator("#pqa-viewer #pqa-view-mark")).to_be_in_viewport(timeout=30_000)
+    _no_horizontal_overflow(pg)
+    _shot(pg, "document-view", "phone")
+    pg.locator("#pqa-chats-acc").click()
+    pg.locator("#pqa-chats-acc").scroll_into_view_if_needed()
+    _no_horizontal_overflow(pg)
+    _shot(pg, "chats", "phone")
 
     _docs_tab(pg)
     _no_horizontal_overflow(pg)
