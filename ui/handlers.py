@@ -63,6 +63,7 @@ class ChatHandlers:
         self.upload_dir = Path(settings.upload_dir)
         self.feedback_path = Path(settings.feedback)
         self._ingestor: Any = None
+        self._scratch: Path | None = None
         try:
             modes = list(answerer.available_answer_modes()) or ["extractive"]
         except Exception as e:  # noqa: BLE001 -- a missing optional module must not keep the page from starting
@@ -73,6 +74,14 @@ class ChatHandlers:
         self.default_k = int(getattr(answerer, "k", None) or settings.k)
 
     # -- helpers -----------------------------------------------------------------------------
+    def scratch(self) -> Path:
+        """One temporary folder per page for the files it offers to download (exports, CSV)."""
+        if self._scratch is None:
+            import tempfile
+
+            self._scratch = Path(tempfile.mkdtemp(prefix="partnerqa-ui-"))
+        return self._scratch
+
     def ingestor(self) -> Any:
         if self._ingestor is None:
             from ingest.pipeline import Ingestor
@@ -288,9 +297,10 @@ class ChatHandlers:
             raise gr.Error("Nothing to export yet: ask a question first.")
         rec = next((c for c in self._chats(store, self.user_of(request)) if c["id"] == chat_id), None)
         title = (rec or {}).get("title") or _title_of(turns[0].get("question", ""))
-        import tempfile
-
-        folder = Path(tempfile.mkdtemp(prefix="partnerqa-chat-"))
+        folder = self.scratch() / safe_filename(chat_id or "unsaved", "unsaved")  # one file per chat, rewritten
+        folder.mkdir(exist_ok=True)
+        for old in folder.glob("*.md"):
+            old.unlink(missing_ok=True)
         path = folder / f"{safe_filename(title, 'chat')[:60].rsplit('.', 1)[0] or 'chat'}.md"
         path.write_text(chat_markdown(title, turns), encoding="utf-8")
         return str(path)
@@ -341,9 +351,7 @@ class ChatHandlers:
         if not self.can_see_feedback(request):
             return gr.skip(), gr.skip(), gr.update(visible=False)
         records = read_feedback(self.feedback_path)
-        import tempfile
-
-        path = Path(tempfile.mkdtemp(prefix="partnerqa-feedback-")) / "partnerqa-feedback.csv"
+        path = self.scratch() / "partnerqa-feedback.csv"  # rewritten each time; Gradio serves a copy
         path.write_text(feedback_csv(records), encoding="utf-8")
         return feedback_rows(records), str(path), gr.update(visible=True)
 

@@ -233,7 +233,15 @@ def test_chat_survives_reload_exports_and_takes_feedback(context, server):
     url, _, settings = server
     pg = _open(context, url, DESKTOP)
     pg.click("#pqa-new")
+    expect(pg.locator("#pqa-stop")).to_be_hidden()
+    pg.evaluate("""() => { window.__stopShown = false;
+        new MutationObserver(() => { const b = document.querySelector('#pqa-stop');
+            if (b && b.offsetParent !== null) window.__stopShown = true; })
+        .observe(document.body, {subtree: true, childList: true, attributes: true}); }""")
     _ask(pg, "What chips will Nvidia supply to Korea?", 1)
+    assert pg.evaluate("window.__stopShown"), "no Stop button while answering"
+    expect(pg.locator("#pqa-stop")).to_be_hidden()
+    expect(pg.locator("#pqa-send")).to_be_visible()
     pg.wait_for_timeout(800)  # the chat is saved in the browser after the answer
     pg.reload()
     pg.wait_for_selector("#pqa-chat")
