@@ -117,7 +117,7 @@ table.pqa-docs tr[hidden], .pqa-doc-none[hidden] { display: none !important; }
   table.pqa-docs .pqa-doc-actions { text-align: left; white-space: normal; }
   #pqa-input-row { flex-wrap: wrap; }
   #pqa-input-row > * { min-width: 0 !important; }
-  #pqa-input-row > #pqa-input { flex: 1 1 100% !important; }
+  #pqa-input-row > .form:has(#pqa-input) { flex: 1 1 100% !important; }
 }
 """
 
