@@ -47,6 +47,39 @@ MAX_QUESTION_CHARS = 2000  # a longer question is refused with this limit named
 MAX_CHATS = 30  # conversations kept in the browser per user (the oldest go first)
 
 
+class OnlyDocs:
+    """A retriever that searches only `doc_ids` (the CLI's `--doc`), for one question.
+
+    Every `search`/`search_batch` gets a `doc_id` filter; a filter the caller passes (a scope
+    the question names) is narrowed to these documents. Everything else is the wrapped retriever's.
+    """
+
+    def __init__(self, retriever: Any, doc_ids: list[str]) -> None:
+        self._inner = retriever
+        self._ids = list(doc_ids)
+
+    def _filters(self, filters: Mapping[str, Any] | None) -> dict[str, Any]:
+        out = dict(filters or {})
+        want = out.get("doc_id")
+        if want is not None:
+            want = [want] if isinstance(want, str) else list(want)
+            out["doc_id"] = [d for d in want if d in self._ids]
+        else:
+            out["doc_id"] = list(self._ids)
+        return out
+
+    def search(self, query: str, k: int | None = None, *, mode: str | None = None,
+               filters: Mapping[str, Any] | None = None) -> list:
+        return self._inner.search(query, k, mode=mode, filters=self._filters(filters))
+
+    def search_batch(self, queries: Any, k: int | None = None, *, mode: str | None = None,
+                     filters: Mapping[str, Any] | None = None) -> list:
+        return self._inner.search_batch(queries, k, mode=mode, filters=self._filters(filters))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
 class ChatHandlers:
     """The page's event handlers over one loaded Answerer; `build_app` wires them to components.
 
@@ -121,8 +154,23 @@ class ChatHandlers:
         return k_val, mode, answer_mode
 
     # -- chat --------------------------------------------------------------------------------
+    def answerer_for(self, only: Any) -> Any:
+        """The Answerer, or a copy of it that searches only the documents in `only` (ids in the index)."""
+        ids = [d for d in (only or []) if isinstance(d, str)]
+        if not ids:
+            return self.answerer
+        known = {d["doc_id"] for d in self.retriever.documents()}
+        gone = [d for d in ids if d not in known]
+        if gone:
+            raise gr.Error(f"Not in the index any more: {', '.join(gone)}. Update 'Ask only these documents'.")
+        import copy
+
+        scoped = copy.copy(self.answerer)  # shares the models; only its retriever differs
+        scoped.retriever = OnlyDocs(self.answerer.retriever, ids)
+        return scoped
+
     def respond(self, message: str, chat: list | None, conv: list | None, turns: list | None, k: Any = None,
-                mode: Any = None, answer_mode: Any = None) -> Iterator[tuple]:
+                mode: Any = None, answer_mode: Any = None, only: Any = None) -> Iterator[tuple]:
         """Stream one answer into the chat. Yields (textbox, chat, conversation, turns, sources).
 
         `conv` is the plain-text conversation passed to `Answerer.stream` so follow-ups
@@ -137,6 +185,7 @@ class ChatHandlers:
             raise gr.Error(f"Questions are limited to {MAX_QUESTION_CHARS:,} characters; this one has "
                            f"{len(question):,}. Shorten it and ask again.")
         k_val, mode_val, am = self.check(k, mode, answer_mode, PAGE_K_MAX)
+        answerer = self.answerer_for(only)
         chat, conv, turns = list(chat or []), list(conv or []), list(turns or [])
         turn_no = len(turns) + 1
         chat.append({"role": "user", "content": question_html(question)})
@@ -144,7 +193,7 @@ class ChatHandlers:
         yield "", list(chat), skip, skip, skip
         text, final = "", None
         try:
-            for event in self.answerer.stream(question, conv, k=k_val, mode=mode_val, answer_mode=am):
+            for event in answerer.stream(question, conv, k=k_val, mode=mode_val, answer_mode=am):
                 if event.delta:
                     text += event.delta
                     chat[-1] = {"role": "assistant", "content": streaming_html(text)}
@@ -208,10 +257,10 @@ class ChatHandlers:
         return question, chat, conv, turns, sources_panel([t["sources_html"] for t in turns])
 
     def retry(self, chat: list | None, conv: list | None, turns: list | None, k: Any = None, mode: Any = None,
-              answer_mode: Any = None) -> Iterator[tuple]:
+              answer_mode: Any = None, only: Any = None) -> Iterator[tuple]:
         """Ask the last question again (same outputs as `respond`)."""
         chat, conv, turns, question = self.take_back(chat, conv, turns)
-        yield from self.respond(question, chat, conv, turns, k, mode, answer_mode)
+        yield from self.respond(question, chat, conv, turns, k, mode, answer_mode, only)
 
     # -- conversations kept in the browser ----------------------------------------------------
     @staticmethod
@@ -393,7 +442,14 @@ class ChatHandlers:
             self.retriever.refresh()  # another process (the CLI) may have changed the index
         except Exception as e:  # noqa: BLE001 -- a bad new generation must not break the page; the old serves on
             log.warning("index refresh failed: %s", e)
-        return self.header_html(), self.documents_html(), gr.update(choices=self.doc_choices(), value=None)
+        return (self.header_html(), self.documents_html(), gr.update(choices=self.doc_choices(), value=None),
+                self.only_choices(None))
+
+    def only_choices(self, current: Any) -> Any:
+        """The "Ask only these documents" picker with the index's documents (keeping those still there)."""
+        choices = self.doc_choices()
+        ids = {v for _, v in choices}
+        return gr.update(choices=choices, value=[d for d in (current or []) if d in ids])
 
     def _doc(self, doc_id: str | None) -> dict | None:
         return next((d for d in self.retriever.documents() if d["doc_id"] == doc_id), None)

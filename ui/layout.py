@@ -73,6 +73,7 @@ class Page:
     k_slider: gr.Slider
     mode_radio: gr.Radio
     am_drop: gr.Dropdown
+    only_pick: gr.Dropdown
     docs_table: gr.HTML
     row_req: gr.Textbox
     files: gr.File
@@ -160,6 +161,10 @@ def on_building_ui(h: ChatHandlers, settings: Any) -> Page:
                     am_drop = gr.Dropdown(h.answer_modes, value=h.default_answer_mode, label="Answer mode",
                                           info=_answer_mode_info(h), interactive=len(h.answer_modes) > 1,
                                           elem_id="pqa-answer-mode")
+                    only_pick = gr.Dropdown(h.doc_choices(), value=[], multiselect=True,
+                                            label="Ask only these documents",
+                                            info="empty = all documents (the command line's --doc)",
+                                            elem_id="pqa-only")
                 viewer = gr.HTML("", elem_id="pqa-viewer")
                 view_req = gr.Textbox(visible="hidden", elem_id="pqa-view-req", show_label=False)
                 sources = gr.HTML(SOURCES_PLACEHOLDER, elem_id="pqa-sources")
@@ -206,7 +211,8 @@ def on_building_ui(h: ChatHandlers, settings: Any) -> Page:
                 chatbot=chatbot, box=box, send=send, stop=stop, clear=clear, chats=chats, chat_name=chat_name,
                 rename=rename, delete=delete, export=export, export_file=export_file, fb_panel=fb_panel,
                 fb_note=fb_note, fb_comment=fb_comment, fb_send=fb_send, sources=sources, viewer=viewer,
-                view_req=view_req, k_slider=k_slider, mode_radio=mode_radio, am_drop=am_drop, docs_table=docs_table,
+                view_req=view_req, k_slider=k_slider, mode_radio=mode_radio, am_drop=am_drop, only_pick=only_pick,
+                docs_table=docs_table,
                 row_req=row_req, files=files, add_btn=add_btn, remove_pick=remove_pick, details=details,
                 d_title=d_title, d_publisher=d_publisher, d_date=d_date, d_url=d_url, save_btn=save_btn,
                 remove_btn=remove_btn, confirm=confirm, confirm_text=confirm_text, confirm_yes=confirm_yes,
@@ -238,7 +244,7 @@ def browser_secret(settings: Any) -> str:
 
 def on_register_events(demo: gr.Blocks, h: ChatHandlers, p: Page) -> None:
     """Wire the page's events to the handlers (inside the open `demo`), and expose the `ask` API."""
-    chat_in = [p.box, p.chatbot, p.conv, p.turns, p.k_slider, p.mode_radio, p.am_drop]
+    chat_in = [p.box, p.chatbot, p.conv, p.turns, p.k_slider, p.mode_radio, p.am_drop, p.only_pick]
     chat_out = [p.box, p.chatbot, p.conv, p.turns, p.sources]
     private: dict[str, Any] = {"api_visibility": "private"}  # the page's own events; scripts use `ask`
     save = ([p.store, p.chat_id, p.chatbot, p.conv, p.turns], [p.store, p.chat_id, p.chats])
@@ -278,18 +284,21 @@ def on_register_events(demo: gr.Blocks, h: ChatHandlers, p: Page) -> None:
 
     index_write: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "index-write", **private}
     details = [p.d_title, p.d_publisher, p.d_date, p.d_url]
-    p.add_btn.click(h.add_files, [p.files], [p.status, p.docs_table, p.remove_pick, p.header, p.files], **index_write)
+    refresh_only = ({"fn": h.only_choices, "inputs": [p.only_pick], "outputs": [p.only_pick], "queue": False,
+                     **private})
+    p.add_btn.click(h.add_files, [p.files], [p.status, p.docs_table, p.remove_pick, p.header, p.files],
+                    **index_write).then(**refresh_only)
     p.remove_pick.input(h.pick_doc, [p.remove_pick], [*details, p.confirm], queue=False, **private)
     p.row_req.change(h.row_action, [p.row_req], [p.remove_pick, *details, p.confirm, p.confirm_text, p.details],
                      queue=False, **private)
     p.remove_btn.click(h.ask_remove, [p.remove_pick], [p.confirm, p.confirm_text, p.status], queue=False, **private)
     p.confirm_no.click(lambda: gr.update(visible=False), None, p.confirm, queue=False, **private)
     p.confirm_yes.click(h.remove_doc, [p.remove_pick], [p.status, p.docs_table, p.remove_pick, p.header, p.confirm],
-                        **index_write)
+                        **index_write).then(**refresh_only)
     p.save_btn.click(h.save_details, [p.remove_pick, *details], [p.status, p.docs_table, p.remove_pick, p.header],
-                     **index_write)
+                     **index_write).then(**refresh_only)
     p.fb_refresh.click(h.feedback_view, None, [p.fb_table, p.fb_csv, p.fb_tab], queue=False, **private)
-    demo.load(h.on_load, None, [p.header, p.docs_table, p.remove_pick], queue=False, **private)
+    demo.load(h.on_load, None, [p.header, p.docs_table, p.remove_pick, p.only_pick], queue=False, **private)
     demo.load(h.restore, [p.store], [p.chats, p.chatbot, p.conv, p.turns, p.sources, p.chat_id, p.chat_name],
               queue=False, **private)
     demo.load(h.feedback_view, None, [p.fb_table, p.fb_csv, p.fb_tab], queue=False, **private)

@@ -548,3 +548,18 @@ def test_row_actions_details_and_viewer(hashed):
     assert '<mark id="pqa-view-mark">' in view and html.unescape(re.search(
         r'<mark id="pqa-view-mark">(.*?)</mark>', view).group(1)) == text[20:60]
     assert "no longer in the index" in h.open_view("gone.txt|1|2||9") and h.open_view("bad") == ""
+
+
+def test_ask_only_these_documents(hashed):
+    import gradio as gr
+
+    h = ChatHandlers(*hashed)
+    q = "When was the Zephyr telescope completed?"
+    *_, turns, _ = _drain(h.respond(q, [], [], [], 5, "hybrid", "extractive", ["telescope.txt"]))[-1]
+    assert {c["doc_id"] for c in turns[0]["citations"]} == {"telescope.txt"}
+    *_, turns, _ = _drain(h.respond(q, [], [], [], 5, "hybrid", "extractive", ["bridge.txt"]))[-1]
+    assert all(c["doc_id"] == "bridge.txt" for c in turns[0]["citations"])  # never the telescope document
+    assert h.answerer.retriever is h.retriever  # the shared Answerer is untouched
+    with pytest.raises(gr.Error, match="Not in the index any more: gone.txt"):
+        list(h.respond(q, [], [], [], 5, "hybrid", "extractive", ["gone.txt"]))
+    assert h.only_choices(["telescope.txt", "gone.txt"])["value"] == ["telescope.txt"]

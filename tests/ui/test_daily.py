@@ -289,6 +289,23 @@ def test_chat_survives_reload_exports_and_takes_feedback(context, server):
     pg.close()
 
 
+def test_ask_only_chosen_documents(context, server):
+    from playwright.sync_api import expect
+
+    pg = _open(context, server[0], DESKTOP)
+    pg.click("#pqa-new")
+    pg.locator("#pqa-settings").click()
+    pg.click("#pqa-only input")
+    pg.get_by_role("option", name=re.compile(r"wikipedia_rubin_microarchitecture\.txt")).click()
+    pg.keyboard.press("Escape")
+    _ask(pg, "What chips will Nvidia supply to Korea?", 1)
+    files = pg.locator("#pqa-sources .pqa-file code")
+    expect(files.first).to_be_visible()
+    assert {files.nth(i).inner_text() for i in range(files.count())} <= {"wikipedia_rubin_microarchitecture.txt"}
+    assert pg.dialogs == [] and pg.foreign == []
+    pg.close()
+
+
 def test_phone_width(context, server):
     """At 390x844 no screen is wider than the phone; the Documents tab's actions are reachable."""
     from playwright.sync_api import expect
