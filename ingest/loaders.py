@@ -420,7 +420,7 @@ def _docx_body(fh: IO[bytes], budget: _CharBudget) -> tuple[list[str], list[str]
 
 
 def _docx_core(zf: zipfile.ZipFile) -> dict[str, Any]:
-    """Title, author and creation date from `docProps/core.xml`, when there is one."""
+    """Title, author and creation date (as `author`, `file_created`) from `docProps/core.xml`, when there is one."""
     from lxml import etree
 
     try:
@@ -434,10 +434,12 @@ def _docx_core(zf: zipfile.ZipFile) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     if found.get("title"):
         meta["title"] = found["title"]
+    # The file's creator and creation time are the writing program's ("python-docx", 2013-12-23
+    # from its template), not a publisher and a publication date: kept apart, never shown as such.
     if found.get("creator"):
-        meta["publisher"] = found["creator"]
+        meta["author"] = found["creator"]
     if re.match(r"\d{4}-\d{2}-\d{2}", found.get("created", "")):
-        meta["date"] = found["created"][:10]
+        meta["file_created"] = found["created"][:10]
     return meta
 
 
@@ -546,8 +548,8 @@ def load_pdf(path: Path, extracted: tuple[list[str], list[str]] | None = None, m
     if info is not None:
         if info.title:
             meta["title"] = str(info.title)
-        if info.author:
-            meta["publisher"] = str(info.author)
+        if info.author:  # the file's author field, often the writing program: not a publisher
+            meta["author"] = str(info.author)
     if not pages:
         raise SkipFile("PDF has no pages")
     return meta, pages, tuple(warnings)

@@ -25,6 +25,7 @@ from .lang import is_english, language_counts
 from .loaders import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, extract_pdf_pages, load_file, load_jsonl, pdf_page_count
 from .multilingual import AUTO_MAX_CHUNKS
 from .multilingual import CHANNEL as MULTILINGUAL_CHANNEL
+from .provenance import apply_overrides, load_overrides
 from .settings import Settings
 from .store import INDEX_MARKER, DocRecord, IndexSnapshot, exists, load_snapshot, write_generation, writer_lock
 from .types import Chunk, Document
@@ -251,6 +252,7 @@ class Ingestor:
         entries = self._entries(paths, found)
         by_text: dict[str, str] = {}  # sha256 of the text -> doc id
         by_id: dict[str, tuple[str, str]] = {}  # doc id -> (the file it came from, as given)
+        overrides = load_overrides(self.index_dir)  # staff's provenance edits outlive a re-ingest
         with _PdfPrefetch(entries, self.load_workers, self.max_bytes) as prefetch:
             found.prefetching = prefetch.active
             for f, rel, root_real, explicit in entries:
@@ -260,6 +262,7 @@ class Ingestor:
                     found.unloadable.add(rel)
                 source = os.path.normpath(f.absolute())
                 for d in docs:
+                    apply_overrides(d.metadata, overrides.get(d.doc_id))  # type: ignore[arg-type]
                     if d.doc_id in by_id:
                         if by_id[d.doc_id][0] != source:
                             found.skipped.append((_printable(rel),

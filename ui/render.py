@@ -11,8 +11,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from ingest.provenance import byline
+
 CONTEXT_CHARS = 150  # characters of surrounding passage shown on each side of a quote
 RELATED_CHARS = 420  # characters shown of each related passage when the answer abstains
+ECHO_CHARS = 160  # characters of a question repeated above its sources (the chat shows it whole)
 
 
 def esc(value: Any) -> str:
@@ -53,23 +56,42 @@ def passage_html(text: str, start: int, end: int, context: int = CONTEXT_CHARS) 
 
 
 def _meta_line(publisher: str, date: str, page: int | None) -> str:
-    date = "date unknown" if date.strip().lower() == "unknown" else date
-    parts = [p.strip() for p in (publisher, date) if p and p.strip()]
+    """Publisher · date · page: only what is known (never "unknown", no header notes)."""
+    parts = byline(publisher, date).parts()
     if page:
         parts.append(f"p. {page}")
     return " · ".join(esc(p) for p in parts)
 
 
 def _meta_div(cls: str, publisher: str, date: str, page: int | None) -> str:
-    """The provenance line, clamped by CSS; the full text is in its tooltip."""
+    """The provenance line: a byline, never notes."""
     line = _meta_line(publisher, date, page)
-    return f'<div class="{cls}" title="{line}">{line}</div>' if line else ""
+    return f'<div class="{cls}">{line}</div>' if line else ""
 
 
-def _link_line(url: str, doc_id: str, start: int | None = None, end: int | None = None) -> str:
+def echo(question: str, limit: int = ECHO_CHARS) -> str:
+    """The question as repeated above its sources: one line, at most `limit` characters."""
+    text = " ".join(str(question or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def open_button(doc_id: str, start: int | None = None, end: int | None = None, page: int | None = None) -> str:
+    """A button that opens the document in the viewer at this quote (the page's script sends it)."""
+    attrs = f'data-doc="{esc(doc_id)}"'
+    if start is not None and end is not None:
+        attrs += f' data-start="{int(start)}" data-end="{int(end)}"'
+    if page:
+        attrs += f' data-page="{int(page)}"'
+    label = f"Open page {int(page)}" if page else "Open document"
+    return f'<button type="button" class="pqa-open" {attrs}>{label}</button>'
+
+
+def _link_line(url: str, doc_id: str, start: int | None = None, end: int | None = None,
+               page: int | None = None) -> str:
     safe = _safe_url(url)
     where = f" · characters {start}–{end}" if start is not None and end is not None else ""
-    file_part = f'<span class="pqa-file">File: <code>{esc(doc_id)}</code>{where}</span>'
+    file_part = (f'<span class="pqa-file">File: <code>{esc(doc_id)}</code>{where}</span>'
+                 f"{open_button(doc_id, start, end, page)}")
     if safe:
         return (f'<a class="pqa-url" href="{esc(safe)}" target="_blank" rel="noopener noreferrer">{esc(safe)}</a>'
                 f"{file_part}")
@@ -85,7 +107,7 @@ def sources_html(answer: Any, document_text: Callable[[str], str], turn: int) ->
     """The sources of one answer: per citation its title, publisher, date, page, the quote
     highlighted in its passage, and the link or file it came from. An abstention shows
     "Not in the documents" and the closest passages as related reading."""
-    q = esc(getattr(answer, "question", ""))
+    q = esc(echo(getattr(answer, "question", "")))
     if answer.abstained:
         cards = []
         for i, h in enumerate(answer.related, 1):
@@ -116,7 +138,7 @@ def sources_html(answer: Any, document_text: Callable[[str], str], turn: int) ->
             f'{_meta_div("pqa-src-meta", c.publisher, c.date, c.page)}'
             f'{_columns_html(getattr(c, "context", ""))}'
             f'<blockquote class="pqa-passage">{passage}</blockquote>'
-            f'<div class="pqa-src-link">{_link_line(c.url, c.doc_id, c.start, c.end)}</div></article>'
+            f'<div class="pqa-src-link">{_link_line(c.url, c.doc_id, c.start, c.end, c.page)}</div></article>'
         )
     return f'<section class="pqa-turn" data-turn="{turn}"><div class="pqa-turn-q">{q}</div>{"".join(cards)}</section>'
 
@@ -208,7 +230,7 @@ def answer_plain_text(answer: Any) -> str:
         lines.append("")
         lines.append("Sources:")
         for c in answer.citations:
-            meta = ", ".join(x for x in (c.publisher, c.date, f"p. {c.page}" if c.page else "") if x)
+            meta = ", ".join([*byline(c.publisher, c.date).parts(), *([f"p. {c.page}"] if c.page else [])])
             where = c.url or c.doc_id
             lines.append(f"[{c.n}] {c.title}{' (' + meta + ')' if meta else ''}: \u201c{c.quote}\u201d {where}")
     return "\n".join(lines)
@@ -237,24 +259,72 @@ def _short_time(iso: str) -> str:
 
 
 def documents_html(docs: Sequence[Mapping[str, Any]]) -> str:
-    """The documents table: title (linked when it has a URL), file, pages, chunks, added at."""
+    """The documents table: title (linked when it has a URL) with its byline, file, pages, chunks,
+    added at, and per-row actions (edit details, remove) that the page's script sends to the server.
+    On a narrow screen each row shows as a card (see the CSS)."""
     if not docs:
         return '<div class="pqa-empty"><p>The index is empty. Upload documents below.</p></div>'
     rows = []
     for d in docs:
+        doc_id = esc(d.get("doc_id"))
         title = esc(str(d.get("title") or d.get("doc_id")).strip())
         url = _safe_url(str(d.get("url") or ""))
         if url:
             title = f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
         sub = _meta_div("pqa-doc-sub", str(d.get("publisher") or ""), str(d.get("date") or ""), None)
         rows.append(
-            f'<tr data-doc="{esc(d.get("doc_id"))}"><td><div class="pqa-doc-title">{title}</div>'
-            f'{sub}</td><td><code>{esc(d.get("doc_id"))}</code></td>'
-            f'<td class="num">{esc(d.get("pages") or "–")}</td><td class="num">{esc(d.get("chunks"))}</td>'
-            f"<td class=\"when\">{esc(_short_time(str(d.get('added_at') or '')))}</td></tr>"
+            f'<tr data-doc="{doc_id}"><td class="pqa-doc-main"><div class="pqa-doc-title">{title}</div>{sub}</td>'
+            f'<td class="pqa-doc-file"><code>{doc_id}</code></td>'
+            f'<td class="num" data-label="Pages">{esc(d.get("pages") or "–")}</td>'
+            f'<td class="num" data-label="Chunks">{esc(d.get("chunks"))}</td>'
+            f'<td class="when" data-label="Added">{esc(_short_time(str(d.get("added_at") or "")))}</td>'
+            f'<td class="pqa-doc-actions"><button type="button" class="pqa-row-btn" data-action="edit" '
+            f'data-doc="{doc_id}">Edit details</button><button type="button" class="pqa-row-btn pqa-danger" '
+            f'data-action="remove" data-doc="{doc_id}">Remove…</button></td></tr>'
         )
     return ('<table class="pqa-docs"><thead><tr><th>Title</th><th>File</th><th class="num">Pages</th>'
-            '<th class="num">Chunks</th><th class="when">Added (UTC)</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
+            '<th class="num">Chunks</th><th class="when">Added (UTC)</th><th><span class="pqa-sr">Actions</span></th>'
+            '</tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
+            '<p class="pqa-doc-none pqa-muted" hidden>No document matches the search.</p>')
+
+
+def document_view_html(title: str, text: str, start: int | None = None, end: int | None = None,
+                       page: int | None = None, image: str = "") -> str:
+    """The viewer: a PDF page as an image with the quote boxed (`image` a data: URI), or the whole
+    text of a document with the quote in `<mark id="pqa-view-mark">` (the script scrolls to it)."""
+    head = (f'<div class="pqa-view-head"><span class="pqa-view-title">{esc(title)}</span>'
+            f'{f"<span class=pqa-muted> · page {int(page)}</span>" if page else ""}'
+            '<button type="button" class="pqa-view-close">Close</button></div>')
+    if image:
+        return (f'<div class="pqa-view" data-kind="page">{head}'
+                f'<img class="pqa-view-page" alt="Page {int(page or 0)} of {esc(title)}, the quote boxed" '
+                f'src="{esc(image)}"></div>')
+    if start is None or end is None:
+        body = _multiline(text)
+    else:
+        start = max(0, min(start, len(text)))
+        end = max(start, min(end, len(text)))
+        body = (_multiline(text[:start]) + '<mark id="pqa-view-mark">' + _multiline(text[start:end]) + "</mark>"
+                + _multiline(text[end:]))
+    return f'<div class="pqa-view" data-kind="text">{head}<div class="pqa-view-text">{body}</div></div>'
+
+
+def chat_markdown(title: str, turns: Sequence[Mapping[str, Any]]) -> str:
+    """A conversation as Markdown: each question, its answer, and its numbered sources with quotes."""
+    out = [f"# {title or 'partnerqa chat'}", ""]
+    for t in turns:
+        out += [f"## {t.get('question', '')}", "", str(t.get("answer", "")), ""]
+        cits = list(t.get("citations") or [])
+        if cits:
+            out.append("Sources:")
+            for c in cits:
+                meta = ", ".join([*byline(c.get("publisher"), c.get("date")).parts(),
+                                  *([f"p. {c['page']}"] if c.get("page") else [])])
+                where = c.get("url") or c.get("doc_id", "")
+                out.append(f"- [{c.get('n')}] {c.get('title', '')}{' (' + meta + ')' if meta else ''}: "
+                           f"\u201c{c.get('quote', '')}\u201d {where}")
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
 
 
 def report_html(report: Any, names: Mapping[str, str] | None = None) -> str:
@@ -266,8 +336,8 @@ def report_html(report: Any, names: Mapping[str, str] | None = None) -> str:
         return esc(doc_id) if not orig or orig == doc_id else f"{esc(orig)} (stored as {esc(doc_id)})"
 
     items = []
-    for verb, ids in (("Added", report.added), ("Updated", report.updated), ("Removed", report.removed),
-                      ("Already indexed, unchanged", report.unchanged)):
+    for verb, ids in (("Added", report.added), ("Updated (replaces the earlier upload of this name)", report.updated),
+                      ("Removed", report.removed), ("Unchanged (same content as indexed)", report.unchanged)):
         items += [f'<li class="pqa-ok"><b>{verb}:</b> {label(i)}</li>' for i in ids]
     items += [f'<li class="pqa-bad"><b>Rejected:</b> {label(n)} — {esc(why)}</li>' for n, why in report.skipped]
     items += [f'<li class="pqa-warn"><b>Warning:</b> {label(n)} — {esc(why)}</li>' for n, why in report.warnings]

@@ -1,17 +1,22 @@
 """The chat page's file I/O: uploaded files copied under safe names, and the feedback file."""
 
 import contextlib
+import csv
+import io
 import json
+import os
 import re
 import threading
 import unicodedata
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 UPLOAD_TYPES = (".pdf", ".txt", ".md", ".html", ".htm", ".docx")
 MAX_NAME_CHARS = 120
+MAX_COMMENT_CHARS = 2000
+FEEDBACK_COLUMNS = ("timestamp", "vote", "comment", "question", "answer", "sources", "mode", "user")
 
 _WRITE_LOCK = threading.Lock()
 
@@ -44,25 +49,44 @@ def unique_name(name: str, taken: Collection[str]) -> str:
     return f"{p.stem}-{i}{p.suffix}"
 
 
-def store_upload(src: str | Path, upload_dir: Path, taken: Collection[str] = ()) -> Path:
-    """Copy an uploaded file into `upload_dir` under a sanitised, unused name; returns the copy.
+def replace_upload(src: str | Path, upload_dir: Path, avoid: Collection[str] = ()) -> tuple[Path, Path | None]:
+    """Copy an uploaded file into `upload_dir` under its sanitised name, replacing a file of that name.
 
-    Never overwrites: a name that exists on disk or is in `taken` (e.g. the doc ids
-    already indexed) gets a numeric suffix, and the copy is created exclusively.
+    A re-upload of the same name is an update of that document, never a silent duplicate
+    (`report-2.docx`). The copy is written beside the target and renamed over it, so a reader
+    never sees half a file; the file it replaced is kept as a hidden backup until the ingest
+    is known to have worked (`restore_upload` puts it back, `drop_backup` deletes it).
+
+    `avoid`: names that belong to documents from elsewhere (seeds/, a folder ingested from the
+    command line): an upload never replaces those; it gets the first free `name-2.ext`.
+
+    Returns (the stored file, the backup of the file it replaced or None).
     """
     upload_dir.mkdir(parents=True, exist_ok=True)
-    want = safe_filename(Path(str(src)).name)
-    avoid = set(taken)
-    while True:
-        name = unique_name(want, avoid | {p.name for p in upload_dir.iterdir()})
-        dest = upload_dir / name
-        try:
-            with open(src, "rb") as fin, open(dest, "xb") as fout:
-                while block := fin.read(1 << 20):
-                    fout.write(block)
-            return dest
-        except FileExistsError:  # another writer took the name between the check and the open
-            avoid.add(name)
+    dest = upload_dir / unique_name(safe_filename(Path(str(src)).name), set(avoid))
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.part")
+    with open(src, "rb") as fin, open(tmp, "wb") as fout:
+        while block := fin.read(1 << 20):
+            fout.write(block)
+    backup = None
+    if dest.is_file() and not dest.is_symlink():
+        backup = dest.with_name(f".{dest.name}.previous")
+        os.replace(dest, backup)
+    os.replace(tmp, dest)
+    return dest, backup
+
+
+def restore_upload(dest: Path, backup: Path | None) -> None:
+    """Undo `replace_upload`: the previous file back under its name, or the new one deleted."""
+    if backup is not None and backup.is_file():
+        os.replace(backup, dest)
+    else:
+        dest.unlink(missing_ok=True)
+
+
+def drop_backup(backup: Path | None) -> None:
+    if backup is not None:
+        backup.unlink(missing_ok=True)
 
 
 def discard_gradio_upload(src: str | Path) -> bool:
@@ -92,11 +116,14 @@ def discard_gradio_upload(src: str | Path) -> bool:
     return True
 
 
-def feedback_record(turn: Mapping[str, Any], vote: str, *, now: datetime | None = None) -> dict[str, Any]:
-    """One line of the feedback file: the question, answer, citations and the vote."""
+def feedback_record(turn: Mapping[str, Any], vote: str, *, comment: str = "", user: str = "",
+                    now: datetime | None = None) -> dict[str, Any]:
+    """One line of the feedback file: the question, answer, citations, the vote and its comment."""
     return {
         "timestamp": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
         "vote": vote,
+        "comment": " ".join(str(comment or "").split())[:MAX_COMMENT_CHARS],
+        "user": user,
         "question": turn.get("question", ""),
         "answer": turn.get("answer", ""),
         "citations": list(turn.get("citations", [])),
@@ -123,3 +150,41 @@ def vote_of(liked: Any) -> str:
     if liked is False or str(liked).lower() in ("dislike", "down", "false"):
         return "down"
     return "cleared"
+
+
+def read_feedback(path: Path) -> list[dict[str, Any]]:
+    """Every record of the feedback file, newest first; unreadable lines are skipped."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in lines:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict):
+            out.append(rec)
+    return out[::-1]
+
+
+def feedback_rows(records: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+    """The feedback view's table: one row per record, `FEEDBACK_COLUMNS`."""
+    rows = []
+    for r in records:
+        cits = r.get("citations") or []
+        sources = "; ".join(f"[{c.get('n')}] {c.get('doc_id', '')}" for c in cits if isinstance(c, Mapping))
+        rows.append([str(r.get("timestamp", "")), str(r.get("vote", "")), str(r.get("comment", "")),
+                     str(r.get("question", "")), str(r.get("answer", "")), sources, str(r.get("mode", "")),
+                     str(r.get("user", ""))])
+    return rows
+
+
+def feedback_csv(records: Sequence[Mapping[str, Any]]) -> str:
+    """The feedback as CSV text (a header row, then `feedback_rows`)."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(FEEDBACK_COLUMNS)
+    w.writerows(feedback_rows(records))
+    return buf.getvalue()

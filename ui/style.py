@@ -78,6 +78,47 @@ table.pqa-docs .when { color: var(--body-text-color-subdued); font-size: 0.82rem
 .pqa-report .pqa-bad, .pqa-report.pqa-error { color: #b91c1c; }
 .pqa-report .pqa-warn { color: #92400e; }
 #pqa-input textarea { font-size: 1rem; }
+button.pqa-open, button.pqa-row-btn, button.pqa-view-close { font: inherit; font-size: 0.78rem; cursor: pointer;
+  padding: 1px 8px; border-radius: 6px; border: 1px solid var(--border-color-primary);
+  background: var(--background-fill-secondary); color: var(--body-text-color); }
+button.pqa-open:hover, button.pqa-row-btn:hover { border-color: var(--color-accent); }
+button.pqa-row-btn { margin: 2px 4px 2px 0; white-space: nowrap; }
+button.pqa-row-btn.pqa-danger { color: #b91c1c; }
+.pqa-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+.pqa-view { border: 1px solid var(--color-accent); border-radius: 10px; padding: 8px 10px; margin-bottom: 10px; }
+.pqa-view-head { display: flex; gap: 8px; align-items: baseline; margin-bottom: 6px; }
+.pqa-view-title { font-weight: 600; }
+.pqa-view-head .pqa-view-close { margin-left: auto; }
+.pqa-view-text { max-height: 420px; overflow-y: auto; font-size: 0.88rem; line-height: 1.55; }
+.pqa-view-text mark { background: #fde68a; color: #111827; }
+img.pqa-view-page { width: 100%; height: auto; border: 1px solid var(--border-color-primary); }
+.pqa-fb-ok { padding: 6px 10px; font-size: 0.9rem; color: #166534; }
+.pqa-fb-ok.pqa-error { color: #b91c1c; }
+.pqa-confirm-text { padding: 8px 10px; color: #b91c1c; font-size: 0.9rem; }
+.pqa-report.pqa-ok { color: #166534; }
+table.pqa-docs .pqa-doc-actions { text-align: right; white-space: nowrap; }
+table.pqa-docs tr[hidden], .pqa-doc-none[hidden] { display: none !important; }
+/* The feedback table scrolls inside itself; its columns never widen the page. */
+#pqa-fb-table { max-width: calc(100vw - 64px); min-width: 0; overflow-x: auto; }
+/* A phone: the settings and sources under the chat, each document a card, nothing wider than the screen. */
+@media (max-width: 640px) {
+  .gradio-container { padding: 0 6px !important; }
+  #pqa-header .pqa-tagline { display: none; }
+  #pqa-header .pqa-stats { margin-left: 0; }
+  table.pqa-docs, table.pqa-docs tbody, table.pqa-docs tr, table.pqa-docs td { display: block; width: 100%; }
+  table.pqa-docs thead { display: none; }
+  table.pqa-docs tr { border: 1px solid var(--border-color-primary) !important; border-radius: 10px;
+    padding: 6px 8px; margin-bottom: 8px; }
+  table.pqa-docs td { border: 0 !important; padding: 2px 0; text-align: left !important; white-space: normal; }
+  table.pqa-docs td.num, table.pqa-docs td.when { display: inline-block; width: auto; margin-right: 12px;
+    font-size: 0.8rem; color: var(--body-text-color-subdued); }
+  table.pqa-docs td[data-label]::before { content: attr(data-label) ": "; }
+  table.pqa-docs td.pqa-doc-file code { word-break: break-all; }
+  table.pqa-docs .pqa-doc-actions { text-align: left; white-space: normal; }
+  #pqa-input-row { flex-wrap: wrap; }
+  #pqa-input-row > * { min-width: 0 !important; }
+  #pqa-input-row > .form:has(#pqa-input) { flex: 1 1 100% !important; }
+}
 """
 
 HEAD = """
@@ -97,8 +138,53 @@ HEAD = """
     try { document.execCommand('copy'); } finally { ta.remove(); }
     return Promise.resolve();
   }
+  // Send a request to the server through a hidden textbox (its change event runs the handler).
+  function send(id, value) {
+    var box = document.querySelector('#' + id + ' textarea, #' + id + ' input');
+    if (!box) return;
+    box.value = value + '|' + Date.now();
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+  }
+  function filterDocs() {
+    var q = document.querySelector('#pqa-doc-search textarea, #pqa-doc-search input');
+    var words = ((q && q.value) || '').toLowerCase().split(/\\s+/).filter(Boolean);
+    var rows = document.querySelectorAll('#pqa-docs tbody tr'), shown = 0;
+    rows.forEach(function (r) {
+      var text = r.textContent.toLowerCase();
+      var ok = words.every(function (w) { return text.indexOf(w) >= 0; });
+      r.hidden = !ok; if (ok) shown++;
+    });
+    var none = document.querySelector('#pqa-docs .pqa-doc-none'); if (none) none.hidden = shown > 0 || !rows.length;
+  }
+  document.addEventListener('input', function (e) {
+    if (e.target && e.target.closest && e.target.closest('#pqa-doc-search')) filterDocs();
+  }, true);
+  new MutationObserver(function (muts) {
+    muts.forEach(function (m) {
+      m.addedNodes.forEach(function (n) {
+        if (!n.querySelector) return;
+        if (n.querySelector('table.pqa-docs') || (n.matches && n.matches('table.pqa-docs'))) filterDocs();
+        var v = (n.matches && n.matches('.pqa-view')) ? n : n.querySelector('.pqa-view');
+        if (v) {
+          v.scrollIntoView({block: 'start'});
+          var mk = v.querySelector('#pqa-view-mark');
+          if (mk) { var box = v.querySelector('.pqa-view-text'); box.scrollTop = mk.offsetTop - box.offsetTop - 40; }
+        }
+      });
+    });
+  }).observe(document.documentElement, {subtree: true, childList: true});
   document.addEventListener('click', function (e) {
     var t = e.target; if (!t || !t.closest) return;
+    var o = t.closest('button.pqa-open');
+    if (o) {
+      e.preventDefault();
+      send('pqa-view-req', [o.dataset.doc, o.dataset.start || '', o.dataset.end || '', o.dataset.page || ''].join('|'));
+      return;
+    }
+    var r = t.closest('button.pqa-row-btn');
+    if (r) { e.preventDefault(); send('pqa-row-req', r.dataset.action + '|' + r.dataset.doc); return; }
+    var c = t.closest('button.pqa-view-close');
+    if (c) { e.preventDefault(); var v = c.closest('.pqa-view'); if (v) v.remove(); return; }
     var a = t.closest('a.pqa-cite');
     if (a) {
       var el = document.getElementById((a.getAttribute('href') || '').replace(/^#/, ''));

@@ -28,14 +28,16 @@ from ui.app import (
     is_loopback,
     parse_auth,
     passage_html,
+    replace_upload,
     report_html,
     safe_filename,
     sources_html,
     sources_panel,
-    store_upload,
+    streaming_html,
     unique_name,
     vote_of,
 )
+from ui.storage import drop_backup, feedback_csv, feedback_rows, read_feedback, restore_upload
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -185,7 +187,7 @@ def test_unique_name_adds_a_suffix():
     assert unique_name("a.txt", {"a.txt", "a-2.txt"}) == "a-3.txt"
 
 
-def test_store_upload_never_escapes_or_overwrites(tmp_path):
+def test_replace_upload_never_escapes_and_replaces_a_same_name_upload(tmp_path):
     up = tmp_path / "uploads"
     src_dir = tmp_path / "in"
     (src_dir / "x").mkdir(parents=True)
@@ -193,13 +195,32 @@ def test_store_upload_never_escapes_or_overwrites(tmp_path):
     first.write_text("one")
     second = src_dir / "x" / "passwd"
     second.write_text("two")
-    a = store_upload(src_dir / "x" / ".." / "passwd", up)
-    b = store_upload(second, up)
-    c = store_upload(first, up, taken={"passwd-3"})
-    assert [p.name for p in (a, b, c)] == ["passwd", "passwd-2", "passwd-4"]
-    assert all(p.parent == up for p in (a, b, c))
-    assert a.read_text() == "one" and b.read_text() == "two"
+    a, backup_a = replace_upload(src_dir / "x" / ".." / "passwd", up)
+    assert a == up / "passwd" and backup_a is None and a.read_text() == "one"
+    b, backup_b = replace_upload(second, up)  # the same name again: an update, the old kept as a backup
+    assert b == a and b.read_text() == "two" and backup_b.read_text() == "one"
+    restore_upload(b, backup_b)  # the ingest failed: the previous file is back
+    assert a.read_text() == "one" and not backup_b.exists()
+    c, backup_c = replace_upload(first, up, avoid={"passwd"})  # a name a seed document holds: never replaced
+    assert c.name == "passwd-2" and backup_c is None
+    drop_backup(backup_c)
+    assert sorted(p.name for p in up.iterdir()) == ["passwd", "passwd-2"]
     assert not (tmp_path / "etc").exists()
+
+
+def test_feedback_view_rows_and_csv(tmp_path):
+    path = tmp_path / "fb.jsonl"
+    turn = {"question": "Q, with a comma?", "answer": "A. [1]", "citations": [{"n": 1, "doc_id": "a.txt"}]}
+    append_feedback(path, feedback_record(turn, "down", comment="  wrong\nyear ", user="kim"))
+    path.open("a").write("not json\n")
+    append_feedback(path, feedback_record(turn, "up"))
+    records = read_feedback(path)
+    assert [r["vote"] for r in records] == ["up", "down"]  # newest first, the bad line skipped
+    rows = feedback_rows(records)
+    assert rows[1][1:4] == ["down", "wrong year", "Q, with a comma?"] and rows[1][5] == "[1] a.txt"
+    text = feedback_csv(records)
+    assert text.splitlines()[0].startswith("timestamp,vote,comment,question")
+    assert '"Q, with a comma?"' in text and read_feedback(tmp_path / "none.jsonl") == []
 
 
 def test_feedback_jsonl(tmp_path):
@@ -212,7 +233,8 @@ def test_feedback_jsonl(tmp_path):
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2
     first, second = (json.loads(x) for x in lines)
-    assert first == {"timestamp": "2025-11-13T09:30:00+00:00", "vote": "up", "question": "Q?", "answer": "A. [1]",
+    assert first == {"timestamp": "2025-11-13T09:30:00+00:00", "vote": "up", "comment": "", "user": "",
+                     "question": "Q?", "answer": "A. [1]",
                      "citations": [{"n": 1, "quote": "A."}], "abstained": False, "mode": "extractive", "k": 5,
                      "retrieval_mode": "hybrid"}
     assert second["vote"] == "down"
@@ -323,7 +345,7 @@ def test_upload_and_remove(hashed, tmp_path):
     h = ChatHandlers(answerer, settings)
     src = tmp_path / "incoming"
     src.mkdir()
-    good = src / "telescope.txt"  # same name as an indexed document: must not replace it
+    good = src / "telescope.txt"  # same name as a document from elsewhere: must not replace it
     good.write_text("Canteen hours\n\nThe canteen opens at 7:30 on weekdays.", encoding="utf-8")
     bad = src / "empty.md"
     bad.write_text("", encoding="utf-8")
@@ -335,10 +357,22 @@ def test_upload_and_remove(hashed, tmp_path):
     assert "3 documents" in header
     assert h.ask("When does the canteen open?")[1]["citations"][0]["doc_id"] == "telescope-2.txt"
 
-    status, table, _, header = h.remove_doc("telescope-2.txt")
+    # The same file again: one document, reported unchanged; a new version: updated, still one document.
+    status, table, *_ = h.add_files([str(good)], progress=lambda *a, **k: None)
+    assert "Unchanged" in status and table.count('data-doc="telescope-2.txt"') == 1 + 2  # the row and its 2 buttons
+    good.write_text("Canteen hours\n\nThe canteen opens at 8:00 on weekdays.", encoding="utf-8")
+    status, table, *_ = h.add_files([str(good)], progress=lambda *a, **k: None)
+    assert "Updated" in status and "telescope-3.txt" not in table
+    assert sorted(p.name for p in Path(settings.upload_dir).iterdir()) == ["telescope-2.txt"]
+    assert "8:00" in h.ask("When does the canteen open?")[0]
+
+    assert "Remove <b>Canteen hours</b>" in h.ask_remove("telescope-2.txt")[1]  # asks first
+    assert "deletes its uploaded file" in h.ask_remove("telescope-2.txt")[1]
+    status, table, _, header, _ = h.remove_doc("telescope-2.txt")
     assert "Removed" in status and "telescope-2.txt" not in table
-    assert not (Path(settings.upload_dir) / "telescope-2.txt").exists()
+    assert not list(Path(settings.upload_dir).iterdir())  # gone from disk, no backup left behind
     assert "not in the index" in h.remove_doc("nope.txt")[0]
+    assert "canteen" not in h.ask("When does the canteen open?")[0].lower()
 
 
 def test_ask_endpoint_over_http(hashed, serve_page):
@@ -427,3 +461,105 @@ def test_partnerqa_serve_cold_start(tmp_path, port, seeds_dir, record_property):
     record_property("serve_first_answer_s", round(t_answer, 1))
     print(f"\ncold start (index built from seeds): ready {t_ready:.1f} s, first answer {t_answer:.1f} s")
     assert t_answer < 180
+
+
+class _Req:
+    """What a `gr.Request` gives the handlers: the logged-in user's name (None without login)."""
+
+    def __init__(self, username=None):
+        self.username = username
+
+
+def test_chats_are_kept_per_user_reopened_renamed_deleted_and_exported(hashed):
+    h = ChatHandlers(*hashed)
+    _, chat, conv, turns, _ = _drain(h.respond("When was the Zephyr telescope completed?", [], [], [], 5, "hybrid",
+                                               "extractive"))[-1]
+    kim, lee = _Req("kim"), _Req("lee")
+    store, chat_id, pick = h.save_chat({}, "", chat, conv, turns, kim)
+    assert chat_id and pick["value"] == chat_id and "When was the Zephyr" in pick["choices"][0][0]
+    assert h.restore(store, lee)[0]["choices"] == []  # another user sees none of kim's chats
+    restored = h.restore(store, kim)
+    assert restored[1] == chat and restored[3] == turns and restored[5] == chat_id
+    assert 'id="src-1-1"' in restored[4]
+    store, pick = h.rename_chat(store, chat_id, "  Zephyr\n dates ", kim)
+    assert pick["choices"][0][0].startswith("Zephyr dates")
+    md = Path(h.export_chat(store, chat_id, turns, kim)).read_text(encoding="utf-8")
+    assert md.startswith("# Zephyr dates\n") and "## When was the Zephyr telescope completed?" in md
+    assert "Sources:\n- [1] " in md and "2019" in md
+    store, pick, *cleared = h.delete_chat(store, chat_id, kim)
+    assert pick["choices"] == [] and cleared[:3] == [[], [], []]
+    import gradio as gr
+
+    with pytest.raises(gr.Error, match="ask a question first"):
+        h.export_chat(store, "", [], kim)
+
+
+def test_retry_edit_stop_and_limits(hashed):
+    import gradio as gr
+
+    h = ChatHandlers(*hashed)
+    _, chat, conv, turns, _ = _drain(h.respond("When was the Zephyr telescope completed?", [], [], [], 5, "hybrid",
+                                               "extractive"))[-1]
+    box, chat2, conv2, turns2, _ = h.edit_last(chat, conv, turns)  # undo: the question back in the box
+    assert box == "When was the Zephyr telescope completed?" and chat2 == [] and conv2 == [] and turns2 == []
+    _, chat3, _, turns3, _ = _drain(h.retry(chat, conv, turns, 5, "hybrid", "extractive"))[-1]
+    assert len(chat3) == 2 and len(turns3) == 1 and turns3[0]["question"] == turns[0]["question"]
+    pending = [*chat, {"role": "user", "content": "q"}, {"role": "assistant", "content": streaming_html("")}]
+    assert "Stopped." in h.stopped(pending)[-1]["content"]
+    with pytest.raises(gr.Error, match="limited to 2,000 characters; this one has 5,000"):
+        list(h.respond("x" * 5000, [], [], [], 5, "hybrid", "extractive"))
+    with pytest.raises(gr.Error, match="between 1 and 20, got 99"):
+        list(h.respond("q", [], [], [], 99, "hybrid", "extractive"))
+    assert h.ask("When was the Zephyr telescope completed?", k=30)[0]  # the API keeps its 1-50 range
+
+
+def test_feedback_comment_and_view(hashed):
+    h = ChatHandlers(*hashed)
+    _, _, _, turns, _ = _drain(h.respond("When was the Zephyr telescope completed?", [], [], [], 5, "hybrid",
+                                         "extractive"))[-1]
+
+    class Like:
+        index, liked = 1, False
+
+    panel, note, _, target = h.on_like(turns, Like(), _Req("kim"))
+    assert panel["visible"] and "Thanks" in note and target == {"index": 1, "vote": "down"}
+    assert "comment was recorded" in h.send_comment(turns, target, " Wrong  year ", _Req("kim"))[0]
+    assert "Type a comment" in h.send_comment(turns, target, "  ", _Req("kim"))[0]
+    rows, csv_path, tab = h.feedback_view(_Req())
+    assert tab["visible"] and rows[0][1:3] == ["down", "Wrong year"] and rows[0][7] == "kim"
+    assert "Wrong year" in Path(csv_path).read_text(encoding="utf-8")
+    h.settings = h.settings.__class__.from_env(index=h.settings.index, feedback=h.settings.feedback, auth="a:b")
+    assert h.feedback_view(_Req())[2]["visible"] is False  # with login on, only logged-in users
+    assert h.feedback_view(_Req("kim"))[2]["visible"] is True
+
+
+def test_row_actions_details_and_viewer(hashed):
+    h = ChatHandlers(*hashed)
+    pick, *_, confirm, text, details = h.row_action("remove|telescope.txt|123")
+    assert pick["value"] == "telescope.txt" and confirm["visible"] and "Remove <b>" in text and details["open"]
+    assert h.row_action("edit|telescope.txt|1")[5]["visible"] is False
+    assert len(h.row_action("edit|nope.txt|1")) == 8  # a row that is gone: nothing changes
+    status, table, _, _ = h.save_details("telescope.txt", "Zephyr report", "Observatory Press", "2019-05-01", "")
+    assert "Saved" in status and "Observatory Press · 2019-05-01" in table and "Zephyr report" in table
+    assert h.ask("When was the Zephyr telescope completed?")[1]["citations"][0]["publisher"] == "Observatory Press"
+    assert "Not saved" in h.save_details("telescope.txt", "t", "", "", "javascript:alert(1)")[0]
+    text = h.retriever.document_text("telescope.txt")
+    view = h.open_view("telescope.txt|20|60||99")
+    assert '<mark id="pqa-view-mark">' in view and html.unescape(re.search(
+        r'<mark id="pqa-view-mark">(.*?)</mark>', view).group(1)) == text[20:60]
+    assert "no longer in the index" in h.open_view("gone.txt|1|2||9") and h.open_view("bad") == ""
+
+
+def test_ask_only_these_documents(hashed):
+    import gradio as gr
+
+    h = ChatHandlers(*hashed)
+    q = "When was the Zephyr telescope completed?"
+    *_, turns, _ = _drain(h.respond(q, [], [], [], 5, "hybrid", "extractive", ["telescope.txt"]))[-1]
+    assert {c["doc_id"] for c in turns[0]["citations"]} == {"telescope.txt"}
+    *_, turns, _ = _drain(h.respond(q, [], [], [], 5, "hybrid", "extractive", ["bridge.txt"]))[-1]
+    assert all(c["doc_id"] == "bridge.txt" for c in turns[0]["citations"])  # never the telescope document
+    assert h.answerer.retriever is h.retriever  # the shared Answerer is untouched
+    with pytest.raises(gr.Error, match="Not in the index any more: gone.txt"):
+        list(h.respond(q, [], [], [], 5, "hybrid", "extractive", ["gone.txt"]))
+    assert h.only_choices(["telescope.txt", "gone.txt"])["value"] == ["telescope.txt"]

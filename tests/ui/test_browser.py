@@ -190,9 +190,13 @@ def test_upload_ask_and_remove(page, server, tmp_path):
     assert page.locator("#pqa-sources script, #pqa-chat script").count() == 0
 
     page.get_by_role("tab", name="Documents").click()
+    page.locator("#pqa-details").first.click()  # the picker and its buttons, folded away by default
     page.click("#pqa-remove-pick input")
     page.get_by_role("option", name=re.compile("Staff_Cafeteria")).click()
     page.click("#pqa-remove")
+    expect(page.locator("#pqa-confirm").first).to_contain_text("Remove")  # asked first
+    expect(row).to_have_count(1)
+    page.click("#pqa-confirm-yes")
     expect(row).to_have_count(0, timeout=60_000)
     expect(page.locator("#pqa-status")).to_contain_text("Removed")
     assert not (Path(settings.upload_dir) / "Staff_Cafeteria.txt").exists()
