@@ -566,12 +566,13 @@ def _claim(index_dir: Path) -> None:
 
 def _is_ours(path: Path, marker_id: str, name: str) -> bool:
     """`path` is a real folder that this index's writer made: it carries the generation marker
-    with this index's id, or it is empty (the writer was killed right after making it)."""
+    with this index's id, or holds nothing but that marker's temporary file (the writer was killed right
+    after making it)."""
     try:
         if not stat.S_ISDIR(os.lstat(path).st_mode):
             return False
-        if not os.listdir(path):
-            return True
+        if not set(os.listdir(path)) - {GENERATION_MARKER + ".tmp"}:
+            return True  # empty, or killed while its marker was being written (only the marker's temp file)
         mark = json.loads(_read_small(path / GENERATION_MARKER, _MARKER_MAX_BYTES).decode("utf-8"))
     except (OSError, ValueError, PartnerQAError):
         return False

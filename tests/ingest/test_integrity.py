@@ -64,6 +64,22 @@ def test_ingest_never_deletes_folders_it_did_not_make(tmp_path):
     check_index(index)
 
 
+def test_a_generation_killed_while_writing_its_marker_is_collected(tmp_path):
+    """A writer killed after making gen-N.tmp, inside the atomic write of its marker, leaves only the
+    marker's temporary file there: that folder is still the writer's, and the next ingest removes it."""
+    from ingest.store import GENERATION_MARKER, _record_names
+
+    index = _index(tmp_path)
+    half = index / "gen-000777.tmp"
+    _record_names(index, add=[half.name, "gen-000777"])
+    half.mkdir()
+    (half / (GENERATION_MARKER + ".tmp")).write_text('{"index": "')  # cut off mid-write
+    (tmp_path / "corpus" / "a.txt").write_text("A new version of a, about 260,000 chips.\n")
+    Ingestor(index, HashEmbedder()).ingest([tmp_path / "corpus"])
+    assert not half.exists()
+    check_index(index)
+
+
 def test_a_non_empty_folder_that_is_not_an_index_is_refused(tmp_path):
     folder = tmp_path / "work"
     _user_folder(folder / "gen-archive")
