@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,10 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="partnerqa", description="Document QA with checkable citations.")
     p.add_argument("--index", help="index folder (default: $PARTNERQA_INDEX or .partnerqa/index)")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    p.add_argument("--backend", choices=["faiss", "milvus"], help="where the index lives (default: $PARTNERQA_BACKEND "
+                   "or faiss)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def index_opt(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--index", default=argparse.SUPPRESS, help="index folder")
+        sp.add_argument("--backend", choices=["faiss", "milvus"], default=argparse.SUPPRESS,
+                        help="where the index lives: faiss (the index folder) or milvus (PARTNERQA_MILVUS_URI)")
 
     sp = sub.add_parser("ingest", help="ingest files or folders into the index (default: seeds/)")
     sp.add_argument("paths", nargs="*", default=["seeds"], help="files or folders")
@@ -137,9 +142,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     """
     i = 0
     while i < len(argv):
-        if argv[i] == "--index":
+        if argv[i] in ("--index", "--backend"):
             i += 2
-        elif argv[i].startswith("--index=") or argv[i] in ("-v", "--verbose"):
+        elif argv[i].startswith(("--index=", "--backend=")) or argv[i] in ("-v", "--verbose"):
             i += 1
         else:
             break
@@ -158,7 +163,7 @@ def _fail(msg: str, code: int) -> int:
 def _settings(args: argparse.Namespace):
     from ingest.settings import Settings
 
-    return Settings.from_env(index=getattr(args, "index", None))
+    return Settings.from_env(index=getattr(args, "index", None), backend=getattr(args, "backend", None))
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -167,6 +172,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         rest = list(args.rest)
         if getattr(args, "index", None):
             rest = ["--index", args.index, *rest]
+        backend = getattr(args, "backend", None)
+        for j, a in enumerate(list(rest)):  # `eval --backend milvus`: the tools read it from the environment
+            if a.startswith("--backend="):
+                backend, rest = a.split("=", 1)[1], rest[:j] + rest[j + 1:]
+                break
+            if a == "--backend" and j + 1 < len(rest):
+                backend, rest = rest[j + 1], rest[:j] + rest[j + 2:]
+                break
+        if backend:
+            os.environ["PARTNERQA_BACKEND"] = backend
         if cmd == "eval":
             from eval.runner import main as eval_main
         else:
