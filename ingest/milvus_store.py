@@ -55,6 +55,8 @@ _ITER_BATCH = 4_000
 #: A filtered dense search scans the allowed chunks' own vectors exactly up to this many
 #: (measured on Milvus Lite: selective filters through HNSW missed most allowed rows).
 EXACT_SUBSET = 20_000
+#: BM25's parameters, those of `ingest.bm25.BM25Index`.
+BM25_K1, BM25_B = 1.2, 0.75
 
 
 def _quote(s: str) -> str:
@@ -273,6 +275,10 @@ class MilvusStore:
                             "faiss": "milvus", "backend": "milvus"})
         return name
 
+    def index_params(self) -> dict[str, dict[str, Any]]:
+        """What Milvus says its two indexes were built with (`describe_index`), by field."""
+        return {f: dict(self.client.describe_index(self.chunks_name, f)) for f in ("vector", "sparse")}
+
     def drop(self) -> None:
         """Delete both collections (everything this store holds)."""
         for name in (self.chunks_name, self.docs_name):
@@ -303,11 +309,13 @@ class MilvusStore:
             s.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["terms"],
                                     output_field_names=["sparse"]))
             ip = c.prepare_index_params()
-            # pymilvus sends M/efConstruction given as top-level params where some servers ignore them.
+            # Nested under "params": pymilvus 3.0.2 sends top-level params where Milvus Lite ignores
+            # them (it then built HNSW with its defaults and scored BM25 with k1=1.5, not our 1.2).
+            # `index_params` reads them back, and a test checks it.
             ip.add_index("vector", index_type="HNSW", metric_type="IP",
-                         params={"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION})
+                         params={"params": {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION}})
             ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-                         params={"bm25_k1": 1.2, "bm25_b": 0.75})
+                         params={"params": {"bm25_k1": BM25_K1, "bm25_b": BM25_B}})
             c.create_collection(self.chunks_name, schema=s, index_params=ip, consistency_level="Strong")
         if not c.has_collection(self.docs_name):
             s = c.create_schema(auto_id=False)

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import KeywordEmbedder
 from support import HashEmbedder
@@ -82,6 +83,27 @@ def test_open_store_picks_the_backend(tmp_path):
 
     s = open_store(Settings(index=tmp_path / "i", backend="milvus", milvus_prefix="t1"))
     assert isinstance(s, MilvusStore) and s.uri == str(tmp_path / "i" / "milvus.db") and s.chunks_name == "t1_chunks"
+
+
+@pytest.mark.milvus
+def test_milvus_indexes_get_our_parameters_and_bm25_scores(tmp_path):
+    """HNSW's M/efConstruction and BM25's k1/b reach Milvus (pymilvus can send them where Lite ignores
+    them), so its BM25 scores equal ours (same terms, same formula) on a one-segment collection."""
+    settings = _settings("milvus", tmp_path)
+    emb = HashEmbedder()
+    _ingestor(settings, emb).ingest([_write(tmp_path / "docs", DOCS)])
+    from ingest.store import HNSW_EF_CONSTRUCTION, HNSW_M
+
+    store = open_store(settings)
+    params = store.index_params()
+    assert params["vector"]["params"] == {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION}
+    assert params["sparse"]["params"] == {"bm25_k1": 1.2, "bm25_b": 0.75}
+    snap = store.load()
+    for q in ("nvidia chips", "seoul center", "rubin gpus korea"):
+        rows, scores = snap.bm25.top(q, 4)
+        [(m_rows, m_scores)] = snap.search_keyword([q], 4)
+        assert m_rows.tolist() == rows.tolist()
+        np.testing.assert_allclose(m_scores, scores, rtol=1e-5)
 
 
 def test_dense_ranks_are_cosine_order(built):

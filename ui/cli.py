@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--prune", action="store_true", help="remove documents that are gone from the given folders")
     sp.add_argument("--rebuild", action="store_true", help="ignore the existing index and build it anew")
     sp.add_argument("--json", action="store_true", help="print the report as JSON")
+    sp.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                    help="chunk and embed with Ray Data: a local cluster, or the one at ADDRESS "
+                         "(ray://host:10001 or auto); needs the ray extra")
     index_opt(sp)
 
     sp = sub.add_parser("remove", help="remove documents from the index by doc id")
@@ -273,20 +276,29 @@ def _check_port(host: str, port: int) -> None:
 
 
 def _ingest(args: argparse.Namespace, settings) -> int:
+    from ingest.backend import open_store
     from ingest.pipeline import Ingestor
 
+    ray = getattr(args, "ray", None)
+    if ray and ray not in ("local", "auto") and "://" not in ray and Path(ray).exists():
+        args.paths, ray = [ray, *([] if args.paths == ["seeds"] else args.paths)], "local"  # `--ray DIR`
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing and len(missing) == len(args.paths):
         return _fail(f"no such file or folder: {', '.join(missing)}", EXIT_BAD_PATH)
-    report = Ingestor.from_settings(settings).ingest(args.paths, prune=args.prune, rebuild=args.rebuild,
-                                                     progress=sys.stderr.isatty())
+    if ray:
+        from ingest.ray_ingest import RayIngestor, RayRunner
+
+        ingestor: Ingestor = RayIngestor.from_settings(settings, runner=RayRunner(None if ray == "local" else ray))
+    else:
+        ingestor = Ingestor.from_settings(settings)
+    report = ingestor.ingest(args.paths, prune=args.prune, rebuild=args.rebuild, progress=sys.stderr.isatty())
     if args.json:
         from dataclasses import asdict
 
         print(json.dumps(asdict(report), indent=2, ensure_ascii=False))
     else:
         print(report.summary())
-        print(f"index: {settings.index}")
+        print(f"index: {open_store(settings).location if settings.backend != 'faiss' else settings.index}")
     return EXIT_OK
 
 
