@@ -104,6 +104,7 @@ class MilvusStore:
         self.location = f"{uri} ({prefix}_*)"
         self._client: Any = None
         self._client_lock = threading.Lock()
+        self._loaded: set[str] = set()
 
     # -- connection ----------------------------------------------------------------------------
     @property
@@ -116,6 +117,9 @@ class MilvusStore:
                     raise ImportError("the Milvus backend needs pymilvus: pip install -e '.[milvus]'") from None
                 if self.local:
                     Path(self.uri).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+                    # gRPC's C core prints "too_many_pings" lines when pymilvus's keepalive meets Lite's
+                    # in-process server (harmless); read when gRPC starts, so only if it has not yet.
+                    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
                 try:
                     self._client = MilvusClient(self.uri, token=self.token)
                 except ImportError:
@@ -128,6 +132,18 @@ class MilvusStore:
                 with contextlib.suppress(Exception):
                     self._client.close()
                 self._client = None
+            self._loaded.clear()
+
+    def release(self) -> None:
+        """Close, and let go of a Milvus Lite file so another process may open it (Lite opens a file
+        in one process at a time). Every other store on that file in this process stops working."""
+        self.close()
+        if self.local:
+            with contextlib.suppress(ImportError):
+                from milvus_lite.server_manager import server_manager_instance
+
+                server_manager_instance.release_server(str(Path(self.uri).expanduser().resolve()))
+        self._loaded.clear()
 
     # -- the Store protocol ----------------------------------------------------------------------
     def exists(self) -> bool:
@@ -175,6 +191,8 @@ class MilvusStore:
                 f"the Milvus index at {self.location} was built with embedder {emb.get('name')!r} "
                 f"({str(emb.get('fingerprint'))[:19]}...), not the one configured now ({embedder_fingerprint[:19]}...). "
                 "Use the same model (PARTNERQA_MODEL) or rebuild: partnerqa ingest --rebuild")
+        if not self._has(self.chunks_name):
+            raise IndexCorruptError(f"the Milvus index at {self.location} has a manifest but no {self.chunks_name}")
         docs = self._read_docs(list(manifest.get("documents", {})))
         rows = self._read_chunks(int(manifest.get("next_seq", 0)))
         chunks = [Chunk(r["chunk_id"], r["doc_id"], r["text"], int(r["start"]), int(r["end"]),
@@ -232,6 +250,7 @@ class MilvusStore:
             self.drop()
             old = None
         self._ensure_collections(dim)
+        self._has(self.chunks_name)
         old_hashes: dict[str, str] = dict(old.get("documents", {})) if old else {}
         old_records: dict[str, str] = dict(old.get("records", {})) if old else {}
         new_hashes = {d.doc_id: d.content_hash for d in docs}
@@ -282,13 +301,25 @@ class MilvusStore:
     def drop(self) -> None:
         """Delete both collections (everything this store holds)."""
         for name in (self.chunks_name, self.docs_name):
+            self._loaded.discard(name)
             if self.client.has_collection(name):
                 self.client.drop_collection(name)
 
     def _ensure_collections(self, dim: int) -> None:
+        c = self.client
+        # pymilvus waits for an index by asking for a timestamp that Milvus Lite does not serve: its
+        # in-process gRPC server logs an error for each, and the index is built all the same.
+        grpc_log = logging.getLogger("grpc._server")
+        level = grpc_log.level
+        grpc_log.setLevel(logging.CRITICAL)
+        try:
+            self._create_collections(c, dim)
+        finally:
+            grpc_log.setLevel(level)
+
+    def _create_collections(self, c: Any, dim: int) -> None:
         from pymilvus import DataType, Function, FunctionType
 
-        c = self.client
         if not c.has_collection(self.chunks_name):
             s = c.create_schema(auto_id=False)
             s.add_field("chunk_id", DataType.VARCHAR, is_primary=True, max_length=2048)
@@ -316,7 +347,7 @@ class MilvusStore:
                          params={"params": {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION}})
             ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
                          params={"params": {"bm25_k1": BM25_K1, "bm25_b": BM25_B}})
-            c.create_collection(self.chunks_name, schema=s, index_params=ip, consistency_level="Strong")
+            _create(c, self.chunks_name, schema=s, index_params=ip)
         if not c.has_collection(self.docs_name):
             s = c.create_schema(auto_id=False)
             s.add_field("pk", DataType.VARCHAR, is_primary=True, max_length=4200)
@@ -327,7 +358,18 @@ class MilvusStore:
             s.add_field("placeholder", DataType.FLOAT_VECTOR, dim=2)
             ip = c.prepare_index_params()
             ip.add_index("placeholder", index_type="FLAT", metric_type="L2")
-            c.create_collection(self.docs_name, schema=s, index_params=ip, consistency_level="Strong")
+            _create(c, self.docs_name, schema=s, index_params=ip)
+
+    def _has(self, name: str) -> bool:
+        """The collection exists, loaded for queries (a reopened Lite file or a restarted server
+        holds its collections released)."""
+        if name in self._loaded:
+            return True
+        if not self.client.has_collection(name):
+            return False
+        self.client.load_collection(name)
+        self._loaded.add(name)
+        return True
 
     def _put_manifest(self, manifest: Mapping[str, Any]) -> None:
         data = json.dumps(manifest, ensure_ascii=False)
@@ -336,7 +378,7 @@ class MilvusStore:
 
     # -- reading ---------------------------------------------------------------------------------
     def _manifest(self) -> dict[str, Any] | None:
-        if not self.client.has_collection(self.docs_name):
+        if not self._has(self.docs_name):
             return None
         rows = self.client.query(self.docs_name, filter='kind == "manifest"', output_fields=["part", "data"],
                                  limit=16_384)
@@ -387,6 +429,15 @@ class MilvusStore:
         if missing:
             raise IndexCorruptError(f"the Milvus index at {self.location} has no vector for chunk {missing[0]!r}")
         return np.asarray([got[c] for c in chunk_ids], dtype=np.float32).reshape(len(chunk_ids), -1)
+
+
+def _create(client: Any, name: str, **kwargs: Any) -> None:
+    """Create a collection; a retried call that finds it made by the first attempt is not an error."""
+    try:
+        client.create_collection(name, consistency_level="Strong", **kwargs)
+    except Exception as e:
+        if "already exist" not in str(e) or not client.has_collection(name):
+            raise
 
 
 def _record_rows(kind: str, key: str, data: str) -> list[dict[str, Any]]:

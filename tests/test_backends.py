@@ -6,6 +6,7 @@ and one starts `milvus-lite server` on a free loopback port and talks to it over
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -256,3 +257,22 @@ def test_milvus_lite_server_over_the_network(tmp_path):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.mark.milvus
+def test_another_process_reopens_a_lite_file(tmp_path):
+    """A Lite file reopened by a new process holds its collections released: loading loads them.
+    (Milvus Lite opens a file in one process at a time: this one lets go of it first.)"""
+    settings = _settings("milvus", tmp_path)
+    ing = _ingestor(settings, HashEmbedder())
+    ing.ingest([_write(tmp_path / "docs", DOCS)])
+    ing.store.release()
+    code = ("import sys; from pathlib import Path; from ingest.settings import Settings; "
+            "from ingest.backend import open_store; "
+            "snap = open_store(Settings(index=Path(sys.argv[1]), backend='milvus')).load(); "
+            "print(len(snap.chunks), [snap.chunks[r].doc_id for r in snap.search_keyword(['data center'], 1)[0][0]])")
+    repo = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code, str(settings.index)], cwd=repo, capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(repo)}, check=False)
+    assert out.returncode == 0, out.stderr[-800:]
+    assert out.stdout.split("\n")[0] == "4 ['c.txt']"

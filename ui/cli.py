@@ -194,13 +194,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if cmd == "ingest":
         return _ingest(args, settings)
     if cmd == "remove":
+        from ingest.backend import open_store
         from ingest.pipeline import Ingestor
-        from ingest.store import exists
 
-        if not exists(settings.index):
+        if not open_store(settings).exists():
             from ingest.errors import IndexNotFoundError
 
-            raise IndexNotFoundError(f"no index at {settings.index} (run: partnerqa ingest)")
+            raise IndexNotFoundError(f"no index at {open_store(settings).location} (run: partnerqa ingest)")
         report = Ingestor.from_settings(settings).remove(args.doc_ids)
         print(report.summary())
         missing = ", ".join(d for d, _ in report.skipped)
@@ -210,9 +210,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"partnerqa: warning: not in the index: {missing}", file=sys.stderr)
         return EXIT_OK
     if cmd == "docs":
-        from ingest.store import load_snapshot
+        from ingest.backend import open_store
 
-        snap = load_snapshot(settings.index)
+        snap = open_store(settings).load()
         rows = []
         for d in sorted(snap.docs.values(), key=lambda d: d.doc_id):
             rows.append({"doc_id": d.doc_id, "title": d.title, "chunks": d.n_chunks,
