@@ -90,3 +90,30 @@ def test_missing_ray_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(ImportError, match=r"\.\[ray\]"):
         RayRunner().start()
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_ray_ingest_of_the_squad_corpus_equals_single_process(runner, real_embedder, tmp_path):
+    """The SQuAD 2.0 sample (../shared): Ray's chunks are the single-process ingest's, chunk for chunk,
+    and its vectors the same model's (the actors run one torch thread: equal to float rounding)."""
+    from conftest import SHARED
+
+    from eval.convert_squad import convert_squad
+    from ingest.ray_ingest import RayIngestor
+
+    src = SHARED / "bench" / "squad2_sample500"
+    if not (src / "corpus.jsonl").is_file():
+        pytest.skip(f"the SQuAD 2.0 sample is not at {src}")
+    convert_squad(src, tmp_path / "squad")
+    corpus = tmp_path / "squad" / "corpus.jsonl"
+    one = Ingestor(tmp_path / "one", real_embedder)
+    one.ingest([corpus])
+    ray_ = RayIngestor.from_settings(Settings(index=tmp_path / "ray"), runner=runner)
+    ray_.ingest([corpus])
+    a, b = one.store.load(), ray_.store.load()
+    assert len(a.chunks) > 400 and a.chunks == b.chunks
+    assert {k: d.text for k, d in a.docs.items()} == {k: d.text for k, d in b.docs.items()}
+    va, vb = a.vectors(np.arange(len(a.chunks))), b.vectors(np.arange(len(b.chunks)))
+    assert np.abs(va - vb).max() < 1e-4
+    assert (np.argmax(va @ va[:50].T, axis=0) == np.argmax(vb @ va[:50].T, axis=0)).all()
