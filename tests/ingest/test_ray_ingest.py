@@ -109,7 +109,7 @@ def test_ray_ingest_of_the_squad_corpus_equals_single_process(runner, real_embed
     corpus = tmp_path / "squad" / "corpus.jsonl"
     one = Ingestor(tmp_path / "one", real_embedder)
     one.ingest([corpus])
-    ray_ = RayIngestor.from_settings(Settings(index=tmp_path / "ray"), runner=runner)
+    ray_ = RayIngestor.from_settings(Settings(index=tmp_path / "ray", multilingual="off"), runner=runner)
     ray_.ingest([corpus])
     a, b = one.store.load(), ray_.store.load()
     assert len(a.chunks) > 400 and a.chunks == b.chunks
