@@ -292,6 +292,11 @@ class MilvusStore:
         self._put_manifest({**manifest, "milvus_format": MILVUS_FORMAT, "generation": name, "n_chunks": len(chunks),
                             "n_docs": len(docs), "records": records, "next_seq": next_seq, "channels": {},
                             "faiss": "milvus", "backend": "milvus"})
+        # Seal what was written: Milvus Lite otherwise keeps it in its memtable, whose indexes it
+        # rebuilds on every search (measured at 2,000 chunks: 417 -> 96 ms a dense search, 1,743 -> 69
+        # ms a BM25 one); a server persists it.
+        for coll in (self.chunks_name, self.docs_name):
+            self.client.flush(coll)
         return name
 
     def index_params(self) -> dict[str, dict[str, Any]]:

@@ -108,10 +108,10 @@ class RayRunner:
                 vecs = self.embedder.embed([str(t) for t in batch["text"]])
                 return {"i": batch["i"], "vector": np.asarray(vecs, dtype=np.float32)}
 
-        ds = ray.data.from_items([{"i": i, "text": t} for i, t in enumerate(texts)],
-                                 override_num_blocks=max(1, min(len(texts) // self.batch_size, 4 * self.actors)))
+        blocks = max(1, min(len(texts) // self.batch_size, 4 * self.actors))
+        ds = ray.data.from_items([{"i": i, "text": t} for i, t in enumerate(texts)], override_num_blocks=blocks)
         out = ds.map_batches(EmbedActor, batch_size=self.batch_size, batch_format="numpy",
-                             concurrency=self.actors).take_all()
+                             concurrency=min(self.actors, blocks)).take_all()
         vecs = np.empty((len(texts), dimension), dtype=np.float32)
         for r in out:
             vecs[int(r["i"])] = r["vector"]

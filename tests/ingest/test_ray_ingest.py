@@ -97,12 +97,10 @@ def test_missing_ray_names_the_extra(monkeypatch):
 def test_ray_ingest_of_the_squad_corpus_equals_single_process(runner, real_embedder, tmp_path):
     """The SQuAD 2.0 sample (../shared): Ray's chunks are the single-process ingest's, chunk for chunk,
     and its vectors the same model's (the actors run one torch thread: equal to float rounding)."""
-    from conftest import SHARED
-
     from eval.convert_squad import convert_squad
     from ingest.ray_ingest import RayIngestor
 
-    src = SHARED / "bench" / "squad2_sample500"
+    src = Path(__file__).resolve().parents[3] / "shared" / "bench" / "squad2_sample500"
     if not (src / "corpus.jsonl").is_file():
         pytest.skip(f"the SQuAD 2.0 sample is not at {src}")
     convert_squad(src, tmp_path / "squad")
