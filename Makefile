@@ -7,7 +7,7 @@ Q      ?= How many advanced chips were pledged at APEC?
 export OMP_WAIT_POLICY ?= PASSIVE
 export GRADIO_ANALYTICS_ENABLED ?= False
 
-.PHONY: setup run ask ingest test test-fast browser-deps eval bench lint clean
+.PHONY: setup run ask ingest test test-deps test-fast browser-deps eval bench lint clean
 
 # torch is pinned in the same pip command as sentence-transformers: without the pin
 # pip pulls a multi-GB CUDA build.
@@ -38,14 +38,22 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; \
 	  else echo "chromium or fonts-noto-cjk missing: sudo apt-get install chromium chromium-driver fonts-noto-cjk (browser tests will skip)"; fi; }
 
-# Everything CI runs: unit, slow, model and browser tests.
+# The scale-out extras (Milvus Lite, Ray: README "Scaling out"), for the tests that start them;
+# `make setup` stays without them.
+$(VENV)/.scale-extras: $(BIN)/partnerqa
+	$(BIN)/python -m pip install -q "torch==2.13.0" -e ".[test,milvus,ray]"
+	touch $@
+
+test-deps: $(VENV)/.scale-extras
+
+# Everything CI runs: unit, slow, model, browser, milvus and ray tests.
 # pytest's exit code 5 (no tests collected) is a failure too.
-test: setup browser-deps
+test: setup browser-deps test-deps
 	@$(BIN)/python -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not slow and not browser"
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not milvus and not ray"
 
 eval: setup
 	$(BIN)/partnerqa eval

@@ -17,6 +17,7 @@ from typing import Self
 
 import numpy as np
 
+from .backend import FaissStore, Store, open_store
 from .chunker import Chunker
 from .clean import fix_surrogates
 from .embedder import Embedder, release_memory
@@ -27,7 +28,7 @@ from .multilingual import AUTO_MAX_CHUNKS
 from .multilingual import CHANNEL as MULTILINGUAL_CHANNEL
 from .provenance import apply_overrides, load_overrides
 from .settings import Settings
-from .store import INDEX_MARKER, DocRecord, IndexSnapshot, exists, load_snapshot, write_generation, writer_lock
+from .store import INDEX_MARKER, DocRecord, IndexSnapshot
 from .types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -184,13 +185,15 @@ class Ingestor:
         multilingual_max_chunks: The channel is written when the index holds text not in Latin
             script, or at most this many chunks; None: always. It costs ~4x the English embedder
             per chunk (measured: README), so a large English-only corpus skips it by default.
+        store: Where the index is written (`ingest.backend.Store`); default the FAISS
+            generation folder at `index_dir`.
     """
 
     def __init__(self, index_dir: str | Path, embedder: Embedder, chunker: Chunker | None = None, *,
                  max_file_mb: float = Settings.max_file_mb, exact_max: int = Settings.exact_max,
                  load_workers: int = Settings.load_workers, max_doc_chars: int = Settings.max_doc_chars,
                  max_doc_chunks: int = Settings.max_doc_chunks, multilingual: Embedder | None = None,
-                 multilingual_max_chunks: int | None = AUTO_MAX_CHUNKS) -> None:
+                 multilingual_max_chunks: int | None = AUTO_MAX_CHUNKS, store: Store | None = None) -> None:
         if max_doc_chars < 1:
             raise ValueError(f"max_doc_chars must be >= 1, got {max_doc_chars!r}")
         if max_doc_chunks < 1:
@@ -202,6 +205,7 @@ class Ingestor:
         if load_workers < 0:
             raise ValueError(f"load_workers must be >= 0, got {load_workers!r}")
         self.index_dir = Path(index_dir)
+        self.store: Store = store if store is not None else FaissStore(self.index_dir)
         self.embedder = embedder
         self.chunker = chunker or Chunker()
         self.max_bytes = int(max_file_mb * 1024 * 1024)
@@ -225,12 +229,14 @@ class Ingestor:
         if embedder is None:
             embedder = SentenceTransformerEmbedder(settings.model or None, batch_size=settings.batch_size,
                                                    threads=settings.threads)
+        milvus = settings.backend == "milvus"  # the Milvus backend stores no extra vector channel
         return cls(settings.index, embedder, Chunker(settings.chunk_size, settings.chunk_overlap),
                    max_file_mb=settings.max_file_mb, exact_max=settings.exact_max,
                    load_workers=settings.load_workers, max_doc_chars=settings.max_doc_chars,
                    max_doc_chunks=settings.max_doc_chunks,
-                   multilingual=load_multilingual(settings.multilingual != "off"),
-                   multilingual_max_chunks=None if settings.multilingual == "on" else AUTO_MAX_CHUNKS)
+                   multilingual=load_multilingual(settings.multilingual != "off" and not milvus),
+                   multilingual_max_chunks=None if settings.multilingual == "on" else AUTO_MAX_CHUNKS,
+                   store=open_store(settings))
 
     # -- discovery -------------------------------------------------------------------------
     def discover(self, paths: Sequence[str | Path]) -> _Discovered:
@@ -368,7 +374,7 @@ class Ingestor:
         found = _Discovered()
         # `closing`: the PDF workers are gone (and with them their copies of the lock's file
         # descriptor) before the writer lock is released, even when embedding fails.
-        with writer_lock(self.index_dir), closing(self._documents(paths, found)) as documents:
+        with self.store.lock(), closing(self._documents(paths, found)) as documents:
             old = self._load_previous(rebuild)
             new_docs: list[DocRecord] = []
             new_chunks: list[Chunk] = []
@@ -445,7 +451,12 @@ class Ingestor:
             fresh_parts.append(self._embed(to_embed[embedded:], progress, note, span=(0.1, split)))
             fresh = np.vstack(fresh_parts)
             kept_rows = np.concatenate(keep_rows) if keep_rows else np.zeros(0, np.int64)
-            kept = old.vectors(kept_rows) if old is not None else np.zeros((0, self.embedder.dimension), np.float32)
+            if old is None:
+                kept = np.zeros((0, self.embedder.dimension), np.float32)
+            elif self.store.keeps_vectors:  # the store keeps unchanged documents' vectors: not read back
+                kept = np.zeros((len(kept_rows), self.embedder.dimension), np.float32)
+            else:
+                kept = old.vectors(kept_rows)
             vectors = np.vstack([kept, fresh]) if len(fresh) else kept
             chunks_all = new_chunks + to_embed
             channels = {}
@@ -470,7 +481,7 @@ class Ingestor:
                 "languages": languages,
                 "written_at": _now(),
             }
-            gen = write_generation(self.index_dir, manifest, new_docs, chunks_all, vectors, self.exact_max, channels)
+            gen = self.store.write(manifest, new_docs, chunks_all, vectors, self.exact_max, channels)
         release_memory()  # a server goes on running after an upload is ingested
         note("done", 1.0)
         return IngestReport(tuple(added), tuple(updated), tuple(removed), tuple(unchanged), tuple(found.skipped),
@@ -480,7 +491,7 @@ class Ingestor:
     def remove(self, doc_ids: Iterable[str]) -> IngestReport:
         """Remove documents by id; unknown ids are reported as skipped."""
         t0 = time.perf_counter()
-        with writer_lock(self.index_dir):
+        with self.store.lock():
             old = self._load_previous(False)
             if old is None:
                 return IngestReport(skipped=tuple((d, "not in the index") for d in doc_ids))
@@ -500,19 +511,20 @@ class Ingestor:
             manifest["languages"] = language_counts(c.text for c in chunks)
             manifest["written_at"] = _now()
             channels = {name: (old.channel_info(name), old.channel_vectors(name, all_rows)) for name in old.channels}
-            gen = write_generation(self.index_dir, manifest, docs, chunks, old.vectors(all_rows), self.exact_max,
-                                   channels)
+            vectors = np.zeros((len(all_rows), old.dimension), np.float32) if self.store.keeps_vectors \
+                else old.vectors(all_rows)
+            gen = self.store.write(manifest, docs, chunks, vectors, self.exact_max, channels)
         return IngestReport(removed=tuple(gone), skipped=tuple(missing), total_docs=len(docs), total_chunks=len(chunks),
                             seconds=time.perf_counter() - t0, generation=gen)
 
     def _load_previous(self, rebuild: bool):
-        if rebuild or not exists(self.index_dir):
+        if rebuild or not self.store.exists():
             return None
-        snap = load_snapshot(self.index_dir)
+        snap = self.store.load()
         fp = self.embedder.fingerprint()
         if snap.manifest.get("embedder", {}).get("fingerprint") != fp:
             raise IndexMismatchError(
-                f"index at {self.index_dir} was built with embedder {snap.manifest.get('embedder', {}).get('name')!r}; "
+                f"index at {self.store.location} was built with embedder {snap.manifest.get('embedder', {}).get('name')!r}; "
                 "the configured embedder differs. Rebuild it with: partnerqa ingest --rebuild"
             )
         return snap

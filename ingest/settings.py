@@ -20,6 +20,7 @@ ENV_PREFIX = "PARTNERQA_"
 OTHER_VARIABLES = frozenset({"PARTNERQA_TEST_PAUSE"})
 _warned: set[str] = set()
 MULTILINGUAL_MODES = ("auto", "on", "off")
+BACKENDS = ("faiss", "milvus")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,11 @@ class Settings:
         auth: `user:password` required by the web UI when set.
         upload_dir: Where uploaded files are stored before ingestion.
         feedback: JSONL file for thumbs up/down.
+        backend: Where the index lives: `faiss` (the generation folder at `index`) or `milvus`.
+        milvus_uri: Milvus to use: a file path is Milvus Lite in-process, `http://host:19530` a
+            server or cluster; empty = `milvus.db` inside the `index` folder.
+        milvus_token: `user:password` or API key of a Milvus server.
+        milvus_prefix: Names of the Milvus collections (`PREFIX_chunks`, `PREFIX_docs`).
     """
 
     index: Path = Path(".partnerqa/index")
@@ -91,6 +97,11 @@ class Settings:
     auth: str = ""
     upload_dir: Path = Path(".partnerqa/uploads")
     feedback: Path = Path(".partnerqa/feedback.jsonl")
+    # -- storage backend (issue 16) --
+    backend: str = "faiss"
+    milvus_uri: str = ""
+    milvus_token: str = ""
+    milvus_prefix: str = "partnerqa"
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -127,6 +138,8 @@ class Settings:
             raise ConfigError(f"rrf_k must be >= 1, got {self.rrf_k!r}")
         if self.max_doc_chars < 1000:
             raise ConfigError(f"max_doc_chars must be >= 1000, got {self.max_doc_chars!r}")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"backend must be faiss or milvus, got {self.backend!r}")
         if self.max_doc_chunks < 1:
             raise ConfigError(f"max_doc_chunks must be >= 1, got {self.max_doc_chunks!r}")
 

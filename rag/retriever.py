@@ -11,13 +11,14 @@ from typing import Any
 
 import numpy as np
 
+from ingest.backend import FaissStore, Store, open_store
 from ingest.embedder import Embedder, SentenceTransformerEmbedder
 from ingest.errors import ConfigError, PartnerQAError
 from ingest.lang import detect_lang, is_english
 from ingest.multilingual import AUTO_MAX_CHUNKS, E5Embedder, load_multilingual
 from ingest.multilingual import CHANNEL as MULTILINGUAL_CHANNEL
 from ingest.settings import MULTILINGUAL_MODES, Settings
-from ingest.store import HNSW_EF_SEARCH, IndexSnapshot, current_generation, load_snapshot
+from ingest.store import HNSW_EF_SEARCH, IndexSnapshot
 
 from .types import Hit
 
@@ -55,6 +56,8 @@ class Retriever:
         multilingual_mode: `auto`: the channel is searched for questions not in Latin script, and for
             every question when the index holds non-Latin text; `on`: for every question; `off`: never.
         multilingual_weight: Weight of the multilingual ranks in the fusion.
+        store: Where the snapshot came from, when not the FAISS folder `index_dir`
+            (`ingest.backend.Store`; a Milvus store's snapshot searches in Milvus).
 
     For a question the multilingual channel serves (`uses_multilingual`), hybrid search fuses it
     with BM25 (and, for an English question, with the dense channel too); dense search uses it in
@@ -64,7 +67,7 @@ class Retriever:
     def __init__(self, snapshot: IndexSnapshot, embedder: Embedder, *, k: int = 5, mode: str = "hybrid",
                  dense_weight: float = 1.0, bm25_weight: float = 1.0, rrf_k: int = 60, candidates: int = 50,
                  index_dir: str | Path | None = None, multilingual: E5Embedder | None = None,
-                 multilingual_mode: str = "auto", multilingual_weight: float = 1.0) -> None:
+                 multilingual_mode: str = "auto", multilingual_weight: float = 1.0, store: Store | None = None) -> None:
         _check_mode(mode)
         if multilingual_mode not in MULTILINGUAL_MODES:
             raise ConfigError(f"multilingual_mode must be one of {', '.join(MULTILINGUAL_MODES)}, "
@@ -90,6 +93,7 @@ class Retriever:
         self.rrf_k = rrf_k
         self.candidates = candidates
         self.index_dir = Path(index_dir) if index_dir else None
+        self.store = store if store is not None else (FaissStore(self.index_dir) if self.index_dir else None)
         self._lock = threading.Lock()
         self._refresh_lock = threading.Lock()  # one thread loads a new generation; the others wait for it
         self._broken: str | None = None  # a generation that failed to load: not retried on every request
@@ -124,7 +128,8 @@ class Retriever:
         if embedder is None:
             embedder = SentenceTransformerEmbedder(settings.model or None, batch_size=settings.batch_size,
                                                    threads=settings.threads)
-        snapshot = load_snapshot(index_dir, embedder_fingerprint=embedder.fingerprint())
+        store = open_store(settings, index_dir)
+        snapshot = store.load(embedder.fingerprint())
         opts = {"k": settings.k, "mode": settings.mode, "dense_weight": settings.dense_weight,
                 "bm25_weight": settings.bm25_weight, "rrf_k": settings.rrf_k,
                 "multilingual_mode": settings.multilingual}
@@ -133,25 +138,25 @@ class Retriever:
         if opts["multilingual_mode"] != "off":
             if snapshot.channel_info(MULTILINGUAL_CHANNEL) is not None:
                 ml = load_multilingual()
-            else:
+            elif store.backend == "faiss":  # the Milvus backend has no such channel (README: Scaling out)
                 log.warning("index at %s has no multilingual vectors: questions not in Latin script are searched "
                             "by the English-only channels. Add them with: partnerqa ingest (with "
                             "PARTNERQA_MULTILINGUAL=on for an English-only index of over %d chunks)",
                             index_dir, AUTO_MAX_CHUNKS)
-        return cls(snapshot, embedder, index_dir=index_dir, multilingual=ml, **opts)
+        return cls(snapshot, embedder, index_dir=index_dir, multilingual=ml, store=store, **opts)
 
     # -- index state -------------------------------------------------------------------------
     def refresh(self) -> bool:
         """Switch to the index's newest generation if it changed; True if it did."""
-        if self.index_dir is None:
+        if self.store is None:
             return False
-        gen = current_generation(self.index_dir)
+        gen = self.store.current_generation()
         if gen is None or gen == self.snapshot.generation:
             return False
         with self._refresh_lock:
             if gen == self.snapshot.generation:  # another request loaded it while this one waited
                 return False
-            snap = load_snapshot(self.index_dir, embedder_fingerprint=self.embedder.fingerprint())
+            snap = self.store.load(self.embedder.fingerprint())
             if self._ml is None and self.multilingual_mode != "off" and snap.channel_info(MULTILINGUAL_CHANNEL):
                 self._ml = load_multilingual()  # the index gained the channel (an ingest added it)
             with self._lock:
@@ -165,16 +170,16 @@ class Retriever:
         A generation that cannot be loaded (damaged, another embedder) is logged once and
         the last good one keeps serving until CURRENT names another.
         """
-        if self.index_dir is None:
+        if self.store is None:
             return self.snapshot
         gen = None
         try:
-            gen = current_generation(self.index_dir)
+            gen = self.store.current_generation()
             if gen is not None and gen != self.snapshot.generation and gen != self._broken:
                 self.refresh()
         except PartnerQAError as e:
             self._broken = gen
-            log.warning("index at %s could not be reloaded (%s); still serving %s", self.index_dir, e,
+            log.warning("index at %s could not be reloaded (%s); still serving %s", self.store.location, e,
                         self.snapshot.generation)
         return self.snapshot
 
@@ -277,6 +282,8 @@ class Retriever:
         if allowed is not None and not allowed.any():
             return [[] for _ in queries]
         n_cand = max(self.candidates, k)
+        if not isinstance(snap, IndexSnapshot):  # a store that searches itself (Milvus)
+            return self._search_store(snap, queries, k, mode, allowed, n_cand)
         use_dense, use_ml = zip(*(self._channels(snap, q, mode) for q in queries))
         dense: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         ml: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -295,6 +302,19 @@ class Retriever:
             results.append(self._fuse(snap, dense.get(qi, _NONE), ml.get(qi, _NONE), b, k, mode))
         return results
 
+    def _search_store(self, snap: Any, queries: Sequence[str], k: int, mode: str, allowed: np.ndarray | None,
+                      n_cand: int) -> list[list[Hit]]:
+        """`search_batch` on a snapshot whose store runs both channels (`search_dense`, `search_keyword`)."""
+        doc_ids = None
+        if allowed is not None:
+            doc_ids = sorted({snap.chunks[r].doc_id for r in np.flatnonzero(allowed).tolist()})
+        dense = [_NONE] * len(queries)
+        bm25 = [_NONE] * len(queries)
+        if mode in ("hybrid", "dense"):
+            dense = snap.search_dense(self.embed_queries(list(queries)), n_cand, doc_ids)
+        if mode in ("hybrid", "keyword"):
+            bm25 = snap.search_keyword(list(queries), n_cand, doc_ids)
+        return [self._fuse(snap, d, _NONE, b, k, mode) for d, b in zip(dense, bm25)]
 
     def clear_query_cache(self) -> None:
         """Forget the remembered query vectors (the next search of any query embeds it again)."""

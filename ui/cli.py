@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,16 +46,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="partnerqa", description="Document QA with checkable citations.")
     p.add_argument("--index", help="index folder (default: $PARTNERQA_INDEX or .partnerqa/index)")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    p.add_argument("--backend", choices=["faiss", "milvus"], help="where the index lives (default: $PARTNERQA_BACKEND "
+                   "or faiss)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def index_opt(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--index", default=argparse.SUPPRESS, help="index folder")
+        sp.add_argument("--backend", choices=["faiss", "milvus"], default=argparse.SUPPRESS,
+                        help="where the index lives: faiss (the index folder) or milvus (PARTNERQA_MILVUS_URI)")
 
     sp = sub.add_parser("ingest", help="ingest files or folders into the index (default: seeds/)")
     sp.add_argument("paths", nargs="*", default=["seeds"], help="files or folders")
     sp.add_argument("--prune", action="store_true", help="remove documents that are gone from the given folders")
     sp.add_argument("--rebuild", action="store_true", help="ignore the existing index and build it anew")
     sp.add_argument("--json", action="store_true", help="print the report as JSON")
+    sp.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                    help="chunk and embed with Ray Data: a local cluster, or the one at ADDRESS "
+                         "(ray://host:10001 or auto); needs the ray extra")
     index_opt(sp)
 
     sp = sub.add_parser("remove", help="remove documents from the index by doc id")
@@ -137,9 +145,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     """
     i = 0
     while i < len(argv):
-        if argv[i] == "--index":
+        if argv[i] in ("--index", "--backend"):
             i += 2
-        elif argv[i].startswith("--index=") or argv[i] in ("-v", "--verbose"):
+        elif argv[i].startswith(("--index=", "--backend=")) or argv[i] in ("-v", "--verbose"):
             i += 1
         else:
             break
@@ -158,7 +166,7 @@ def _fail(msg: str, code: int) -> int:
 def _settings(args: argparse.Namespace):
     from ingest.settings import Settings
 
-    return Settings.from_env(index=getattr(args, "index", None))
+    return Settings.from_env(index=getattr(args, "index", None), backend=getattr(args, "backend", None))
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -167,6 +175,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         rest = list(args.rest)
         if getattr(args, "index", None):
             rest = ["--index", args.index, *rest]
+        backend = getattr(args, "backend", None)
+        for j, a in enumerate(list(rest)):  # `eval --backend milvus`: the tools read it from the environment
+            if a.startswith("--backend="):
+                backend, rest = a.split("=", 1)[1], rest[:j] + rest[j + 1:]
+                break
+            if a == "--backend" and j + 1 < len(rest):
+                backend, rest = rest[j + 1], rest[:j] + rest[j + 2:]
+                break
+        if backend:
+            os.environ["PARTNERQA_BACKEND"] = backend
         if cmd == "eval":
             from eval.runner import main as eval_main
         else:
@@ -176,13 +194,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if cmd == "ingest":
         return _ingest(args, settings)
     if cmd == "remove":
+        from ingest.backend import open_store
         from ingest.pipeline import Ingestor
-        from ingest.store import exists
 
-        if not exists(settings.index):
+        if not open_store(settings).exists():
             from ingest.errors import IndexNotFoundError
 
-            raise IndexNotFoundError(f"no index at {settings.index} (run: partnerqa ingest)")
+            raise IndexNotFoundError(f"no index at {open_store(settings).location} (run: partnerqa ingest)")
         report = Ingestor.from_settings(settings).remove(args.doc_ids)
         print(report.summary())
         missing = ", ".join(d for d, _ in report.skipped)
@@ -192,9 +210,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"partnerqa: warning: not in the index: {missing}", file=sys.stderr)
         return EXIT_OK
     if cmd == "docs":
-        from ingest.store import load_snapshot
+        from ingest.backend import open_store
 
-        snap = load_snapshot(settings.index)
+        snap = open_store(settings).load()
         rows = []
         for d in sorted(snap.docs.values(), key=lambda d: d.doc_id):
             rows.append({"doc_id": d.doc_id, "title": d.title, "chunks": d.n_chunks,
@@ -258,20 +276,29 @@ def _check_port(host: str, port: int) -> None:
 
 
 def _ingest(args: argparse.Namespace, settings) -> int:
+    from ingest.backend import open_store
     from ingest.pipeline import Ingestor
 
+    ray = getattr(args, "ray", None)
+    if ray and ray not in ("local", "auto") and "://" not in ray and Path(ray).exists():
+        args.paths, ray = [ray, *([] if args.paths == ["seeds"] else args.paths)], "local"  # `--ray DIR`
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing and len(missing) == len(args.paths):
         return _fail(f"no such file or folder: {', '.join(missing)}", EXIT_BAD_PATH)
-    report = Ingestor.from_settings(settings).ingest(args.paths, prune=args.prune, rebuild=args.rebuild,
-                                                     progress=sys.stderr.isatty())
+    if ray:
+        from ingest.ray_ingest import RayIngestor, RayRunner
+
+        ingestor: Ingestor = RayIngestor.from_settings(settings, runner=RayRunner(None if ray == "local" else ray))
+    else:
+        ingestor = Ingestor.from_settings(settings)
+    report = ingestor.ingest(args.paths, prune=args.prune, rebuild=args.rebuild, progress=sys.stderr.isatty())
     if args.json:
         from dataclasses import asdict
 
         print(json.dumps(asdict(report), indent=2, ensure_ascii=False))
     else:
         print(report.summary())
-        print(f"index: {settings.index}")
+        print(f"index: {open_store(settings).location if settings.backend != 'faiss' else settings.index}")
     return EXIT_OK
 
 

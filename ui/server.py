@@ -41,14 +41,14 @@ def serve(settings: Any, host: str = "127.0.0.1", port: int = 7860, seeds: Path 
     from ingest.embedder import configure_threads
 
     configure_threads(getattr(settings, "threads", 0))  # before anything imports torch
+    from ingest.backend import open_store
     from ingest.embedder import SentenceTransformerEmbedder
     from ingest.errors import IndexNotFoundError
-    from ingest.store import exists
 
     auth = parse_auth(settings.auth)
     embedder = SentenceTransformerEmbedder(settings.model or None, batch_size=settings.batch_size,
                                            threads=settings.threads)
-    if not exists(settings.index):
+    if not open_store(settings).exists():  # the FAISS folder, or Milvus (PARTNERQA_BACKEND)
         seeds = Path(seeds)
         if not seeds.exists():
             raise IndexNotFoundError(f"no index at {settings.index} and no seeds folder at {seeds} to build it from")

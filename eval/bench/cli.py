@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip", type=lambda s: [x for x in s.split(",") if x], default=[],
                    help="comma list of: seeds, sec, stock, limit, cold, threads")
     p.add_argument("--fake", action="store_true", help="a hash embedder instead of the model (for tests)")
+    p.add_argument("--backends", type=lambda s: [x for x in s.split(",") if x], default=["faiss"],
+                   help="storage backends to compare retrieval on, e.g. faiss,milvus (milvus: Milvus Lite in "
+                        "this process unless PARTNERQA_MILVUS_URI names a server; needs the milvus extra)")
     p.add_argument("--markdown", default=None, help="also write the README section here (e.g. eval/BENCH.md)")
     p.add_argument("--work", default=None, help="scratch folder (default: a temporary one, removed at the end)")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder")

@@ -139,3 +139,12 @@ def guess_pool_from(report: Mapping[str, Any]) -> str | None:
     real = [(v["partnerqa"][0]["chunks"], k) for k, v in report["ingest_raw"].items()
             if not v.get("pooled") and v.get("partnerqa") and k.startswith("synthetic")]
     return max(real)[1] if real else None
+
+
+def backend_figures(res: Mapping[str, Any]) -> dict[str, Any]:
+    """Per backend: retrieval p50/p95 (median over rounds), batch ms per query, write and load seconds."""
+    out: dict[str, Any] = {"n_chunks": res["n_chunks"]}
+    for b, rounds in res["retrieve"].items():
+        out[b] = {**latency_summary(rounds), "batch_per_query": median(res["batch"][b]),
+                  "write_s": res["write_s"].get(b), "load_s": res["load_s"].get(b)}
+    return out

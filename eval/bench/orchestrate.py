@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from eval.bench.figures import fill_ingest, latency_summary, serve_figures
+from eval.bench.figures import backend_figures, fill_ingest, latency_summary, serve_figures
 from eval.bench.report import build_rows, check_targets
 from eval.bench.stats import median
 from eval.bench.workloads import (
@@ -215,6 +215,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                           "per_round": args.queries,
                                           "rounds": args.repeats, "batch": args.batch, "fake": fake})
         report["query"][name] = serve_figures(pqa, stock)
+        if [x for x in getattr(args, "backends", ["faiss"]) if x != "faiss"]:
+            b.say(f"retrieval on each backend at {name} ({', '.join(args.backends)})")
+            got = b.run("serve-backend", {"index": ingest_raw[name]["pqa_index"], "queries": queries,
+                                          "per_round": args.queries, "rounds": args.repeats, "batch": args.batch,
+                                          "fake": fake, "backends": ["faiss", *args.backends],
+                                          "work": str(work / f"backends-{name}")})
+            report.setdefault("backends", {})[name] = backend_figures(got)
     # -- cold start
     seeds_index = ingest_raw.get("seeds", {}).get("pqa_index")
     if "cold" not in skip and seeds_index and not fake:

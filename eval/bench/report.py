@@ -224,6 +224,7 @@ def markdown(report: Mapping[str, Any]) -> str:
         format_markdown_table(rows),
         "",
     ]
+    lines += backend_table(report)
     if report.get("notes"):
         lines += ["Notes:", ""] + [f"* {n}" for n in report["notes"]] + [""]
     lines += _choices(report)
@@ -287,3 +288,23 @@ def _choices(report: Mapping[str, Any]) -> list[str]:
             "wake, the price of never collapsing on a shared machine."
         )
     return out + [""] if out else []
+
+
+def backend_table(report: Mapping[str, Any]) -> list[str]:
+    """The storage backends side by side (`--backends`): the same index, the same questions."""
+    got = report.get("backends") or {}
+    if not got:
+        return []
+    lines = [("Storage backends (`--backends`): the same chunks and vectors in each store, the same questions "
+              "taking turns. Milvus Lite runs Milvus's API in this process on a Python engine: its figures are "
+              "what the API costs here, not what a Milvus cluster serves."), "",
+             "| corpus | backend | retrieval p50 ms | p95 ms | batch ms/query | write s | load s |",
+             "|---|---|---|---|---|---|---|"]
+    for name, per in got.items():
+        for b, f in per.items():
+            if b == "n_chunks":
+                continue
+            lines.append(f"| {name} | {b} | {fmt_value(f.get('p50'))} | {fmt_value(f.get('p95'))} | "
+                         f"{fmt_value(f.get('batch_per_query'))} | {fmt_value(f.get('write_s'))} | "
+                         f"{fmt_value(f.get('load_s'))} |")
+    return [*lines, ""]

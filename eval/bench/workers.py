@@ -363,7 +363,64 @@ def worker_threads(spec: Mapping[str, Any]) -> dict[str, Any]:
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "")}
 
 
+def worker_serve_backend(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """Retrieval latency of one index on each storage backend, side by side, query by query.
+
+    The FAISS generation at `spec["index"]` is copied as it is (chunks, vectors, documents) into
+    each other backend of `spec["backends"]` (Milvus: a Lite file under `spec["work"]`, or
+    `PARTNERQA_MILVUS_URI`), timing the write; then the same questions go to a `Retriever` on each,
+    taking turns, so every backend sees the same machine load. What differs is only the store.
+    """
+    from ingest.backend import FaissStore
+    from ingest.settings import Settings
+    from ingest.store import load_snapshot
+    from rag.retriever import Retriever
+
+    rounds, warm = _rounds(spec)
+    emb = model_embedder(spec)
+    snap = load_snapshot(Path(spec["index"]))
+    retrievers = {"faiss": Retriever(snap, emb, k=K, store=FaissStore(Path(spec["index"])))}
+    res: dict[str, Any] = {"n_chunks": len(snap.chunks), "write_s": {}, "load_s": {}}
+    for backend in spec["backends"]:
+        if backend == "faiss":
+            continue
+        from ingest.backend import open_store
+
+        settings = Settings.from_env().with_(backend=backend, index=Path(spec["work"]) / backend)
+        store = open_store(settings)
+        rows = np.arange(len(snap.chunks))
+        t = time.perf_counter()
+        store.write(snap.manifest, list(snap.docs.values()), snap.chunks, snap.vectors(rows), 0)
+        res["write_s"][backend] = time.perf_counter() - t
+        t = time.perf_counter()
+        loaded = store.load(emb.fingerprint())
+        res["load_s"][backend] = time.perf_counter() - t
+        retrievers[backend] = Retriever(loaded, emb, k=K, store=store)
+    for r in retrievers.values():
+        for q in warm:
+            r.search(q)
+    lat: dict[str, list[list[float]]] = {b: [] for b in retrievers}
+    batch: dict[str, list[float]] = {b: [] for b in retrievers}
+    for queries in rounds:
+        for b in retrievers:
+            lat[b].append([])
+        for q in queries:
+            for b, r in retrievers.items():
+                t0 = time.perf_counter()
+                r.search(q)
+                lat[b][-1].append((time.perf_counter() - t0) * 1000)
+        for b, r in retrievers.items():
+            qs = queries[: int(spec["batch"])]
+            t0 = time.perf_counter()
+            r.search_batch(qs)
+            batch[b].append((time.perf_counter() - t0) * 1000 / len(qs))
+    res["retrieve"] = lat
+    res["batch"] = batch
+    return res
+
+
 WORKERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    "serve-backend": worker_serve_backend,
     "ingest": worker_ingest,
     "serve-partnerqa": worker_serve_partnerqa,
     "serve-stock": worker_serve_stock,

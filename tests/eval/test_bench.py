@@ -163,3 +163,23 @@ def test_tiny_end_to_end_run_writes_bench_json(tmp_path):
     assert report["rows"] and report["targets"]
     assert (out / "BENCH.md").read_text().startswith("## Performance")
     assert "pqa/limit" in proc.stdout
+
+
+@pytest.mark.milvus
+def test_bench_compares_backends(tmp_path):
+    """`--backends faiss,milvus`: the same index in Milvus Lite, retrieval timed on each, a table row each."""
+    pytest.importorskip("milvus_lite", reason="needs the milvus extra: pip install -e '.[milvus]'")
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "eval.bench", "--fake", "--scales", "60", "--embed-max", "60", "--repeats", "1",
+         "--queries", "4", "--recall-queries", "4", "--batch", "4", "--skip", "seeds,sec,stock,cold,threads",
+         "--silent", "--backends", "faiss,milvus", "--out", str(out), "--work", str(tmp_path / "work")],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads((out / "bench.json").read_text())
+    got = report["backends"]["synthetic-60"]
+    assert got["n_chunks"] > 0 and got["faiss"]["p50"] > 0 and got["milvus"]["p50"] > 0
+    assert got["milvus"]["write_s"] > 0 and got["faiss"]["write_s"] is None
+    md = (out / "BENCH.md").read_text()
+    assert "| synthetic-60 | milvus |" in md and "not what a Milvus cluster serves" in md
