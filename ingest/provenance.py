@@ -140,17 +140,21 @@ def edit_provenance(ingestor: Any, doc_id: str, fields: Mapping[str, Any]) -> di
     Raises:
         ValueError: a bad field (see `check_fields`), or `doc_id` is not in the index.
     """
-    from .store import DocRecord, load_snapshot, write_generation, writer_lock
+    import numpy as np
+
+    from .store import DocRecord
     from .types import Document
 
     edit = check_fields(fields)
     index_dir = Path(ingestor.index_dir)
-    with writer_lock(index_dir):
-        old = load_snapshot(index_dir)
+    store = ingestor.store  # the FAISS generation folder, or another backend (ingest/backend.py)
+    with store.lock():
+        old = store.load()
         if doc_id not in old.docs:
             raise ValueError(f"doc_id {doc_id!r} is not in the index")
         data = load_overrides(index_dir)
         data[doc_id] = {**data.get(doc_id, {}), **edit}
+        index_dir.mkdir(parents=True, exist_ok=True)
         _save_overrides(index_dir, data)
         docs: list[DocRecord] = []
         for d in old.docs.values():
@@ -160,8 +164,6 @@ def edit_provenance(ingestor: Any, doc_id: str, fields: Mapping[str, Any]) -> di
                 d = replace(d, metadata=meta, content_hash=h)
             docs.append(d)
         rows = [old.rows_of(d.doc_id) for d in docs]
-        import numpy as np
-
         all_rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
         title = str(data[doc_id].get("title") or "")
         chunks = [replace(old.chunks[r], title=title) if title and old.chunks[r].doc_id == doc_id else old.chunks[r]
@@ -170,5 +172,11 @@ def edit_provenance(ingestor: Any, doc_id: str, fields: Mapping[str, Any]) -> di
                     if k not in ("generation", "n_chunks", "n_docs", "faiss", "channels")}
         manifest["documents"] = {d.doc_id: d.content_hash for d in docs}
         channels = {name: (old.channel_info(name), old.channel_vectors(name, all_rows)) for name in old.channels}
-        write_generation(index_dir, manifest, docs, chunks, old.vectors(all_rows), ingestor.exact_max, channels)
+        if store.keeps_vectors:  # only the edited document's rows are written again: only theirs are read
+            vectors = np.zeros((len(all_rows), old.dimension), np.float32)
+            mine = np.isin(all_rows, old.rows_of(doc_id))
+            vectors[mine] = old.vectors(all_rows[mine])
+        else:
+            vectors = old.vectors(all_rows)
+        store.write(manifest, docs, chunks, vectors, ingestor.exact_max, channels)
     return data[doc_id]

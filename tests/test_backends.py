@@ -195,6 +195,26 @@ def test_remove_reingest_prune_leaves_no_stale_chunk(built, tmp_path):
     assert all("Rubin" not in c.text for c in fresh.snapshot.chunks)
 
 
+def test_provenance_edits_are_written_through_the_backend(built, tmp_path):
+    """Staff's edit of a document's title and publisher reaches the live index on either backend, and
+    the edited document is still found by its meaning (its vectors are written again, not zeroed)."""
+    from ingest.provenance import edit_provenance
+
+    settings, emb = built
+    r = Retriever.load(settings.index, embedder=emb, settings=settings)
+    before = [h.doc_id for h in r.search("Rubin GPUs Blackwell", k=3, mode="dense")]
+    edit_provenance(_ingestor(settings, emb), "d.txt", {"title": "Rubin note", "publisher": "Staff desk"})
+    after = Retriever.load(settings.index, embedder=emb, settings=settings)
+    doc = after.snapshot.docs["d.txt"]
+    assert doc.metadata["title"] == "Rubin note" and doc.metadata["publisher"] == "Staff desk"
+    assert [h.doc_id for h in after.search("Rubin GPUs Blackwell", k=3, mode="dense")] == before
+    assert {h.title for h in after.search("Rubin GPUs Blackwell", k=3) if h.doc_id == "d.txt"} == {"Rubin note"}
+    # kept across a re-ingest of the same files
+    _ingestor(settings, emb).ingest([tmp_path / "docs"])
+    again = Retriever.load(settings.index, embedder=emb, settings=settings)
+    assert again.snapshot.docs["d.txt"].metadata["publisher"] == "Staff desk"
+
+
 def test_an_index_built_with_another_embedder_is_refused(built):
     settings, _ = built
     with pytest.raises(IndexMismatchError):
