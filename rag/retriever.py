@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.embedder import Embedder, SentenceTransformerEmbedder
+from ingest.embedder import Embedder, embedder_from_settings
 from ingest.errors import ConfigError, PartnerQAError
 from ingest.lang import detect_lang, is_english
 from ingest.multilingual import AUTO_MAX_CHUNKS, E5Embedder, load_multilingual
@@ -122,8 +122,7 @@ class Retriever:
         settings = settings or Settings.from_env()
         index_dir = Path(index_dir) if index_dir is not None else settings.index
         if embedder is None:
-            embedder = SentenceTransformerEmbedder(settings.model or None, batch_size=settings.batch_size,
-                                                   threads=settings.threads)
+            embedder = embedder_from_settings(settings)
         snapshot = load_snapshot(index_dir, embedder_fingerprint=embedder.fingerprint())
         opts = {"k": settings.k, "mode": settings.mode, "dense_weight": settings.dense_weight,
                 "bm25_weight": settings.bm25_weight, "rrf_k": settings.rrf_k,

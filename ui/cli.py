@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="partnerqa", description="Document QA with checkable citations.")
     p.add_argument("--index", help="index folder (default: $PARTNERQA_INDEX or .partnerqa/index)")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    p.add_argument("--encoder", choices=["torch", "onnx", "onnx-int8"], default=None,
+                   help="runtime of the embedding model (default: $PARTNERQA_ENCODER or onnx)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def index_opt(sp: argparse.ArgumentParser) -> None:
@@ -137,9 +140,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     """
     i = 0
     while i < len(argv):
-        if argv[i] == "--index":
+        if argv[i] in ("--index", "--encoder"):
             i += 2
-        elif argv[i].startswith("--index=") or argv[i] in ("-v", "--verbose"):
+        elif argv[i].startswith(("--index=", "--encoder=")) or argv[i] in ("-v", "--verbose"):
             i += 1
         else:
             break
@@ -158,11 +161,13 @@ def _fail(msg: str, code: int) -> int:
 def _settings(args: argparse.Namespace):
     from ingest.settings import Settings
 
-    return Settings.from_env(index=getattr(args, "index", None))
+    return Settings.from_env(index=getattr(args, "index", None), encoder=getattr(args, "encoder", None))
 
 
 def _dispatch(args: argparse.Namespace) -> int:
     cmd = args.command
+    if getattr(args, "encoder", None):  # eval and bench read it from the environment, as do bench's workers
+        os.environ["PARTNERQA_ENCODER"] = args.encoder
     if cmd in ("eval", "bench"):
         rest = list(args.rest)
         if getattr(args, "index", None):

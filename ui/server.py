@@ -41,13 +41,12 @@ def serve(settings: Any, host: str = "127.0.0.1", port: int = 7860, seeds: Path 
     from ingest.embedder import configure_threads
 
     configure_threads(getattr(settings, "threads", 0))  # before anything imports torch
-    from ingest.embedder import SentenceTransformerEmbedder
+    from ingest.embedder import embedder_from_settings
     from ingest.errors import IndexNotFoundError
     from ingest.store import exists
 
     auth = parse_auth(settings.auth)
-    embedder = SentenceTransformerEmbedder(settings.model or None, batch_size=settings.batch_size,
-                                           threads=settings.threads)
+    embedder = embedder_from_settings(settings)
     if not exists(settings.index):
         seeds = Path(seeds)
         if not seeds.exists():
