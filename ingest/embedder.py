@@ -243,17 +243,20 @@ def make_embedder(model: str | Path | None = None, *, encoder: str = DEFAULT_ENC
     """
     if encoder not in ENCODERS:
         raise ConfigError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r} (PARTNERQA_ENCODER)")
-    if encoder != "torch":
-        from .onnx_embedder import ONNX_VARIANTS, OnnxEmbedder
+    # Checks the folder (no model loaded yet): a bad PARTNERQA_MODEL is an error whatever the encoder.
+    torch_emb = SentenceTransformerEmbedder(model or None, batch_size=batch_size, threads=threads)
+    if encoder == "torch":
+        return torch_emb
+    from .onnx_embedder import ONNX_VARIANTS, OnnxEmbedder
 
-        try:
-            emb = OnnxEmbedder(model or None, variant=ONNX_VARIANTS[encoder], batch_size=batch_size,
-                               threads=threads, cache_dir=cache_dir)
-            emb.warm_up()
-            return emb
-        except (ImportError, OSError, ConfigError, RuntimeError) as e:
-            log.warning("the %s encoder is unavailable, using torch instead: %s", encoder, e)
-    return SentenceTransformerEmbedder(model or None, batch_size=batch_size, threads=threads)
+    try:
+        emb = OnnxEmbedder(model or None, variant=ONNX_VARIANTS[encoder], batch_size=batch_size,
+                           threads=threads, cache_dir=cache_dir)
+        emb.warm_up()
+        return emb
+    except (ImportError, OSError, ConfigError, RuntimeError) as e:
+        log.warning("the %s encoder is unavailable, using torch instead: %s", encoder, e)
+    return torch_emb
 
 
 def embedder_from_settings(settings) -> Embedder:

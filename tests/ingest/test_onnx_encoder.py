@@ -239,3 +239,10 @@ def test_indexes_record_the_encoder_fp32_and_torch_share_them_int8_does_not(tmp_
     with pytest.raises(IndexMismatchError):
         Retriever.load(tmp_path / "idx8", embedder=real_embedder)
     assert Retriever.load(tmp_path / "idx8", embedder=int8).search("Vera Rubin platform", k=1)[0].doc_id == "b.txt"
+
+
+def test_a_bad_model_folder_is_an_error_not_a_fallback(tmp_path):
+    from ingest.embedder import make_embedder
+
+    with pytest.raises(ConfigError, match="PARTNERQA_MODEL"):
+        make_embedder(tmp_path / "nowhere", encoder="onnx", cache_dir=tmp_path)
