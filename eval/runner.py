@@ -366,7 +366,8 @@ def answerer_config(answerer: Any, k: int | None = None, mode: str | None = None
         "abstain_threshold": getattr(answerer, "abstain_threshold", None),
         "answer_mode": getattr(answerer, "answer_mode", None),
         "max_sentences": getattr(answerer, "max_sentences", None),
-        "embedder": {"name": embedder.get("name"), "fingerprint": embedder.get("fingerprint")},
+        "embedder": {"name": embedder.get("name"), "fingerprint": embedder.get("fingerprint"),
+                     "encoder": embedder.get("encoder", "torch")},
         "chunker": manifest.get("chunker"),
         "index_generation": getattr(snapshot, "generation", None),
         "index_documents": len(getattr(snapshot, "docs", {}) or {}),
@@ -561,7 +562,7 @@ def _load_questions(args: argparse.Namespace, tmp: Path) -> tuple[list[Question]
 def _run(args: argparse.Namespace, embedder: Any = None) -> int:
     from eval import report
     from eval.support import DEFAULT_THRESHOLD, make_support_judge
-    from ingest.embedder import SentenceTransformerEmbedder
+    from ingest.embedder import embedder_from_settings
     from ingest.settings import Settings
     from rag.answer import Answerer
 
@@ -569,9 +570,7 @@ def _run(args: argparse.Namespace, embedder: Any = None) -> int:
     t0 = time.perf_counter()
     settings = Settings.from_env()
     if embedder is None:
-        embedder = SentenceTransformerEmbedder(
-            settings.model or None, batch_size=settings.batch_size, threads=settings.threads
-        )
+        embedder = embedder_from_settings(settings)
     out = Path(args.out) if args.out else Path("reports") / "eval" / f"{_set_name(args)}-{started:%Y%m%d-%H%M%S}"
     with tempfile.TemporaryDirectory(prefix="partnerqa-eval-") as tmp_name:
         tmp = Path(tmp_name)

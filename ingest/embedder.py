@@ -13,10 +13,12 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from .errors import ConfigError
+from .settings import ENCODERS
 
 log = logging.getLogger(__name__)
 
 BUNDLED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_ENCODER = "onnx"
 
 
 @runtime_checkable
@@ -132,6 +134,7 @@ class SentenceTransformerEmbedder:
             raise ConfigError(f"{self.model_path} is not a sentence-transformers model folder: no config.json or "
                               "modules.json (PARTNERQA_MODEL)")
         self.name = BUNDLED_MODEL_NAME if model_path in (None, "") else self.model_path.name
+        self.encoder = "torch"
         self.batch_size = batch_size
         self.threads = threads
         self._model = None
@@ -224,3 +227,39 @@ class SentenceTransformerEmbedder:
         if not ok:
             log.debug("direct embedding path off for %s: vectors differ from encode", self.name)
         return ok
+
+
+def make_embedder(model: str | Path | None = None, *, encoder: str = DEFAULT_ENCODER, batch_size: int = 16,
+                  threads: int = 0, cache_dir: str | Path | None = None) -> Embedder:
+    """The embedder for `encoder` (torch, onnx or onnx-int8), warmed up.
+
+    An ONNX encoder that cannot start (onnxruntime missing, a cache folder that cannot be written, a model
+    the export does not fit) falls back to torch with a warning naming the cause: fp32 ONNX and torch give
+    the same vectors and fingerprint, so an index works with either; an index built with `onnx-int8`
+    then refuses to load with a fingerprint mismatch rather than mixing vectors.
+
+    Raises:
+        ConfigError: An unknown encoder, or a model folder that torch cannot load either.
+    """
+    if encoder not in ENCODERS:
+        raise ConfigError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r} (PARTNERQA_ENCODER)")
+    # Checks the folder (no model loaded yet): a bad PARTNERQA_MODEL is an error whatever the encoder.
+    torch_emb = SentenceTransformerEmbedder(model or None, batch_size=batch_size, threads=threads)
+    if encoder == "torch":
+        return torch_emb
+    from .onnx_embedder import ONNX_VARIANTS, OnnxEmbedder
+
+    try:
+        emb = OnnxEmbedder(model or None, variant=ONNX_VARIANTS[encoder], batch_size=batch_size,
+                           threads=threads, cache_dir=cache_dir)
+        emb.warm_up()
+        return emb
+    except (ImportError, OSError, ConfigError, RuntimeError) as e:
+        log.warning("the %s encoder is unavailable, using torch instead: %s", encoder, e)
+    return torch_emb
+
+
+def embedder_from_settings(settings) -> Embedder:
+    """`make_embedder` configured from a `Settings` (model, encoder, batch size, threads, cache folder)."""
+    return make_embedder(settings.model or None, encoder=settings.encoder, batch_size=settings.batch_size,
+                         threads=settings.threads, cache_dir=settings.cache_dir or None)

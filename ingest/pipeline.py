@@ -223,12 +223,11 @@ class Ingestor:
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Ingestor:
         """An Ingestor configured from `Settings` (index, model, chunking, limits)."""
-        from .embedder import SentenceTransformerEmbedder
+        from .embedder import embedder_from_settings
         from .multilingual import load_multilingual
 
         if embedder is None:
-            embedder = SentenceTransformerEmbedder(settings.model or None, batch_size=settings.batch_size,
-                                                   threads=settings.threads)
+            embedder = embedder_from_settings(settings)
         milvus = settings.backend == "milvus"  # the Milvus backend stores no extra vector channel
         return cls(settings.index, embedder, Chunker(settings.chunk_size, settings.chunk_overlap),
                    max_file_mb=settings.max_file_mb, exact_max=settings.exact_max,
@@ -473,7 +472,8 @@ class Ingestor:
             note("writing index", 0.95)
             manifest = {
                 "embedder": {"name": self.embedder.name, "fingerprint": self.embedder.fingerprint(),
-                             "dimension": self.embedder.dimension, "normalized": True},
+                             "dimension": self.embedder.dimension, "normalized": True,
+                             "encoder": getattr(self.embedder, "encoder", type(self.embedder).__name__)},
                 "dimension": self.embedder.dimension,
                 "metric": "inner_product",
                 "chunker": self.chunker.config,

@@ -138,14 +138,16 @@ class RayIngestor(Ingestor):
     @classmethod
     def from_settings(cls, settings: Any, embedder: Embedder | None = None, *,  # type: ignore[override]
                       runner: RayRunner | None = None) -> RayIngestor:
-        """As `Ingestor.from_settings`, with the actors loading the same model (one torch thread each)."""
-        from .embedder import SentenceTransformerEmbedder
+        """As `Ingestor.from_settings`, with the actors loading the same model on the same encoder
+        (`PARTNERQA_ENCODER`; one thread each)."""
+        from .embedder import make_embedder
 
         base = Ingestor.from_settings(settings, embedder)
-        model, batch = settings.model or None, settings.batch_size
+        model, batch, encoder = settings.model or None, settings.batch_size, settings.encoder
+        cache_dir = settings.cache_dir or None
 
         def factory() -> Embedder:
-            return SentenceTransformerEmbedder(model, batch_size=batch, threads=1)
+            return make_embedder(model, encoder=encoder, batch_size=batch, threads=1, cache_dir=cache_dir)
 
         out = cls(base.index_dir, base.embedder, base.chunker, runner=runner or RayRunner(),
                   embedder_factory=factory if embedder is None else (lambda: embedder),

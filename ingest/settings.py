@@ -21,6 +21,8 @@ OTHER_VARIABLES = frozenset({"PARTNERQA_TEST_PAUSE"})
 _warned: set[str] = set()
 MULTILINGUAL_MODES = ("auto", "on", "off")
 BACKENDS = ("faiss", "milvus")
+#: The embedding model's runtimes (PARTNERQA_ENCODER; ingest.embedder.make_embedder builds them).
+ENCODERS = ("torch", "onnx", "onnx-int8")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,10 @@ class Settings:
             under the embedder's 256-token window).
         chunk_overlap: Characters of whole sentences repeated between chunks.
         batch_size: Embedding batch size.
+        encoder: The runtime of the embedding model: `onnx` (ONNX Runtime, fp32: torch's vectors, faster;
+            the default), `onnx-int8` (dynamically quantised weights: faster still, other vectors and its
+            own index fingerprint) or `torch` (sentence-transformers).
+        cache_dir: Folder for the ONNX export of the model; empty = $XDG_CACHE_HOME/partnerqa (~/.cache/partnerqa).
         threads: Torch CPU threads (0 = one per core, at most 4).
         max_file_mb: Files larger than this are skipped.
         max_doc_chars: A document with more characters than this after extraction and cleaning
@@ -75,6 +81,8 @@ class Settings:
     chunk_size: int = 800
     chunk_overlap: int = 100
     batch_size: int = 16
+    encoder: str = "onnx"
+    cache_dir: str = ""
     threads: int = 0
     max_file_mb: float = 50.0
     max_doc_chars: int = 3_000_000
@@ -114,6 +122,8 @@ class Settings:
             raise ConfigError(f"chunk_overlap must be in [0, chunk_size/2), got {self.chunk_overlap!r}")
         if self.batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {self.batch_size!r}")
+        if self.encoder not in ENCODERS:
+            raise ConfigError(f"encoder must be one of {', '.join(ENCODERS)}, got {self.encoder!r}")
         if self.k < 1:
             raise ConfigError(f"k must be >= 1, got {self.k!r}")
         if self.mode not in ("hybrid", "dense", "keyword"):

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ingest.backend import FaissStore, Store, open_store
-from ingest.embedder import Embedder, SentenceTransformerEmbedder
+from ingest.embedder import Embedder, embedder_from_settings
 from ingest.errors import ConfigError, PartnerQAError
 from ingest.lang import detect_lang, is_english
 from ingest.multilingual import AUTO_MAX_CHUNKS, E5Embedder, load_multilingual
@@ -126,8 +126,7 @@ class Retriever:
         settings = settings or Settings.from_env()
         index_dir = Path(index_dir) if index_dir is not None else settings.index
         if embedder is None:
-            embedder = SentenceTransformerEmbedder(settings.model or None, batch_size=settings.batch_size,
-                                                   threads=settings.threads)
+            embedder = embedder_from_settings(settings)
         store = open_store(settings, index_dir)
         snapshot = store.load(embedder.fingerprint())
         opts = {"k": settings.k, "mode": settings.mode, "dense_weight": settings.dense_weight,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +16,12 @@ import pytest
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The ONNX encoder's export goes to a cache folder of this session, never the user's ~/.cache: set for the
+# CLI subprocesses too (their helpers drop PARTNERQA_* variables, not XDG_CACHE_HOME). Exported once a session.
+_CACHE = tempfile.mkdtemp(prefix="partnerqa-test-cache-")
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
+os.environ["XDG_CACHE_HOME"] = _CACHE
+os.environ.pop("PARTNERQA_CACHE_DIR", None)
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"

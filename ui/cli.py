@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     p.add_argument("--backend", choices=["faiss", "milvus"], help="where the index lives (default: $PARTNERQA_BACKEND "
                    "or faiss)")
+    p.add_argument("--encoder", choices=["torch", "onnx", "onnx-int8"], default=None,
+                   help="runtime of the embedding model (default: $PARTNERQA_ENCODER or onnx)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def index_opt(sp: argparse.ArgumentParser) -> None:
@@ -145,9 +147,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     """
     i = 0
     while i < len(argv):
-        if argv[i] in ("--index", "--backend"):
+        if argv[i] in ("--index", "--backend", "--encoder"):
             i += 2
-        elif argv[i].startswith(("--index=", "--backend=")) or argv[i] in ("-v", "--verbose"):
+        elif argv[i].startswith(("--index=", "--backend=", "--encoder=")) or argv[i] in ("-v", "--verbose"):
             i += 1
         else:
             break
@@ -166,11 +168,14 @@ def _fail(msg: str, code: int) -> int:
 def _settings(args: argparse.Namespace):
     from ingest.settings import Settings
 
-    return Settings.from_env(index=getattr(args, "index", None), backend=getattr(args, "backend", None))
+    return Settings.from_env(index=getattr(args, "index", None), backend=getattr(args, "backend", None),
+                             encoder=getattr(args, "encoder", None))
 
 
 def _dispatch(args: argparse.Namespace) -> int:
     cmd = args.command
+    if getattr(args, "encoder", None):  # eval and bench read it from the environment, as do bench's workers
+        os.environ["PARTNERQA_ENCODER"] = args.encoder
     if cmd in ("eval", "bench"):
         rest = list(args.rest)
         if getattr(args, "index", None):

@@ -42,12 +42,11 @@ def serve(settings: Any, host: str = "127.0.0.1", port: int = 7860, seeds: Path 
 
     configure_threads(getattr(settings, "threads", 0))  # before anything imports torch
     from ingest.backend import open_store
-    from ingest.embedder import SentenceTransformerEmbedder
+    from ingest.embedder import embedder_from_settings
     from ingest.errors import IndexNotFoundError
 
     auth = parse_auth(settings.auth)
-    embedder = SentenceTransformerEmbedder(settings.model or None, batch_size=settings.batch_size,
-                                           threads=settings.threads)
+    embedder = embedder_from_settings(settings)
     if not open_store(settings).exists():  # the FAISS folder, or Milvus (PARTNERQA_BACKEND)
         seeds = Path(seeds)
         if not seeds.exists():

@@ -32,7 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--thread-queries", type=int, default=40)
     p.add_argument("--neighbours", type=int, default=1, help="busy processes in the thread experiment")
     p.add_argument("--skip", type=lambda s: [x for x in s.split(",") if x], default=[],
-                   help="comma list of: seeds, sec, stock, limit, cold, threads")
+                   help="comma list of: seeds, sec, stock, limit, cold, threads, encoders")
+    p.add_argument("--encoders", type=_encoder_list, default=["torch", "onnx", "onnx-int8"],
+                   help="encoders measured bare, side by side (the fastest is the limit; default "
+                        "torch,onnx,onnx-int8); partnerqa itself runs $PARTNERQA_ENCODER (`partnerqa --encoder X bench`)")
     p.add_argument("--fake", action="store_true", help="a hash embedder instead of the model (for tests)")
     p.add_argument("--backends", type=lambda s: [x for x in s.split(",") if x], default=["faiss"],
                    help="storage backends to compare retrieval on, e.g. faiss,milvus (milvus: Milvus Lite in "
@@ -46,6 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="re-make the table and BENCH.md from an earlier bench.json instead of measuring")
     p.add_argument("--worker", nargs=3, metavar=("NAME", "SPEC", "RESULT"), help=argparse.SUPPRESS)
     return p
+
+
+def _encoder_list(s: str) -> list[str]:
+    from ingest.settings import ENCODERS
+
+    out = [x.strip() for x in s.split(",") if x.strip()]
+    bad = [x for x in out if x not in ENCODERS]
+    if bad:
+        raise argparse.ArgumentTypeError(f"unknown encoder(s) {', '.join(bad)}: choose from {', '.join(ENCODERS)}")
+    return out
 
 
 def _int_list(s: str) -> list[int]:

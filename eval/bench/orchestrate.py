@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import shutil
 import subprocess
 import sys
@@ -37,7 +38,7 @@ from eval.bench.workloads import (
 
 
 def ingest_corpus(b: Bench, corpus: Path, work: Path, systems: Sequence[str], repeats: int, *, fake: bool,
-                  pool: str | None = None, sample_every: int = 1) -> dict[str, Any]:
+                  pool: str | None = None, sample_every: int = 1, limit_encoder: str = "torch") -> dict[str, Any]:
     """`repeats` rounds of ingesting `corpus`, each system in a fresh process, the order
     turning round by round (partnerqa before the limit in the first round: the limit
     encodes partnerqa's chunks). Returns the per-system runs and the last indexes."""
@@ -53,7 +54,8 @@ def ingest_corpus(b: Bench, corpus: Path, work: Path, systems: Sequence[str], re
         for system in order:
             idx = work / f"{system}-{r}"
             spec = {"corpus": str(corpus), "index": str(idx), "system": system, "fake": fake,
-                    "pool": pool, "pqa_index": str(last.get("partnerqa", "")), "sample_every": sample_every}
+                    "pool": pool, "pqa_index": str(last.get("partnerqa", "")), "sample_every": sample_every,
+                    "limit_encoder": limit_encoder}
             out[system].append(b.run("ingest", spec))
             if system != "limit":
                 if system in last:
@@ -174,10 +176,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         folder = write_corpus(docs, work / f"corpus-{n}")
         synth[n] = (folder, docs)
     real_scales = [n for n in scales if n <= args.embed_max]
+    # -- the encoders bare, taking turns; the fastest one is the limit every other figure is held to
+    limit_encoder = "torch"
+    if "encoders" not in skip and not fake and args.encoders:
+        texts = sorted((c for d in synth[scales[0]][1] for c in chunker_texts(chunker, d)), key=len)
+        texts = texts[:: max(1, len(texts) // 1000)]  # at most ~1,000, the corpus's length mix kept
+        rng = random.Random(4)
+        rng.shuffle(texts)  # the probe (the first 256) then spans every length
+        queries = synthetic_queries(synth[scales[0]][1], args.thread_queries, seed=3)
+        report["encoders"] = encoders_experiment(b, work, args.encoders, texts, queries, args.repeats)
+        limit_encoder = max(report["encoders"], key=lambda e: report["encoders"][e]["chunks_per_s"])
+    report["settings"]["encoder"] = settings.encoder
+    report["settings"]["limit_encoder"] = limit_encoder
     ingest_raw: dict[str, Any] = {}
     for name, folder, repeats, _ in corpora:
         b.say(f"ingesting {name} x{repeats} ({', '.join(systems)})")
-        ingest_raw[name] = ingest_corpus(b, folder, work / f"idx-{name}", systems, repeats, fake=fake)
+        ingest_raw[name] = ingest_corpus(b, folder, work / f"idx-{name}", systems, repeats, fake=fake,
+                                         limit_encoder=limit_encoder)
     pool_from: str | None = None
     for n in scales:
         name = f"synthetic-{_short(n)}"
@@ -186,14 +201,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             repeats = args.repeats if n <= 1000 else args.big_repeats
             b.say(f"ingesting {name} x{repeats} ({', '.join(systems)})")
             ingest_raw[name] = ingest_corpus(b, folder, work / f"idx-{name}", systems, repeats, fake=fake,
-                                             sample_every=1 if n <= 2000 else 4)
+                                             sample_every=1 if n <= 2000 else 4, limit_encoder=limit_encoder)
             pool_from = name
         else:
             if pool_from is None:
                 raise SystemExit(f"bench: scale {n} is above --embed-max and no smaller scale was embedded")
             b.say(f"ingesting {name} with vectors pooled from {pool_from} (encoder time projected)")
             ingest_raw[name] = ingest_corpus(b, folder, work / f"idx-{name}", systems, 1, fake=fake,
-                                             pool=ingest_raw[pool_from]["pqa_index"])
+                                             pool=ingest_raw[pool_from]["pqa_index"], limit_encoder=limit_encoder)
     report["ingest_raw"] = ingest_raw
     report["pool_from"] = pool_from
     fill_ingest(report)
@@ -208,7 +223,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         pqa = b.run("serve-partnerqa", {"index": ingest_raw[name]["pqa_index"], "queries": queries,
                                         "per_round": args.queries,
                                         "recall_queries": recall_q, "rounds": args.repeats, "batch": args.batch,
-                                        "limit": "limit" in systems, "fake": fake, "faiss_sizes": sizes})
+                                        "limit": "limit" in systems, "fake": fake, "faiss_sizes": sizes,
+                                        "limit_encoder": limit_encoder})
         stock = None
         if "stock" in systems:
             stock = b.run("serve-stock", {"index": ingest_raw[name]["stock_index"], "queries": queries,
@@ -236,7 +252,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                                str(spec), str(work / "stock-ask.out.json")]))
             if "limit" in systems:
                 spec = work / "limit-ask.json"
-                spec.write_text(json.dumps({"index": seeds_index, "question": SEEDS_QUESTION}))
+                spec.write_text(json.dumps({"index": seeds_index, "question": SEEDS_QUESTION,
+                                            "limit_encoder": limit_encoder}))
                 times["limit"].append(b.timed([sys.executable, "-m", "eval.bench", "--worker", "limit-ask",
                                                str(spec), str(work / "limit-ask.out.json")]))
         report["cold_start"] = {k: median(v) if v else None for k, v in times.items()}
@@ -250,6 +267,39 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if not args.keep and not args.work:
         shutil.rmtree(work, ignore_errors=True)
     return report
+
+
+def chunker_texts(chunker: Any, doc: SyntheticDoc) -> list[str]:
+    from ingest.types import Document
+
+    return [c.text for c in chunker.split(Document(doc.doc_id, doc.text))]
+
+
+def encoders_experiment(b: Bench, work: Path, encoders: Sequence[str], texts: Sequence[str],
+                        queries: Sequence[str], repeats: int) -> dict[str, Any]:
+    """Each encoder bare (`worker_encoder`), in a process of its own, the encoders taking turns round by
+    round: chunks/s on `texts`, single-question latency, load time, and the cosine of its vectors to
+    torch's on the first chunks (when torch is among them)."""
+    import numpy as np
+
+    runs: dict[str, list[dict[str, Any]]] = {e: [] for e in encoders}
+    for r in range(repeats):
+        order = list(encoders) if r % 2 == 0 else list(encoders)[::-1]
+        for enc in order:
+            b.say(f"encoder {enc}, round {r + 1}/{repeats}: {len(texts):,} chunks")
+            runs[enc].append(b.run("encoder", {"encoder": enc, "texts": list(texts), "queries": list(queries),
+                                               "vectors": str(work / f"vectors-{enc}.npy"), "probe": 256}))
+    out: dict[str, Any] = {}
+    ref = np.load(work / "vectors-torch.npy") if "torch" in runs else None
+    for enc, rs in runs.items():
+        fig = {"chunks": rs[0]["chunks"], "chunks_per_s": rs[0]["chunks"] / median([x["seconds"] for x in rs]),
+               "chunks_per_cpu_s": rs[0]["chunks"] / max(median([x["cpu_seconds"] for x in rs]), 1e-9),
+               "query": latency_summary([x["query_ms"] for x in rs]), "load_s": median([x["load_s"] for x in rs])}
+        if ref is not None:
+            cos = (np.load(work / f"vectors-{enc}.npy") * ref).sum(axis=1)
+            fig["cosine_to_torch"] = {"min": float(cos.min()), "mean": float(cos.mean()), "n": len(cos)}
+        out[enc] = fig
+    return out
 
 
 def threads_experiment(b: Bench, work: Path, args: argparse.Namespace) -> dict[str, Any]:

@@ -4,7 +4,8 @@
   `PoolEmbedder`, whose vectors come from a real corpus's embeddings);
 * the stock LangChain recipe: loaders, `RecursiveCharacterTextSplitter`,
   `HuggingFaceEmbeddings` and the extractive `ContextualCompressionRetriever` chain;
-* the hardware's limit: the bare `SentenceTransformer.encode`.
+* the hardware's limit: the fastest encoder's raw throughput (the encoders experiment picks it;
+  `SentenceTransformer.encode` when it is torch or the experiment was skipped).
 
 `TimedEmbedder` and `timed_lc` wrap an embedder to time the encoder's share of an ingest.
 """
@@ -148,11 +149,11 @@ def model_embedder(spec: Mapping[str, Any]) -> Any:
     """partnerqa's embedder for a worker: the real one, or the fake one for --fake."""
     if spec.get("fake"):
         return HashEmbedder()
-    from ingest.embedder import SentenceTransformerEmbedder
+    from ingest.embedder import embedder_from_settings
     from ingest.settings import Settings
 
-    settings = Settings.from_env()
-    emb = SentenceTransformerEmbedder(batch_size=settings.batch_size, threads=settings.threads)
+    settings = Settings.from_env()  # PARTNERQA_ENCODER (`partnerqa --encoder X bench`) picks the encoder
+    emb = embedder_from_settings(settings)
     emb.warm_up()
     emb.embed(["warm up"])
     return emb
@@ -167,10 +168,17 @@ def pool_embedder(spec: Mapping[str, Any], real_fingerprint: str) -> Any:
 
 
 def raw_model(spec: Mapping[str, Any]) -> Callable[[list[str]], np.ndarray]:
-    """The hardware limit's encoder: `SentenceTransformer.encode` as it comes."""
+    """The hardware limit's encoder: `spec["limit_encoder"]` (default torch) bare, batch 32.
+
+    torch is `SentenceTransformer.encode` as it comes; an ONNX encoder is `OnnxEmbedder.embed`, which is
+    already nothing but tokenise, one session run per batch and pooling.
+    """
     if spec.get("fake"):
         fake = HashEmbedder()
         return lambda texts, batch_size=32: fake.embed(texts)
+    encoder = spec.get("limit_encoder") or "torch"
+    if encoder != "torch":
+        return raw_encoder(encoder)
     from sentence_transformers import SentenceTransformer
 
     from ingest.embedder import bundled_model_path
@@ -178,6 +186,22 @@ def raw_model(spec: Mapping[str, Any]) -> Callable[[list[str]], np.ndarray]:
     model = SentenceTransformer(str(bundled_model_path()), device="cpu")
     model.encode(["warm up"])
     return lambda texts, batch_size=32: model.encode(texts, batch_size=batch_size, normalize_embeddings=True)
+
+
+def raw_encoder(encoder: str, batch_size: int = 32) -> Callable[[list[str]], np.ndarray]:
+    """`encoder`'s bare embed (torch, onnx, onnx-int8), warmed up, with no fallback: a bench must not
+    time torch under another encoder's name."""
+    if encoder == "torch":
+        return raw_model({"limit_encoder": "torch"})
+    from ingest.onnx_embedder import ONNX_VARIANTS, OnnxEmbedder
+    from ingest.settings import Settings
+
+    settings = Settings.from_env()
+    emb = OnnxEmbedder(variant=ONNX_VARIANTS[encoder], batch_size=batch_size, threads=settings.threads,
+                       cache_dir=settings.cache_dir or None)
+    emb.warm_up()
+    emb.embed(["warm up"])
+    return lambda texts, batch_size=batch_size: emb.embed(texts)
 
 
 def stock_embeddings(spec: Mapping[str, Any]) -> Any:

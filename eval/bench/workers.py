@@ -24,6 +24,7 @@ from eval.bench.systems import (
     lc_embeddings,
     model_embedder,
     pool_embedder,
+    raw_encoder,
     raw_model,
     stock_answer_chain,
     stock_embeddings,
@@ -319,19 +320,47 @@ def worker_stock_ask(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def worker_limit_ask(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """Cold start of the hardware limit: load the model and the FAISS file, encode, search."""
+    """Cold start of the hardware limit: load the model (the limit's encoder) and the FAISS file, encode, search."""
     import faiss
-    from sentence_transformers import SentenceTransformer
-
-    from ingest.embedder import bundled_model_path
 
     index_dir = Path(spec["index"])
     gen = index_dir / (index_dir / "CURRENT").read_text().strip()
-    model = SentenceTransformer(str(bundled_model_path()), device="cpu")
+    if (spec.get("limit_encoder") or "torch") != "torch":
+        encode = raw_model(spec)
+    else:
+        from sentence_transformers import SentenceTransformer
+
+        from ingest.embedder import bundled_model_path
+
+        model = SentenceTransformer(str(bundled_model_path()), device="cpu")
+
+        def encode(texts: list[str]) -> np.ndarray:
+            return model.encode(texts, normalize_embeddings=True)
     index = faiss.read_index(str(gen / "vectors.faiss"))
-    _, rows = index.search(model.encode([spec["question"]], normalize_embeddings=True), K)
+    _, rows = index.search(np.ascontiguousarray(encode([spec["question"]]), dtype=np.float32), K)
     print(rows[0].tolist())
     return {}
+
+
+def worker_encoder(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """One encoder bare (`raw_encoder`, batch 32): load time (export cached), throughput on the
+    corpus's chunks, single-question latency; its vectors of the first `probe` chunks go to
+    `spec["vectors"]` (.npy) so the parent can compare them with torch's."""
+    t = time.perf_counter()
+    encode = raw_encoder(spec["encoder"])
+    load_s = time.perf_counter() - t
+    texts = list(spec["texts"])
+    t, c = time.perf_counter(), cpu_time()
+    vecs = encode(texts)
+    secs, cpu = time.perf_counter() - t, cpu_time() - c
+    np.save(spec["vectors"], np.asarray(vecs[: int(spec.get("probe", 256))], dtype=np.float32))
+    lat = []
+    for q in spec["queries"]:
+        t0 = time.perf_counter()
+        encode([q])
+        lat.append((time.perf_counter() - t0) * 1000)
+    return {"encoder": spec["encoder"], "load_s": load_s, "seconds": secs, "cpu_seconds": cpu, "chunks": len(texts),
+            "query_ms": lat}
 
 
 def worker_threads(spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -427,4 +456,5 @@ WORKERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "stock-ask": worker_stock_ask,
     "limit-ask": worker_limit_ask,
     "threads": worker_threads,
+    "encoder": worker_encoder,
 }

@@ -183,3 +183,42 @@ def test_bench_compares_backends(tmp_path):
     assert got["milvus"]["write_s"] > 0 and got["faiss"]["write_s"] is None
     md = (out / "BENCH.md").read_text()
     assert "| synthetic-60 | milvus |" in md and "not what a Milvus cluster serves" in md
+
+
+def test_encoder_rows_hold_each_encoder_to_the_fastest_and_issue_17_targets():
+    q = {"p50": 5.0, "p95": 6.0}
+    report = {
+        "settings": {"encoder": "onnx", "limit_encoder": "onnx-int8"},
+        "encoders": {
+            "torch": {"chunks_per_s": 40.0, "query": {"p50": 15.0, "p95": 17.0}, "load_s": 1.5,
+                      "cosine_to_torch": {"min": 1.0, "mean": 1.0, "n": 3}},
+            "onnx": {"chunks_per_s": 60.0, "query": q, "load_s": 0.2,
+                     "cosine_to_torch": {"min": 0.9999999, "mean": 1.0, "n": 3}},
+            "onnx-int8": {"chunks_per_s": 120.0, "query": {"p50": 3.0, "p95": 4.0}, "load_s": 0.2,
+                          "cosine_to_torch": {"min": 0.98, "mean": 0.99, "n": 3}},
+        },
+        "query": {"s": {"n_chunks": 10_000, "faiss": "flat",
+                        "partnerqa": {"retrieve": {"p50": 7.5, "p95": 9.0}, "answer": {"p50": 61.0, "p95": 90.0},
+                                      "batch_per_query": 2.0, "serving_mb": 500.0}}},
+        "cold_start": {"partnerqa": 4.2},
+    }
+    rows = {r.figure: r for r in bench.build_rows(report)}
+    r = rows["encoder onnx bare: chunks/s"]
+    assert (r.partnerqa, r.limit) == (60.0, 120.0)  # the limit is the fastest encoder
+    assert rows["encoder torch bare: query embedding p50"].limit == 3.0
+    assert rows["encoder onnx-int8: cosine to torch's vectors, min of 3"].partnerqa == 0.98
+    assert "0.50x" in bench.format_table([r])
+    targets = {t: met for t, met, _ in bench.check_targets(report)}
+    assert targets["retrieval p50 at 10k chunks <= 8 ms (issue 17; encoder onnx)"] is True
+    assert targets["full extractive answer p50 at 10k chunks < 60 ms (issue 17; encoder onnx)"] is False
+    assert targets["cold start to first answer < 5 s (issue 17; encoder onnx, export cached)"] is True
+
+
+def test_encoder_list_refuses_an_unknown_encoder():
+    import argparse
+
+    from eval.bench.cli import _encoder_list
+
+    assert _encoder_list("torch, onnx-int8") == ["torch", "onnx-int8"]
+    with pytest.raises(argparse.ArgumentTypeError, match="openvino"):
+        _encoder_list("torch,openvino")
