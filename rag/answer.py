@@ -30,6 +30,7 @@ import numpy as np
 
 from ingest.errors import ConfigError
 from ingest.lang import detect_lang, is_english
+from ingest.provenance import byline
 from ingest.settings import Settings
 from ingest.text import sentence_spans, terms
 
@@ -664,8 +665,9 @@ def _default_tagger() -> Tagger:
 
 def _citation(n: int, hit: Hit, start: int, end: int, quote: str, context: str = "") -> Citation:
     meta = hit.metadata or {}
+    known = byline(meta.get("publisher"), meta.get("date"))  # never "unknown", no notes, no file metadata
     return Citation(n=n, doc_id=hit.doc_id, title=hit.title, page=hit.page, start=start, end=end, quote=quote,
-                    publisher=str(meta.get("publisher", "") or ""), date=str(meta.get("date", "") or ""),
+                    publisher=known.publisher, date=known.date,
                     url=str(meta.get("url", "") or ""), chunk_id=hit.chunk_id, context=context)
 
 

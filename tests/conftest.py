@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import atexit
 import os
-import re
 import shutil
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -27,31 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 SHARED = REPO.parent / "shared"
 
-from support import HashEmbedder  # after the environment defaults above; tests/ is on sys.path
-
-
-class KeywordEmbedder:
-    """One-hot over a fixed vocabulary, so cosine ranks can be worked out by hand."""
-
-    def __init__(self, vocab: Sequence[str]) -> None:
-        self.vocab = list(vocab)
-        self.dimension = len(self.vocab) + 1  # the last column catches texts with no known word
-        self.name = "fake-keyword"
-
-    def fingerprint(self) -> str:
-        return "fake:keyword:" + ",".join(self.vocab)
-
-    def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for i, t in enumerate(texts):
-            words = set(re.findall(r"\w+", t.lower()))
-            for j, v in enumerate(self.vocab):
-                if v in words:
-                    out[i, j] = 1.0
-            if not out[i].any():
-                out[i, -1] = 1.0
-            out[i] /= np.linalg.norm(out[i])
-        return out
+from support import HashEmbedder, KeywordEmbedder  # noqa: F401  (after the environment defaults above)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import socket
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # the data beside the repository (absent in a fresh clone)
 
 
 class HashEmbedder:
@@ -115,3 +117,34 @@ def rehash(generation: Path) -> None:
     manifest = json.loads(path.read_text(encoding="utf-8"))
     manifest["files"] = {name: file_record(generation / name) for name in manifest["files"]}
     path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+class KeywordEmbedder:
+    """One-hot over a fixed vocabulary, so cosine ranks can be worked out by hand."""
+
+    def __init__(self, vocab: Sequence[str]) -> None:
+        self.vocab = list(vocab)
+        self.dimension = len(self.vocab) + 1  # the last column catches texts with no known word
+        self.name = "fake-keyword"
+
+    def fingerprint(self) -> str:
+        return "fake:keyword:" + ",".join(self.vocab)
+
+    def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, t in enumerate(texts):
+            words = set(re.findall(r"\w+", t.lower()))
+            for j, v in enumerate(self.vocab):
+                if v in words:
+                    out[i, j] = 1.0
+            if not out[i].any():
+                out[i, -1] = 1.0
+            out[i] /= np.linalg.norm(out[i])
+        return out
+
+
+def free_port() -> int:
+    """A TCP port on the loopback address that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

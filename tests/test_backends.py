@@ -16,8 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import KeywordEmbedder
-from support import HashEmbedder
+from support import HashEmbedder, KeywordEmbedder
 
 from ingest.backend import FaissStore, open_store
 from ingest.errors import IndexMismatchError, IndexNotFoundError

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SHARED
+from support import SHARED
 
 from rag import Answerer, Retriever
 
@@ -39,7 +39,9 @@ def test_fact_in_the_first_sentence_with_a_correct_citation(answerer, question, 
     c = ans.citations[first.citations[0] - 1]
     assert c.doc_id == doc
     assert answerer.retriever.document_text(c.doc_id)[c.start:c.end] == c.quote == first.text
-    assert c.title and c.publisher
+    assert c.title and "unknown" not in f"{c.publisher} {c.date}".lower()  # only the provenance that is known
+    if not doc.startswith("000_"):  # the seed article's publisher is not known; every other seed's is
+        assert c.publisher
 
 
 @pytest.mark.parametrize("question", [

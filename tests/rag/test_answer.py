@@ -164,3 +164,20 @@ def test_a_follow_up_never_gets_the_previous_answer_verbatim(answerer):
     history = [{"role": "user", "content": first.question}, {"role": "assistant", "content": first.text}]
     again = a.answer("And how many advanced chips were agreed at APEC?", history=history)
     assert again.searched_for and again.text != first.text
+
+
+def test_a_citation_shows_only_the_provenance_that_is_known():
+    """Every surface (chat, CLI, the ask API) gets its byline from the Citation: no "unknown", no notes."""
+    from rag.answer import _citation
+    from rag.types import Hit
+
+    text = "About 260,000 advanced chips were pledged."
+    meta = {"publisher": "unknown (news article provided with the project)", "date": "unknown", "url": ""}
+    hit = Hit(chunk_id="c", doc_id="a.txt", title="A", page=None, start=0, end=len(text), text=text, score=1.0,
+              metadata=meta)
+    c = _citation(1, hit, 0, len(text), text)
+    assert (c.publisher, c.date) == ("", "")
+    hit = Hit(chunk_id="c", doc_id="b.txt", title="B", page=None, start=0, end=len(text), text=text, score=1.0,
+              metadata={"publisher": "The White House (excerpt)", "date": "2025-11-13"})
+    c = _citation(1, hit, 0, len(text), text)
+    assert (c.publisher, c.date) == ("The White House", "2025-11-13")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import KeywordEmbedder
-from support import HashEmbedder
+from support import HashEmbedder, KeywordEmbedder
 
 from ingest.errors import ConfigError, IndexMismatchError
 from ingest.pipeline import Ingestor

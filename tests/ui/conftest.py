@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,18 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import free_port
 
 from ingest.embedder import configure_threads
 
 configure_threads()  # before anything imports torch
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
