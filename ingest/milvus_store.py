@@ -38,7 +38,7 @@ import numpy as np
 
 from .bm25 import BM25Index
 from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, IndexWriteError, PartnerQAError
-from .store import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, DocRecord
+from .store import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, DocRecord, doc_rows, exact_top
 from .text import terms
 from .types import Chunk
 
@@ -480,10 +480,7 @@ class MilvusSnapshot:
 
     def rows_of(self, doc_id: str) -> np.ndarray:
         if not self._doc_rows:
-            by: dict[str, list[int]] = {}
-            for i, c in enumerate(self.chunks):
-                by.setdefault(c.doc_id, []).append(i)
-            self._doc_rows.update({k: np.asarray(v, dtype=np.int64) for k, v in by.items()})
+            self._doc_rows.update(doc_rows(self.chunks))
         return self._doc_rows.get(doc_id, np.zeros(0, dtype=np.int64))
 
     def row_of(self, chunk_id: str) -> int | None:
@@ -522,7 +519,7 @@ class MilvusSnapshot:
             ids = np.concatenate([self.rows_of(d) for d in doc_ids]) if doc_ids else np.zeros(0, np.int64)
             ids = np.unique(ids)
             if len(ids) <= EXACT_SUBSET:
-                return _exact(vecs, ids, self.vectors(ids), n)
+                return exact_top(vecs, ids, self.vectors(ids), n)
         n = min(n, len(self.chunks))
         res = self.store.client.search(
             self.store.chunks_name, data=[v.tolist() for v in vecs], anns_field="vector", limit=n,
@@ -547,17 +544,3 @@ class MilvusSnapshot:
             keep = scores > 0
             out[i] = (rows[keep], scores[keep])
         return out
-
-
-def _exact(vecs: np.ndarray, ids: np.ndarray, stored: np.ndarray, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The `n` best of `ids` for each query by inner product, best first (ties: lower row)."""
-    n = min(n, len(ids))
-    if n <= 0:
-        return [(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in vecs]
-    sims = np.asarray(vecs, dtype=np.float32) @ stored.T
-    out = []
-    for s in sims:
-        top = np.argpartition(-s, n - 1)[:n] if n < len(s) else np.arange(len(s))
-        top = top[np.lexsort((ids[top], -s[top]))]
-        out.append((ids[top], s[top].astype(np.float32)))
-    return out

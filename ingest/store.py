@@ -133,10 +133,7 @@ class IndexSnapshot:
 
     def rows_of(self, doc_id: str) -> np.ndarray:
         if not self._doc_rows:
-            by: dict[str, list[int]] = {}
-            for i, c in enumerate(self.chunks):
-                by.setdefault(c.doc_id, []).append(i)
-            self._doc_rows.update({k: np.asarray(v, dtype=np.int64) for k, v in by.items()})
+            self._doc_rows.update(doc_rows(self.chunks))
         return self._doc_rows.get(doc_id, np.zeros(0, dtype=np.int64))
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
@@ -771,3 +768,25 @@ def _collect_garbage(index_dir: Path, keep: str) -> None:
             _record_names(index_dir, drop=gone)
         except (OSError, PartnerQAError) as e:
             log.warning("could not update %s: %s", index_dir / INDEX_MARKER, e)
+
+
+def exact_top(vecs: np.ndarray, ids: np.ndarray, stored: np.ndarray, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The `n` best of `ids` for each query by inner product, best first (ties: lower row)."""
+    n = min(n, len(ids))
+    if n <= 0:
+        return [(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in vecs]
+    sims = np.asarray(vecs, dtype=np.float32) @ stored.T
+    out = []
+    for s in sims:
+        top = np.argpartition(-s, n - 1)[:n] if n < len(s) else np.arange(len(s))
+        top = top[np.lexsort((ids[top], -s[top]))]
+        out.append((ids[top], s[top].astype(np.float32)))
+    return out
+
+
+def doc_rows(chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
+    """doc id -> the rows of its chunks, in row order."""
+    by: dict[str, list[int]] = {}
+    for i, c in enumerate(chunks):
+        by.setdefault(c.doc_id, []).append(i)
+    return {k: np.asarray(v, dtype=np.int64) for k, v in by.items()}

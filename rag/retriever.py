@@ -18,7 +18,7 @@ from ingest.lang import detect_lang, is_english
 from ingest.multilingual import AUTO_MAX_CHUNKS, E5Embedder, load_multilingual
 from ingest.multilingual import CHANNEL as MULTILINGUAL_CHANNEL
 from ingest.settings import MULTILINGUAL_MODES, Settings
-from ingest.store import HNSW_EF_SEARCH, IndexSnapshot
+from ingest.store import HNSW_EF_SEARCH, IndexSnapshot, exact_top
 
 from .types import Hit
 
@@ -454,16 +454,10 @@ _EXACT_SUBSET = 20_000
 def _exact_subset(snap: IndexSnapshot, vecs: np.ndarray, ids: np.ndarray, n: int,
                   channel: str | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """The `n` best of `ids` for each query by inner product, best first (ties: lower row)."""
-    if n <= 0:
+    if n <= 0 or len(ids) == 0:
         return [(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in vecs]
     stored = snap.channel_vectors(channel, ids) if channel else snap.vectors(ids)
-    sims = vecs @ stored.T
-    out = []
-    for s in sims:
-        top = np.argpartition(-s, n - 1)[:n] if n < len(s) else np.arange(len(s))
-        top = top[np.lexsort((ids[top], -s[top]))]
-        out.append((ids[top], s[top].astype(np.float32)))
-    return out
+    return exact_top(np.asarray(vecs, dtype=np.float32), ids, stored, n)
 
 
 def _match(value: Any, want: Any) -> bool:
