@@ -11,7 +11,9 @@ the patterns alone are used and a notice is logged once; nothing else changes.
 from __future__ import annotations
 
 import logging
+import os
 import re
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -178,6 +180,27 @@ def pattern_spans(text: str) -> list[Span]:
     return out
 
 
+def _import_spacy():
+    """spaCy, imported without letting thinc import torch (~2 s of a cold start; the NER needs only numpy).
+
+    thinc (spaCy's ML layer) imports torch whenever it is installed, to offer torch-backed layers that
+    en_core_web_sm does not use. When torch is not loaded yet and the encoder is not torch's, torch is
+    hidden while spaCy imports; thinc then records that torch is absent and everything else is as before.
+    A process that has already imported torch (the torch encoder) imports spaCy as usual.
+    """
+    if "spacy" in sys.modules or "torch" in sys.modules or os.environ.get("PARTNERQA_ENCODER", "").strip() == "torch":
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` raises ImportError meanwhile
+    try:
+        import spacy
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+    return spacy
+
+
 class Tagger:
     """Typed spans of sentences: spaCy NER when it loads, patterns always.
 
@@ -206,8 +229,7 @@ class Tagger:
         with self._lock:
             if not self._tried:
                 try:
-                    import spacy
-
+                    spacy = _import_spacy()
                     # Only the NER component: in en_core_web_sm it has its own tok2vec, so the
                     # tagger, parser and lemmatizer are dead weight here (~2x faster without).
                     self._nlp = spacy.load(self.model, exclude=["tok2vec", "tagger", "parser", "attribute_ruler",

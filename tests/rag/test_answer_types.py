@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -63,6 +66,25 @@ def test_tagger_uses_spacy_ner_and_caches():
     assert "Jensen Huang" in people
     assert any(s.text == "Seoul" and s.label == "GPE" for s in first)
     assert t.spans([text])[0] is first  # cached
+
+
+@pytest.mark.model
+def test_ner_loads_without_importing_torch_and_torch_stays_importable():
+    # thinc imports torch whenever it is installed (~2 s of a cold start); the NER needs only numpy.
+    code = (
+        "import sys\n"
+        "from rag.answer_types import Tagger\n"
+        "t = Tagger()\n"
+        "spans = t.spans(['Nvidia chief Jensen Huang met officials in Seoul.'])[0]\n"
+        "assert t.ner_available and any(s.label == 'PERSON' for s in spans), spans\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "import torch\n"
+        "assert torch.ones(2).sum().item() == 2.0\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PARTNERQA_ENCODER"}
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env,
+                          cwd=Path(__file__).resolve().parents[2], timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_accepts():
