@@ -10,7 +10,16 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from .settings import BACKENDS, Settings
-from .store import DocRecord, IndexSnapshot, current_generation, exists, load_snapshot, write_generation, writer_lock
+from .store import (
+    DocRecord,
+    IndexSnapshot,
+    SentenceVectors,
+    current_generation,
+    exists,
+    load_snapshot,
+    write_generation,
+    writer_lock,
+)
 from .types import Chunk
 
 __all__ = ["BACKENDS", "FaissStore", "Store", "open_store"]
@@ -29,7 +38,9 @@ class Store(Protocol):
     `write` replaces the live generation by the one given (a backend may apply only the
     difference: documents removed, changed and added, by content hash). A store whose
     `keeps_vectors` is true keeps the vectors of documents whose content hash did not change, and
-    its `write` ignores their rows (the ingest then does not read them back).
+    its `write` ignores their rows (the ingest then does not read them back). `sentences`, the
+    chunks' in-context sentence vectors, may be dropped by a backend (the answerer then embeds the
+    sentences it reads); the snapshot's `sentences` is None there.
     """
 
     backend: str
@@ -45,7 +56,8 @@ class Store(Protocol):
     def load(self, embedder_fingerprint: str | None = None) -> Any: ...
 
     def write(self, manifest: Mapping[str, Any], docs: list[DocRecord], chunks: list[Chunk], vectors: np.ndarray,
-              exact_max: int, channels: Mapping[str, tuple[Mapping[str, Any], np.ndarray]] | None = None) -> str: ...
+              exact_max: int, channels: Mapping[str, tuple[Mapping[str, Any], np.ndarray]] | None = None,
+              sentences: SentenceVectors | None = None) -> str: ...
 
 
 class FaissStore:
@@ -71,8 +83,9 @@ class FaissStore:
         return load_snapshot(self.index_dir, embedder_fingerprint=embedder_fingerprint)
 
     def write(self, manifest: Mapping[str, Any], docs: list[DocRecord], chunks: list[Chunk], vectors: np.ndarray,
-              exact_max: int, channels: Mapping[str, tuple[Mapping[str, Any], np.ndarray]] | None = None) -> str:
-        return write_generation(self.index_dir, manifest, docs, chunks, vectors, exact_max, channels)
+              exact_max: int, channels: Mapping[str, tuple[Mapping[str, Any], np.ndarray]] | None = None,
+              sentences: SentenceVectors | None = None) -> str:
+        return write_generation(self.index_dir, manifest, docs, chunks, vectors, exact_max, channels, sentences)
 
 
 def open_store(settings: Settings, index_dir: str | Path | None = None) -> Store:

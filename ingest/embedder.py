@@ -8,7 +8,7 @@ import os
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -35,6 +35,48 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         """Embed texts as an (n, dimension) C-contiguous float32 array of unit rows."""
         ...
+
+
+#: What `embed_sentences` returns: the texts' vectors, and per text one row per span (zero rows: no vector).
+SentenceOutput = tuple[np.ndarray, list[np.ndarray]]
+
+
+def supports_sentences(embedder: Any) -> bool:
+    """Whether `embedder` gives in-context sentence vectors (`embed_sentences`) along with its text vectors."""
+    return callable(getattr(embedder, "embed_sentences", None))
+
+
+def pool_spans(tokens: np.ndarray, offsets: np.ndarray, n_tokens: int, spans: Sequence[tuple[int, int]],
+               truncated: bool) -> np.ndarray:
+    """Unit mean-pooled vectors of the tokens inside each character span of one encoded text.
+
+    The model read the whole text, so each token's vector carries its context: a sentence's vector pooled
+    from its tokens is the sentence as the passage says it ("late chunking"), at no cost beyond the pass
+    that embedded the passage. A span with no token (blank, or cut off by truncation) gets a zero row, as
+    does one that runs past the last token of a truncated text.
+
+    Args:
+        tokens: (width, dimension) token vectors of the text (padding rows past `n_tokens` ignored).
+        offsets: (width, 2) character offsets of each token in the text; special tokens are (0, 0).
+        n_tokens: Tokens that belong to the text (its attention mask's sum).
+        spans: (start, end) character spans in the text.
+        truncated: The text may have been cut to the model's maximum length (it filled it).
+    """
+    out = np.zeros((len(spans), tokens.shape[1]), dtype=np.float32)
+    starts, ends = offsets[:n_tokens, 0], offsets[:n_tokens, 1]
+    real = ends > starts
+    covered = int(ends[real].max()) if real.any() else 0
+    for i, (s, e) in enumerate(spans):
+        if truncated and e > covered:
+            continue
+        sel = real & (ends > s) & (starts < e)
+        if not sel.any():
+            continue
+        v = tokens[:n_tokens][sel].mean(axis=0)
+        norm = float(np.linalg.norm(v))
+        if norm > 0:
+            out[i] = v / norm
+    return out
 
 
 def configure_threads(threads: int = 0) -> None:
@@ -200,6 +242,39 @@ class SentenceTransformerEmbedder:
                     show_progress_bar=progress,
                 )
         return np.ascontiguousarray(vecs, dtype=np.float32)
+
+    def embed_sentences(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> SentenceOutput:
+        """The texts' vectors (as `embed`) and, from the same pass, the vectors of the given sentence spans of
+        each text pooled from its token vectors (`pool_spans`)."""
+        if len(texts) != len(spans):
+            raise ValueError(f"{len(texts)} texts but {len(spans)} span lists")
+        if len(texts) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        self.warm_up()
+        import torch
+
+        model = self._model
+        limit = int(getattr(model, "max_seq_length", None) or 512)
+        vecs = np.empty((len(texts), self.dimension), dtype=np.float32)
+        sents: list[np.ndarray] = [np.zeros((0, self.dimension), np.float32)] * len(texts)
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        with torch.inference_mode():
+            for lo in range(0, len(texts), self.batch_size):
+                idx = order[lo:lo + self.batch_size]
+                batch = [texts[i] for i in idx]
+                enc = model.tokenizer(batch, padding=True, truncation=True, max_length=limit,
+                                      return_offsets_mapping=True, return_overflowing_tokens=False,
+                                      return_length=False, return_tensors="pt")
+                offsets = enc.pop("offset_mapping").numpy()
+                out = model.forward(dict(enc))
+                tokens = out["token_embeddings"].float().numpy()
+                mask = enc["attention_mask"].numpy()
+                pooled = (tokens * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+                vecs[idx] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+                for row, i in enumerate(idx):
+                    n = int(mask[row].sum())
+                    sents[i] = pool_spans(tokens[row], offsets[row], n, spans[i], n >= limit)
+        return vecs, sents
 
     def _forward(self, texts: list[str]) -> np.ndarray:
         """Tokenise and run the model's own modules in one padded batch; unit rows."""

@@ -212,11 +212,13 @@ class MilvusStore:
         return MilvusSnapshot(self, dict(manifest), docs, chunks, bm25, str(manifest["generation"]))
 
     def write(self, manifest: Mapping[str, Any], docs: list[DocRecord], chunks: list[Chunk], vectors: np.ndarray,
-              exact_max: int = 0, channels: Mapping[str, tuple[Mapping[str, Any], np.ndarray]] | None = None) -> str:
+              exact_max: int = 0, channels: Mapping[str, tuple[Mapping[str, Any], np.ndarray]] | None = None,
+              sentences: Any = None) -> str:
         """Make the index hold exactly `docs` and `chunks` (with `vectors`, row for row).
 
         Only documents whose content hash changed are deleted and inserted; `exact_max` is
-        unused (Milvus indexes with HNSW at every size). Extra vector channels are not stored.
+        unused (Milvus indexes with HNSW at every size). Extra vector channels and the
+        stored sentence vectors are not kept (the answerer embeds the sentences it reads).
 
         Raises:
             IndexWriteError: Milvus refused a write; the next ingest repairs a half-done one.
@@ -466,6 +468,7 @@ class MilvusSnapshot:
     bm25: BM25Index
     generation: str
     channels: dict[str, Any] = field(default_factory=dict)
+    sentences: Any = None  # sentence vectors are not stored in Milvus
     faiss_index: Any = None
     _doc_rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _row_of: dict[str, int] = field(default_factory=dict, repr=False)

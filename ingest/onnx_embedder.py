@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .embedder import BUNDLED_MODEL_NAME, bundled_model_path, weights_fingerprint
+from .embedder import BUNDLED_MODEL_NAME, SentenceOutput, bundled_model_path, pool_spans, weights_fingerprint
 from .errors import ConfigError
 from .onnx_export import QuantConfig, ensure_onnx, quant_config_for_cpu
 
@@ -146,7 +146,27 @@ class OnnxEmbedder:
             out[idx] = self._forward([texts[i] for i in idx])
         return out
 
-    def _forward(self, texts: list[str]) -> np.ndarray:
+    def embed_sentences(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> SentenceOutput:
+        """The texts' vectors (as `embed`) and, from the same pass, the vectors of the given sentence spans of
+        each text pooled from its token vectors (`ingest.embedder.pool_spans`)."""
+        if len(texts) != len(spans):
+            raise ValueError(f"{len(texts)} texts but {len(spans)} span lists")
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        sents: list[np.ndarray] = [np.zeros((0, self.dimension), np.float32)] * len(texts)
+        if len(texts) == 0:
+            return out, sents
+        self.warm_up()
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        for s in range(0, len(texts), self.batch_size):
+            idx = order[s:s + self.batch_size]
+            vecs, per_text = self._forward([texts[i] for i in idx], [spans[i] for i in idx])
+            out[idx] = vecs
+            for j, i in enumerate(idx):
+                sents[i] = per_text[j]
+        return out, sents
+
+    def _forward(self, texts: list[str], spans: Sequence[Sequence[tuple[int, int]]] | None = None):
+        """Unit vectors of `texts`; with `spans`, also (vectors, their spans' pooled vectors per text)."""
         encs = self._tokenizer.encode_batch(texts)
         width = max(len(e.ids) for e in encs)
         ids = np.zeros((len(encs), width), dtype=np.int64)
@@ -162,4 +182,12 @@ class OnnxEmbedder:
         weights = mask[:, :, None].astype(np.float32)
         pooled = (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return np.ascontiguousarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+        vecs = np.ascontiguousarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+        if spans is None:
+            return vecs
+        per_text = []
+        for row, e in enumerate(encs):
+            offsets = np.asarray(e.offsets, dtype=np.int64).reshape(-1, 2)
+            n = len(e.ids)
+            per_text.append(pool_spans(tokens[row], offsets, n, spans[row], n >= self.max_seq_length))
+        return vecs, per_text

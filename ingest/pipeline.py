@@ -7,7 +7,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -20,7 +20,7 @@ import numpy as np
 from .backend import FaissStore, Store, open_store
 from .chunker import Chunker
 from .clean import fix_surrogates
-from .embedder import Embedder, release_memory
+from .embedder import Embedder, release_memory, supports_sentences
 from .errors import IndexMismatchError, SkipFile
 from .lang import is_english, language_counts
 from .loaders import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, extract_pdf_pages, load_file, load_jsonl, pdf_page_count
@@ -28,7 +28,8 @@ from .multilingual import AUTO_MAX_CHUNKS
 from .multilingual import CHANNEL as MULTILINGUAL_CHANNEL
 from .provenance import apply_overrides, load_overrides
 from .settings import Settings
-from .store import INDEX_MARKER, DocRecord, IndexSnapshot
+from .store import INDEX_MARKER, DocRecord, IndexSnapshot, SentenceVectors
+from .text import sentence_spans
 from .types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -381,6 +382,7 @@ class Ingestor:
             to_embed: list[Chunk] = []
             fresh_parts: list[np.ndarray] = []
             embedded = 0  # to_embed[:embedded] have their vectors in fresh_parts
+            fresh_sentences: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # chunk id -> its sentences' spans, vectors
             added, updated, unchanged = [], [], []
             incoming: dict[str, tuple[Document, str]] = {}
             now = _now()
@@ -392,7 +394,8 @@ class Ingestor:
                 # While PDF text is still being extracted in the background, embed what is ready.
                 if found.prefetching and len(to_embed) - embedded >= STREAM_EMBED_MIN:
                     note(f"embedding (read {len(found.documents)} documents so far)", 0.1)
-                    fresh_parts.append(self._embed(to_embed[embedded:], False, lambda m, f: None))
+                    fresh_parts.append(self._embed(to_embed[embedded:], False, lambda m, f: None,
+                                                   sentences=fresh_sentences))
                     embedded = len(to_embed)
                 prev = old.docs.get(doc_id) if old else None
                 if prev is not None and chunk_cfg_same and prev.content_hash == doc.content_hash:
@@ -447,7 +450,8 @@ class Ingestor:
             want_ml = self._wants_multilingual(new_chunks + to_embed, languages)
             # With the multilingual channel, it takes most of the progress range (it costs ~4x per chunk).
             split = 0.3 if want_ml else 0.95
-            fresh_parts.append(self._embed(to_embed[embedded:], progress, note, span=(0.1, split)))
+            fresh_parts.append(self._embed(to_embed[embedded:], progress, note, span=(0.1, split),
+                                           sentences=fresh_sentences))
             fresh = np.vstack(fresh_parts)
             kept_rows = np.concatenate(keep_rows) if keep_rows else np.zeros(0, np.int64)
             if old is None:
@@ -481,7 +485,8 @@ class Ingestor:
                 "languages": languages,
                 "written_at": _now(),
             }
-            gen = self.store.write(manifest, new_docs, chunks_all, vectors, self.exact_max, channels)
+            sentences = self._sentence_vectors(old, kept_rows, to_embed, fresh_sentences)
+            gen = self.store.write(manifest, new_docs, chunks_all, vectors, self.exact_max, channels, sentences)
         release_memory()  # a server goes on running after an upload is ingested
         note("done", 1.0)
         return IngestReport(tuple(added), tuple(updated), tuple(removed), tuple(unchanged), tuple(found.skipped),
@@ -546,11 +551,32 @@ class Ingestor:
         info = old.channel_info(MULTILINGUAL_CHANNEL)
         return info is not None and info.get("fingerprint") == self.multilingual.fingerprint()
 
+    def _sentence_vectors(self, old: IndexSnapshot | None, kept_rows: np.ndarray, fresh: list[Chunk],
+                          computed: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> SentenceVectors | None:
+        """The in-context sentence vectors of the new generation's chunks (kept rows first, as `chunks_all`).
+
+        Kept chunks keep the ones the previous generation stored for them (none if it had none: an index
+        written before they existed gets them for every chunk on `--rebuild`); new chunks get those their
+        pass through the embedder gave. None when the embedder gives none.
+        """
+        if not computed and not (fresh and supports_sentences(self.embedder)):
+            return None
+        dim = self.embedder.dimension
+        empty = (np.zeros((0, 2), np.int32), np.zeros((0, dim), np.float16))
+        prev = getattr(old, "sentences", None) if old is not None else None
+        rows = [prev.of_chunk(int(r)) if prev is not None else empty for r in kept_rows]
+        rows += [computed.get(c.chunk_id, empty) for c in fresh]
+        return SentenceVectors.from_rows(rows, dim)
+
     def _embed(self, chunks: list[Chunk], progress: bool, note: Progress, embedder: Embedder | None = None,
-               span: tuple[float, float] = (0.1, 0.95)) -> np.ndarray:
+               span: tuple[float, float] = (0.1, 0.95),
+               sentences: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
+        """The chunks' vectors; with `sentences` (and an embedder that gives them), their sentences' in-context
+        vectors too, from the same pass, stored into it by chunk id."""
         embedder = embedder or self.embedder
         if not chunks:
             return np.zeros((0, embedder.dimension), dtype=np.float32)
+        with_sentences = sentences is not None and supports_sentences(embedder)
         # Sorting by length makes batches of similar length: less padding, faster encoding.
         order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text))
         texts = [chunks[i].text for i in order]
@@ -562,7 +588,15 @@ class Ingestor:
         lo_f, hi_f = span
         with tqdm(total=len(texts), unit="chunk", desc=desc, disable=not progress) as bar:
             for lo in range(0, len(texts), step):
-                parts.append(embedder.embed(texts[lo:lo + step]))
+                if with_sentences:
+                    spans = [sentence_spans(t) for t in texts[lo:lo + step]]
+                    vecs, per_text = embedder.embed_sentences(texts[lo:lo + step], spans)
+                    for j, (sp, sv) in enumerate(zip(spans, per_text)):
+                        chunk = chunks[order[lo + j]]
+                        sentences[chunk.chunk_id] = (np.asarray(sp, np.int32).reshape(-1, 2), sv.astype(np.float16))
+                    parts.append(vecs)
+                else:
+                    parts.append(embedder.embed(texts[lo:lo + step]))
                 release_memory()  # see release_memory: keeps the heap from growing with every shape
                 bar.update(len(parts[-1]))
                 note(f"{desc}: {bar.n}/{len(texts)} chunks", lo_f + (hi_f - lo_f) * bar.n / len(texts))

@@ -174,7 +174,10 @@ class RayIngestor(Ingestor):
             self._prechunked = {}
 
     def _embed(self, chunks: list[Chunk], progress: bool, note: Progress, embedder: Embedder | None = None,
-               span: tuple[float, float] = (0.1, 0.95)) -> np.ndarray:
+               span: tuple[float, float] = (0.1, 0.95),
+               sentences: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
+        """As `Ingestor._embed`, on the Ray actors; they return chunk vectors only, so an index built on Ray
+        stores no sentence vectors (`sentences` stays empty) and the answerer embeds the sentences it reads."""
         if embedder is not None and embedder is not self.embedder:
             return super()._embed(chunks, progress, note, embedder, span)
         if not chunks:

@@ -16,6 +16,9 @@ Layout::
         vectors-e5.faiss  the same chunks in another embedder's space, one file per extra
                        channel (the manifest's "channels" names each with its fingerprint)
         bm25.npz/json  the BM25 postings and vocabulary
+        sentence_ptr.npy, sentence_spans.npy, sentence_vectors.npy
+                       each chunk's sentences (spans in the chunk) with their in-context vectors
+                       (float16), pooled from the pass that embedded the chunk; optional
 
 A writer records the names it is about to create in `.partnerqa-index`, builds a new
 generation beside the live one, fsyncs it, then replaces CURRENT. A reader that opened
@@ -125,6 +128,7 @@ class IndexSnapshot:
     bm25: BM25Index
     generation: str = ""
     channels: dict[str, Any] = field(default_factory=dict)  # extra channel name -> its FAISS index
+    sentences: SentenceVectors | None = None  # in-context sentence vectors, when the index has them
     _doc_rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
@@ -153,6 +157,47 @@ class IndexSnapshot:
         if len(rows) == 0:
             return np.zeros((0, index.d), dtype=np.float32)
         return np.ascontiguousarray(index.reconstruct_batch(np.asarray(rows, dtype=np.int64)), dtype=np.float32)
+
+
+SENTENCE_FILES = ("sentence_ptr.npy", "sentence_spans.npy", "sentence_vectors.npy")
+
+
+@dataclass(frozen=True)
+class SentenceVectors:
+    """In-context vectors of each chunk's sentences, stored with the index.
+
+    The sentences of chunk row ``r`` are rows ``ptr[r]:ptr[r + 1]``: their ``spans`` are (start, end)
+    character offsets in the chunk's text and their ``vectors`` unit rows (float16; a zero row where the
+    embedder gave none, e.g. a sentence past the model's maximum length). A chunk may have none.
+    """
+
+    ptr: np.ndarray
+    spans: np.ndarray
+    vectors: np.ndarray
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[tuple[np.ndarray, np.ndarray]], dimension: int) -> SentenceVectors:
+        """From per-chunk (spans (k, 2), vectors (k, dimension)) pairs, in chunk order."""
+        counts = np.array([len(sp) for sp, _ in rows], dtype=np.int64)
+        ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        spans = np.zeros((int(ptr[-1]), 2), dtype=np.int32)
+        vectors = np.zeros((int(ptr[-1]), dimension), dtype=np.float16)
+        for r, (sp, vec) in enumerate(rows):
+            if len(sp) != len(vec):
+                raise ValueError(f"chunk row {r}: {len(sp)} spans but {len(vec)} vectors")
+            spans[ptr[r]:ptr[r + 1]] = sp
+            vectors[ptr[r]:ptr[r + 1]] = vec
+        return cls(ptr, spans, vectors)
+
+    @property
+    def n_chunks(self) -> int:
+        return len(self.ptr) - 1
+
+    def of_chunk(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """Chunk `row`'s sentence spans (k, 2) and their vectors (k, dimension), as stored."""
+        a, b = int(self.ptr[row]), int(self.ptr[row + 1])
+        return self.spans[a:b], self.vectors[a:b]
 
 
 _GENERATION_NAME = re.compile(r"gen-\d{6}")
@@ -357,6 +402,7 @@ def _load_generation(index_dir: Path, gen: str, embedder_fingerprint: str | None
         findex = faiss.read_index(str(path / "vectors.faiss"), flags)
         bm25 = BM25Index.load(path)
         channels = _load_channels(path, manifest, flags)
+        sentences = _load_sentences(path, manifest, len(chunks))
     except PartnerQAError:
         raise
     except Exception as e:  # noqa: BLE001 - whatever a damaged file makes a parser raise, the index is unreadable
@@ -375,7 +421,31 @@ def _load_generation(index_dir: Path, gen: str, embedder_fingerprint: str | None
         doc = docs.get(c.doc_id)
         if doc is None or not (0 <= c.start <= c.end <= len(doc.text)) or doc.text[c.start:c.end] != c.text:
             raise IndexCorruptError(f"index at {path} is inconsistent: chunk {c.chunk_id!r} does not slice its document")
-    return IndexSnapshot(path, manifest, docs, chunks, findex, bm25, gen, channels)
+    return IndexSnapshot(path, manifest, docs, chunks, findex, bm25, gen, channels, sentences)
+
+
+def _load_sentences(path: Path, manifest: Mapping[str, Any], n_chunks: int) -> SentenceVectors | None:
+    """The stored sentence vectors, when the manifest lists them for this index's embedder (else None).
+
+    The vectors are memory-mapped (their SHA-256 was checked with every other file's): a server touches
+    only the pages of the sentences it reads.
+    """
+    info = manifest.get("sentences")
+    if info is None:
+        return None
+    if not isinstance(info, dict) or info.get("files") != list(SENTENCE_FILES):
+        raise ValueError("manifest 'sentences' has the wrong shape")
+    if info.get("fingerprint") != manifest["embedder"]["fingerprint"]:
+        return None  # another model's vectors: the answerer embeds sentences itself
+    ptr = np.load(path / SENTENCE_FILES[0], allow_pickle=False)
+    spans = np.load(path / SENTENCE_FILES[1], allow_pickle=False)
+    vectors = np.load(path / SENTENCE_FILES[2], allow_pickle=False, mmap_mode="r")
+    n = int(ptr[-1]) if len(ptr) else -1
+    if (ptr.ndim != 1 or len(ptr) != n_chunks + 1 or ptr[0] != 0 or (len(ptr) > 1 and np.any(np.diff(ptr) < 0))
+            or spans.shape != (n, 2) or vectors.shape != (n, manifest["dimension"])):
+        raise IndexCorruptError(f"index at {path} is inconsistent: the sentence vectors do not match its "
+                                f"{n_chunks} chunks")
+    return SentenceVectors(ptr, spans, vectors)
 
 
 def _load_channels(path: Path, manifest: Mapping[str, Any], flags: int) -> dict[str, Any]:
@@ -638,7 +708,8 @@ def _write_jsonl(path: Path, rows: Iterator[Mapping[str, Any]]) -> None:
 
 def write_generation(index_dir: Path, manifest: Mapping[str, Any], docs: list[DocRecord], chunks: list[Chunk],
                      vectors: np.ndarray, exact_max: int,
-                     channels: Mapping[str, tuple[Mapping[str, Any], np.ndarray]] | None = None) -> str:
+                     channels: Mapping[str, tuple[Mapping[str, Any], np.ndarray]] | None = None,
+                     sentences: SentenceVectors | None = None) -> str:
     """Write a complete new generation and make it live. Call under `writer_lock`.
 
     Args:
@@ -646,6 +717,7 @@ def write_generation(index_dir: Path, manifest: Mapping[str, Any], docs: list[Do
             dimension; its vectors in chunk order). Each is written to `channel_file(name)`
             (exact or HNSW by the same rule as the main vectors) and listed under the
             manifest's "channels", replacing whatever `manifest` said about channels.
+        sentences: The chunks' in-context sentence vectors (from the embedder of `manifest`), or None.
 
     Returns the new generation's name.
 
@@ -665,6 +737,12 @@ def write_generation(index_dir: Path, manifest: Mapping[str, Any], docs: list[Do
             raise ValueError(f"channel {cname!r}: {cvecs.shape[0]} vectors for {len(chunks)} chunks")
         if len(cvecs) and not np.isfinite(cvecs).all():
             raise ValueError(f"channel {cname!r}: refusing to write NaN or infinite vectors")
+    if sentences is not None:
+        if sentences.n_chunks != len(chunks) or sentences.vectors.shape[1:] != (vectors.shape[1],):
+            raise ValueError(f"sentence vectors for {sentences.n_chunks} chunks of {sentences.vectors.shape[1:]} "
+                             f"dimensions, expected {len(chunks)} of {vectors.shape[1]}")
+        if len(sentences.vectors) and not np.isfinite(sentences.vectors).all():
+            raise ValueError("refusing to write NaN or infinite sentence vectors")
     live = current_generation(index_dir)
     numbers = [int(m.group(1)) for n in os.listdir(index_dir) if (m := _WRITER_NAME.fullmatch(n))]
     number = max([int(live.split("-")[1]) if live else 0, *numbers]) + 1
@@ -677,7 +755,7 @@ def write_generation(index_dir: Path, manifest: Mapping[str, Any], docs: list[Do
         raise IndexWriteError(f"cannot write to the index folder {index_dir}: {e.strerror or e}") from None
     try:
         _write_json_atomic(tmp / GENERATION_MARKER, {"index": _read_marker(index_dir)["id"], "generation": name})
-        _write_files(tmp, manifest, name, docs, chunks, vectors, exact_max, channels)
+        _write_files(tmp, manifest, name, docs, chunks, vectors, exact_max, channels, sentences)
     except BaseException as e:
         _remove_tree(tmp)  # a half-written generation must not stay filling the disk
         if isinstance(e, OSError):
@@ -707,7 +785,8 @@ def write_generation(index_dir: Path, manifest: Mapping[str, Any], docs: list[Do
 
 def _write_files(tmp: Path, manifest: Mapping[str, Any], name: str, docs: list[DocRecord], chunks: list[Chunk],
                  vectors: np.ndarray, exact_max: int,
-                 channels: Mapping[str, tuple[Mapping[str, Any], np.ndarray]]) -> None:
+                 channels: Mapping[str, tuple[Mapping[str, Any], np.ndarray]],
+                 sentences: SentenceVectors | None = None) -> None:
     """Write a generation's files into `tmp`, then its manifest with each file's size and SHA-256."""
     import faiss
 
@@ -725,12 +804,22 @@ def _write_files(tmp: Path, manifest: Mapping[str, Any], name: str, docs: list[D
         faiss.write_index(build_faiss(cvecs, exact_max), str(tmp / channel_file(cname)))
         channel_records[cname] = {**info, "dimension": int(cvecs.shape[1]), "normalized": True,
                                   "file": channel_file(cname)}
+    sentence_record = None
+    if sentences is not None:
+        for fname, arr in zip(SENTENCE_FILES, (sentences.ptr.astype(np.int64), sentences.spans.astype(np.int32),
+                                               sentences.vectors.astype(np.float16))):
+            with (tmp / fname).open("wb") as fh:
+                np.save(fh, np.ascontiguousarray(arr), allow_pickle=False)
+        sentence_record = {"fingerprint": manifest["embedder"]["fingerprint"], "count": int(sentences.ptr[-1]),
+                           "dtype": "float16", "pooling": "token mean over the sentence, in its chunk",
+                           "files": list(SENTENCE_FILES)}
     BM25Index.build([c.text for c in chunks]).save(tmp)
     _pause("wrote-files")
     # Every file the generation holds, whatever it is, gets a size and a hash.
     files = {p.name: file_record(p) for p in sorted(tmp.iterdir()) if p.name not in (MANIFEST, GENERATION_MARKER)}
-    full_manifest = {**manifest, "channels": channel_records, "format_version": FORMAT_VERSION, "generation": name,
-                     "n_chunks": len(chunks), "n_docs": len(docs), "faiss": faiss_kind(len(chunks), exact_max),
+    full_manifest = {**{k: v for k, v in manifest.items() if k != "sentences"}, "channels": channel_records,
+                     **({"sentences": sentence_record} if sentence_record else {}),
+                     "format_version": FORMAT_VERSION, "generation": name, "n_chunks": len(chunks), "n_docs": len(docs), "faiss": faiss_kind(len(chunks), exact_max),
                      "files": files}
     (tmp / MANIFEST).write_text(json.dumps(full_manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     for f in tmp.iterdir():

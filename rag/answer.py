@@ -255,6 +255,7 @@ class Answerer:
         self._repeat_cache: OrderedDict[tuple[str, str, int, int], int] = OrderedDict()
         self._profiles: tuple[str, list[DocProfile]] | None = None
         self._aliases: tuple[str, dict[str, str]] | None = None
+        self._rows: tuple[str, dict[str, int]] | None = None
         self._cache_lock = threading.Lock()
         if generator is not None:
             self._generators[answer_mode] = generator
@@ -350,6 +351,30 @@ class Answerer:
         return resolve_scope(question, cached[1])
 
     # -- extractive --------------------------------------------------------------------------
+    def _chunk_rows(self) -> dict[str, int]:
+        """Chunk id -> row in the live snapshot, per generation."""
+        snap = self.retriever.snapshot
+        with self._cache_lock:
+            if self._rows is not None and self._rows[0] == snap.generation:
+                return self._rows[1]
+        rows = {c.chunk_id: r for r, c in enumerate(snap.chunks)}
+        with self._cache_lock:
+            self._rows = (snap.generation, rows)
+        return rows
+
+    def _stored_rows(self, hit: Hit) -> dict[tuple[int, int], int]:
+        """(start, end) in the chunk -> row in the stored sentence vectors, for `hit`'s chunk (empty: none)."""
+        snap = self.retriever.snapshot
+        stored = getattr(snap, "sentences", None)
+        if stored is None:
+            return {}
+        r = self._chunk_rows().get(hit.chunk_id)
+        if r is None or snap.chunks[r].text != hit.text:  # another generation's chunk
+            return {}
+        spans, _ = stored.of_chunk(r)
+        base = int(stored.ptr[r])
+        return {(int(a), int(b)): base + j for j, (a, b) in enumerate(spans)}
+
     def candidates(self, hits: Sequence[Hit]) -> list[Candidate]:
         """Every sentence and table row of the passages, trimmed of list markers, each once."""
         seen: set[tuple[str, int, int]] = set()
@@ -357,7 +382,9 @@ class Answerer:
         docs = self.retriever.snapshot.docs
         for rank, hit in enumerate(hits):
             text = docs[hit.doc_id].text if hit.doc_id in docs else None
+            stored = self._stored_rows(hit)
             for s, e in sentence_spans(hit.text):
+                vector_row = stored.get((s, e), -1)
                 s0 = s
                 s, e = _trim_marker(hit.text, s, e)
                 sentence_terms = terms(hit.text[s:e])
@@ -377,7 +404,7 @@ class Answerer:
                 prefix = text[text.rfind("\n", 0, a) + 1:a]
                 line = bool(_LINE_PREFIX.fullmatch(prefix)) and (b == len(text) or text[b] == "\n")
                 out.append(Candidate(hit.doc_id, a, b, hit.text[s:e], hit, rank, frozenset(sentence_terms),
-                                     line=line, listed=s != s0 or bool(prefix.strip())))
+                                     line=line, listed=s != s0 or bool(prefix.strip()), vector_row=vector_row))
         return out
 
     def _df(self, term: str) -> int:
@@ -510,11 +537,24 @@ class Answerer:
         return len(docs)
 
     def _embed_with_cache(self, query: str, cands: Sequence[Candidate]) -> tuple[np.ndarray, np.ndarray]:
-        """The query's vector and the candidates' vectors, embedding only sentences not seen before."""
-        gen = self.retriever.snapshot.generation
+        """The query's vector and the candidates' vectors.
+
+        A sentence's vector is the one the index stored for it (pooled from its tokens in the pass that
+        embedded its chunk, so nothing is embedded here), else the sentence embedded on its own, once
+        (an index without stored vectors: written before they existed, on Ray or in Milvus).
+        """
+        snap = self.retriever.snapshot
+        gen = snap.generation
+        stored = getattr(snap, "sentences", None)
         keys = [(gen, c.doc_id, c.start, c.end) for c in cands]
         with self._cache_lock:
             cached = [self._vec_cache.get(k) for k in keys]
+        if stored is not None:
+            for i, c in enumerate(cands):
+                if c.vector_row >= 0:
+                    v = np.asarray(stored.vectors[c.vector_row], dtype=np.float32)
+                    if v.any():  # a zero row: the model never read this sentence (past its maximum length)
+                        cached[i] = v
         missing = [i for i, v in enumerate(cached) if v is None]
         qv = self.retriever.embed_queries([query])[0]  # already embedded for retrieval: reused
         vecs = self.embedder.embed([cands[i].text for i in missing]) if missing else None
@@ -523,7 +563,8 @@ class Answerer:
                 cached[i] = vecs[j]
                 self._vec_cache[keys[i]] = vecs[j]
             for k in keys:
-                self._vec_cache.move_to_end(k)
+                if k in self._vec_cache:
+                    self._vec_cache.move_to_end(k)
             while len(self._vec_cache) > SENTENCE_CACHE_SIZE:
                 self._vec_cache.popitem(last=False)
         return qv, np.vstack(cached) if cached else np.zeros((0, len(qv)), np.float32)

@@ -95,6 +95,7 @@ class Candidate:
     line: bool = False
     listed: bool = False  # a bullet or list number was trimmed off its start
     spans: tuple[Span, ...] = field(default=(), compare=False)
+    vector_row: int = -1  # its row in the index's stored sentence vectors (-1: none stored)
 
 
 @dataclass(frozen=True)

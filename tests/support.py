@@ -63,6 +63,28 @@ class HashEmbedder:
         return np.ascontiguousarray(out)
 
 
+class SentenceHashEmbedder(HashEmbedder):
+    """A `HashEmbedder` that also gives sentence vectors (`embed_sentences`): each span's vector is the hash
+    vector of the span's own words, so a test can tell which sentence a stored row belongs to.
+    `sentence_texts` records the texts it embedded with their sentences; `embedded` every text of `embed`."""
+
+    def __init__(self, dimension: int = 384) -> None:
+        super().__init__(dimension, name="sentence-hash-embedder")
+        self.sentence_texts: list[str] = []
+        self.embedded: list[str] = []
+
+    def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        self.embedded.extend(texts)
+        return super().embed(texts, progress=progress)
+
+    def embed_sentences(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]):
+        self.sentence_texts.extend(texts)
+        vecs = HashEmbedder.embed(self, texts)
+        per_text = [HashEmbedder.embed(self, [t[s:e] for s, e in sp]) if len(sp) else
+                    np.zeros((0, self.dimension), np.float32) for t, sp in zip(texts, spans)]
+        return vecs, per_text
+
+
 def make_pdf(path: Path, pages: Sequence[str], *, title: str | None = None) -> Path:
     """Write a real PDF (fpdf2) with one page per string; an empty string gives a page
     that holds only a drawn rectangle (no text at all)."""

@@ -80,6 +80,11 @@ class PoolEmbedder:
         v /= np.linalg.norm(v, axis=1, keepdims=True)
         return np.ascontiguousarray(v, dtype=np.float32)
 
+    def embed_sentences(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+                        ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """As the real encoders: the texts' vectors and their sentences' (here derived from the sentence text)."""
+        return self.embed(texts), [self.embed([t[a:b] for a, b in sp]) for t, sp in zip(texts, spans)]
+
 
 class TimedEmbedder:
     """Wraps an embedder and adds up the wall and CPU seconds spent inside `embed`."""
@@ -90,9 +95,20 @@ class TimedEmbedder:
         self.name = inner.name
         self.dimension = inner.dimension
         self.seconds = self.cpu_seconds = 0.0
+        if callable(getattr(inner, "embed_sentences", None)):  # the ingest then stores sentence vectors
+            self.embed_sentences = self._embed_sentences
 
     def fingerprint(self) -> str:
         return self.inner.fingerprint()
+
+    def _embed_sentences(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> Any:
+        self.texts += len(texts)
+        t, c = time.perf_counter(), time.process_time()
+        try:
+            return self.inner.embed_sentences(texts, spans)
+        finally:
+            self.seconds += time.perf_counter() - t
+            self.cpu_seconds += time.process_time() - c
 
     def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         self.texts += len(texts)
