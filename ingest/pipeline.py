@@ -387,6 +387,9 @@ class Ingestor:
             incoming: dict[str, tuple[Document, str]] = {}
             now = _now()
             chunk_cfg_same = old is not None and old.manifest.get("chunker") == self.chunker.config
+            # An index written before sentence vectors were stored gets them now, for every chunk: the answerer's
+            # model was fitted on them (documents stay "unchanged"; their chunks are embedded again).
+            refresh = old is not None and self.stores_sentences and getattr(old, "sentences", None) is None
             for doc, root in documents:
                 found.documents.append((doc, root))
                 doc_id = doc.doc_id
@@ -402,6 +405,9 @@ class Ingestor:
                     unchanged.append(doc_id)
                     rows = old.rows_of(doc_id)
                     new_docs.append(prev)
+                    if refresh:
+                        to_embed.extend(old.chunks[r] for r in rows)
+                        continue
                     new_chunks.extend(old.chunks[r] for r in rows)
                     keep_rows.append(rows)
                     continue
@@ -433,6 +439,9 @@ class Ingestor:
                                                     "the index keeps its previous version")))
                     rows = old.rows_of(doc_id)
                     new_docs.append(prev)
+                    if refresh:
+                        to_embed.extend(old.chunks[r] for r in rows)
+                        continue
                     new_chunks.extend(old.chunks[r] for r in rows)
                     keep_rows.append(rows)
             warnings = tuple((d.doc_id, w) for d, _ in found.documents for w in d.warnings) + tuple(kept_stale)
@@ -440,7 +449,8 @@ class Ingestor:
             # An index without the channel's vectors (older, or made with the channel off) gets them now.
             ml_missing = old is not None and not ml_reuse and self._wants_multilingual(
                 old.chunks, old.manifest.get("languages"))
-            if old is not None and not added and not updated and not removed and not rebuild and not ml_missing:
+            if (old is not None and not added and not updated and not removed and not rebuild and not ml_missing
+                    and not refresh):
                 note("nothing changed", 1.0)
                 return IngestReport(unchanged=tuple(unchanged), skipped=tuple(found.skipped), warnings=warnings,
                                     total_docs=len(old.docs), total_chunks=len(old.chunks),
@@ -522,6 +532,12 @@ class Ingestor:
         return IngestReport(removed=tuple(gone), skipped=tuple(missing), total_docs=len(docs), total_chunks=len(chunks),
                             seconds=time.perf_counter() - t0, generation=gen)
 
+    @property
+    def stores_sentences(self) -> bool:
+        """Whether this ingest stores in-context sentence vectors: its embedder gives them and its store
+        keeps them (the FAISS folder; Milvus does not)."""
+        return supports_sentences(self.embedder) and isinstance(self.store, FaissStore)
+
     def _load_previous(self, rebuild: bool):
         if rebuild or not self.store.exists():
             return None
@@ -559,11 +575,11 @@ class Ingestor:
         written before they existed gets them for every chunk on `--rebuild`); new chunks get those their
         pass through the embedder gave. None when the embedder gives none.
         """
-        if not computed and not (fresh and supports_sentences(self.embedder)):
+        prev = getattr(old, "sentences", None) if old is not None else None
+        if not self.stores_sentences or (not computed and prev is None):
             return None
         dim = self.embedder.dimension
         empty = (np.zeros((0, 2), np.int32), np.zeros((0, dim), np.float16))
-        prev = getattr(old, "sentences", None) if old is not None else None
         rows = [prev.of_chunk(int(r)) if prev is not None else empty for r in kept_rows]
         rows += [computed.get(c.chunk_id, empty) for c in fresh]
         return SentenceVectors.from_rows(rows, dim)
@@ -576,7 +592,7 @@ class Ingestor:
         embedder = embedder or self.embedder
         if not chunks:
             return np.zeros((0, embedder.dimension), dtype=np.float32)
-        with_sentences = sentences is not None and supports_sentences(embedder)
+        with_sentences = sentences is not None and embedder is self.embedder and self.stores_sentences
         # Sorting by length makes batches of similar length: less padding, faster encoding.
         order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text))
         texts = [chunks[i].text for i in order]

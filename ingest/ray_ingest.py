@@ -173,6 +173,11 @@ class RayIngestor(Ingestor):
             self.chunker = real
             self._prechunked = {}
 
+    @property
+    def stores_sentences(self) -> bool:
+        """False: the actors return chunk vectors only (see `_embed`)."""
+        return False
+
     def _embed(self, chunks: list[Chunk], progress: bool, note: Progress, embedder: Embedder | None = None,
                span: tuple[float, float] = (0.1, 0.95),
                sentences: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:

@@ -50,7 +50,8 @@ from .retriever import Retriever
 from .scope import DocProfile, Scope
 from .scope import profile as scope_profile
 from .scope import resolve as resolve_scope
-from .short import short_answer
+from .short import short_answer, uses_table_rule
+from .short_model import ShortModel, default_short_model
 from .types import Answer, AnswerSentence, Citation, Hit
 
 log = logging.getLogger(__name__)
@@ -227,12 +228,14 @@ class Answerer:
         settings: Used to build a generator on demand for other modes.
         model: The evidence model (default: `rag/models/evidence.json`).
         tagger: Answer-type tagger (default: spaCy NER with patterns as fallback).
+        short_model: Chooses the short answer among the best sentence's spans (default:
+            `rag/models/short.json`; the rules of `rag.short` alone where none ships).
     """
 
     def __init__(self, retriever: Retriever, *, k: int = 8, max_sentences: int = 3,
                  abstain_threshold: float | None = None, answer_mode: str = "extractive", generator: Any = None,
                  settings: Settings | None = None, model: EvidenceModel | None = None,
-                 tagger: Tagger | None = None) -> None:
+                 tagger: Tagger | None = None, short_model: ShortModel | None = None) -> None:
         if k < 1:
             raise ConfigError(f"k must be >= 1, got {k!r}")
         if max_sentences < 1:
@@ -245,6 +248,7 @@ class Answerer:
         self.k = k
         self.max_sentences = max_sentences
         self.model = model or _default_model()
+        self.short_model = short_model or default_short_model()
         self.abstain_threshold = (self.model.threshold if abstain_threshold is None or abstain_threshold < 0
                                   else float(abstain_threshold))
         self.answer_mode = answer_mode
@@ -623,8 +627,10 @@ class Answerer:
         top = cands[best]
         # A Korean question's names count in their Latin spelling too ("배경훈" is "Bae Kyung-hoon").
         asked = f"{turn.focus} {ctx.question}" if turn.cross_lingual else turn.focus
-        span = short_answer(asked, ctx.kind, top.text, top.spans,
-                            table_row=bool(X[best, FEATURES.index("table_row")]))
+        table_row = bool(X[best, FEATURES.index("table_row")])
+        span = short_answer(asked, ctx.kind, top.text, top.spans, table_row=table_row)
+        if self.short_model is not None and not uses_table_rule(ctx.kind, table_row):
+            span = self.short_model.choose(asked, ctx.kind, top.text, top.spans, span)
         short = top.text[span[0]:span[1]] if span else ""
         text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
         t2 = time.perf_counter()

@@ -60,6 +60,11 @@ def _first_figure(row: str) -> tuple[int, int] | None:
     return s, e
 
 
+def uses_table_rule(kind: str | None, table_row: bool) -> bool:
+    """Whether a table row's short answer is its first figure (a figure question, or an untyped one)."""
+    return table_row and kind in (COUNT, AMOUNT, MONEY, PERCENT, None)
+
+
 def short_answer(question: str, kind: str | None, sentence: str, spans: Sequence[Span], *,
                  table_row: bool = False) -> tuple[int, int] | None:
     """(start, end) in `sentence` of the span that answers, or None when no span stands out.
@@ -73,7 +78,7 @@ def short_answer(question: str, kind: str | None, sentence: str, spans: Sequence
     """
     q_lower = question.lower()
     q_terms = set(terms(question))
-    if table_row and kind in (COUNT, AMOUNT, MONEY, PERCENT, None):
+    if uses_table_rule(kind, table_row):
         return _first_figure(sentence)
     novel = [sp for sp in spans
              if sp.text.strip() and sp.text.lower() not in q_lower and not set(terms(sp.text)) <= q_terms]

@@ -136,3 +136,18 @@ def test_real_encoders_give_the_chunk_vectors_of_embed_and_the_same_sentence_vec
     for i in range(len(pooled)):
         assert cos[i, i] > cos[i, doc != doc[i]].max()
     assert np.diag(cos).max() < 0.9999
+
+
+def test_an_index_written_without_sentence_vectors_gets_them_on_its_next_ingest(tmp_path):
+    folder = _folder(tmp_path)
+    Ingestor(tmp_path / "idx", HashEmbedder(name="sentence-hash-embedder")).ingest([folder])
+    assert load_snapshot(tmp_path / "idx").sentences is None
+    emb = SentenceHashEmbedder()  # the same fingerprint, now giving sentence vectors
+    report = Ingestor(tmp_path / "idx", emb).ingest([folder])
+    snap = load_snapshot(tmp_path / "idx")
+    assert sorted(report.unchanged) == sorted(DOCS) and not report.added and not report.updated
+    assert snap.sentences is not None
+    assert all(len(snap.sentences.of_chunk(r)[0]) == len(sentence_spans(c.text)) for r, c in enumerate(snap.chunks))
+    emb.sentence_texts.clear()
+    again = Ingestor(tmp_path / "idx", emb).ingest([folder])
+    assert emb.sentence_texts == [] and again.generation == report.generation  # nothing left to do

@@ -1,0 +1,87 @@
+"""The learned short-answer choice: candidates, features, the shipped model, and its training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from eval.train_short import SpanRows, chosen_f1, fit
+from rag.answer_types import Span, pattern_spans
+from rag.short_model import SPAN_FEATURES, ShortModel, default_short_model, span_candidates, span_features
+
+SENTENCE = "Nvidia's Rubin GPU, unveiled at Computex in Taipei, delivers 50 petaflops of FP4 compute."
+
+
+def _spans(sentence: str) -> list[Span]:
+    found = list(pattern_spans(sentence))
+    for name, label in (("Nvidia", "ORG"), ("Rubin", "PRODUCT"), ("Computex", "EVENT"), ("Taipei", "GPE")):
+        at = sentence.find(name)
+        if at >= 0:
+            found.append(Span(at, at + len(name), name, label))
+    return sorted(found, key=lambda s: s.start)
+
+
+def test_candidates_leave_out_what_the_question_says_and_add_name_runs():
+    cands = span_candidates("Where was the Rubin GPU unveiled?", SENTENCE, _spans(SENTENCE))
+    texts = {c.text for c in cands}
+    assert "Taipei" in texts and "Computex" in texts
+    assert "Rubin" not in texts and "Rubin GPU" not in texts  # the question's own words
+    assert all(SENTENCE[c.start:c.end] == c.text for c in cands)  # verbatim slices
+    assert any(c.label == "NAME" for c in cands)
+
+
+def test_features_have_one_row_per_candidate_and_mark_the_rules_choice():
+    q = "Where was the Rubin GPU unveiled?"
+    cands = span_candidates(q, SENTENCE, _spans(SENTENCE))
+    taipei = next(c for c in cands if c.text == "Taipei")
+    X = span_features(q, "place", SENTENCE, cands, (taipei.start, taipei.end))
+    assert X.shape == (len(cands), len(SPAN_FEATURES))
+    col = SPAN_FEATURES.index("rule_pick")
+    assert X[:, col].tolist() == [float(c is taipei) for c in cands]
+    assert X[cands.index(taipei), SPAN_FEATURES.index("typed_primary")] == 1.0
+
+
+def test_choose_keeps_the_rules_span_under_the_threshold_and_without_candidates():
+    n = len(SPAN_FEATURES)
+    never = ShortModel([0.0] * n, -10.0, [0.0] * n, [1.0] * n, threshold=0.5)
+    q = "Where was the Rubin GPU unveiled?"
+    assert never.choose(q, "place", SENTENCE, _spans(SENTENCE), (0, 6)) == (0, 6)
+    assert never.choose("What is it?", None, "it is it.", [], None) is None
+    w = np.zeros(n)
+    w[SPAN_FEATURES.index("typed_primary")] = 5.0
+    sure = ShortModel(w, 0.0, [0.0] * n, [1.0] * n, threshold=0.5)
+    s, e = sure.choose(q, "place", SENTENCE, _spans(SENTENCE), (0, 6))
+    assert SENTENCE[s:e] == "Taipei"
+
+
+def test_model_file_round_trip_and_feature_check(tmp_path):
+    n = len(SPAN_FEATURES)
+    m = ShortModel(np.arange(n) / 10, 0.5, [0.0] * n, [2.0] * n, threshold=0.3, info={"x": 1})
+    m.save(tmp_path / "s.json")
+    back = ShortModel.load(tmp_path / "s.json")
+    assert np.allclose(back.weights, m.weights) and back.threshold == 0.3 and back.info == {"x": 1}
+    with pytest.raises(ValueError, match="retrain"):
+        ShortModel([0.0] * n, 0.0, [0.0] * n, [1.0] * n, features=[*SPAN_FEATURES[:-1], "gone"])
+
+
+def test_the_shipped_model_loads_and_reports_its_held_out_figures():
+    m = default_short_model()
+    assert m is not None
+    assert m.info["token_f1_leave_one_corpus_out"] and m.info["token_f1_rules_alone"]
+
+
+def test_training_learns_a_feature_that_marks_the_right_span():
+    rng = np.random.default_rng(0)
+    n = len(SPAN_FEATURES)
+    rows = []
+    for i in range(40):
+        X = rng.normal(size=(5, n))
+        right = int(rng.integers(5))
+        X[:, SPAN_FEATURES.index("typed_primary")] = 0.0
+        X[right, SPAN_FEATURES.index("typed_primary")] = 1.0
+        f1 = np.zeros(5)
+        f1[right] = 1.0
+        rows.append(SpanRows("a" if i % 2 else "b", str(i), X, f1, rule_f1=0.0, rule=-1))
+    model = fit(rows, l2=1.0)
+    assert np.mean([chosen_f1(model, r, 0.0) for r in rows]) > 0.9
+    assert np.mean([chosen_f1(model, r, 1.01) for r in rows]) == 0.0  # above every probability: the rules' span
