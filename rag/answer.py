@@ -50,7 +50,7 @@ from .retriever import Retriever
 from .scope import DocProfile, Scope
 from .scope import profile as scope_profile
 from .scope import resolve as resolve_scope
-from .short import short_answer, uses_table_rule
+from .short import LEARNED_REASONS, short_answer_reason
 from .short_model import ShortModel, default_short_model
 from .types import Answer, AnswerSentence, Citation, Hit
 
@@ -628,8 +628,8 @@ class Answerer:
         # A Korean question's names count in their Latin spelling too ("배경훈" is "Bae Kyung-hoon").
         asked = f"{turn.focus} {ctx.question}" if turn.cross_lingual else turn.focus
         table_row = bool(X[best, FEATURES.index("table_row")])
-        span = short_answer(asked, ctx.kind, top.text, top.spans, table_row=table_row)
-        if self.short_model is not None and not uses_table_rule(ctx.kind, table_row):
+        span, reason = short_answer_reason(asked, ctx.kind, top.text, top.spans, table_row=table_row)
+        if self.short_model is not None and reason in LEARNED_REASONS:
             span = self.short_model.choose(asked, ctx.kind, top.text, top.spans, span)
         short = top.text[span[0]:span[1]] if span else ""
         text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)

@@ -65,9 +65,25 @@ def uses_table_rule(kind: str | None, table_row: bool) -> bool:
     return table_row and kind in (COUNT, AMOUNT, MONEY, PERCENT, None)
 
 
+#: How `short_answer_reason` chose: the structural rules ("table": a row's first figure; "preposition": the name
+#: after the preposition the question ends on; "head": the span beside the question's head noun; "head-none":
+#: the sentence speaks of the head noun but names nothing) are kept; where they do not apply ("typed": a span of
+#: the asked type nearest the question's words; "nearest": any span nearest them; "none": nothing found) a
+#: learned model may choose instead (`rag.short_model`).
+LEARNED_REASONS = frozenset({"typed", "nearest", "none"})
+
+
 def short_answer(question: str, kind: str | None, sentence: str, spans: Sequence[Span], *,
                  table_row: bool = False) -> tuple[int, int] | None:
-    """(start, end) in `sentence` of the span that answers, or None when no span stands out.
+    """(start, end) in `sentence` of the span that answers, or None when no span stands out
+    (`short_answer_reason` without the reason)."""
+    return short_answer_reason(question, kind, sentence, spans, table_row=table_row)[0]
+
+
+def short_answer_reason(question: str, kind: str | None, sentence: str, spans: Sequence[Span], *,
+                        table_row: bool = False) -> tuple[tuple[int, int] | None, str]:
+    """(start, end) in `sentence` of the span that answers (None when no span stands out), and which rule
+    chose it (see `LEARNED_REASONS`).
 
     Args:
         question: The question as asked.
@@ -79,26 +95,28 @@ def short_answer(question: str, kind: str | None, sentence: str, spans: Sequence
     q_lower = question.lower()
     q_terms = set(terms(question))
     if uses_table_rule(kind, table_row):
-        return _first_figure(sentence)
+        return _first_figure(sentence), "table"
     novel = [sp for sp in spans
              if sp.text.strip() and sp.text.lower() not in q_lower and not set(terms(sp.text)) <= q_terms]
+    reason = "typed"
     if kind is not None:
         typed = [sp for sp in novel if sp.label in LABELS[kind]]
         if not typed:
-            return None
+            return None, "none"
         primary = [sp for sp in typed if sp.label in PRIMARY.get(kind, ())]
         pool = primary or typed
     else:
+        reason = "nearest"
         prep = trailing_preposition(question)
         if prep:  # "What is it built on?" -> the name after "based on" in the sentence
             at = prep_object(sentence, prep, set(lemma_terms(question)), q_lower)
             if at is not None:  # the run of capitalised words there ("Nvidia’s Vera Rubin")
                 run = _NAME_RUN.match(sentence, at)
                 if run:
-                    return at, run.end()
+                    return (at, run.end()), "preposition"
         pool = _merge(novel, sentence)
         if not pool:
-            return None
+            return None, "none"
         head = head_noun(question)
         head_term = terms(head)[:1] if head else []
         seen = False
@@ -109,15 +127,15 @@ def short_answer(question: str, kind: str | None, sentence: str, spans: Sequence
             seen = True
             near = [sp for sp in pool if 0 <= m.start() - sp.end <= 2 or 0 <= sp.start - m.end() <= 2]
             if near:
-                return near[0].start, near[0].end
+                return (near[0].start, near[0].end), "head"
             # "about 260,000 advanced chips" for "What chips ...?": the span, its modifiers and the noun
             before = [sp for sp in pool if 0 <= m.start() - sp.end <= _MODIFIERS
                       and _LOWER_WORDS.match(sentence[sp.end:m.start()])]
             if before:
-                return before[-1].start, m.end()
+                return (before[-1].start, m.end()), "head"
         if seen and _DIRECT_HEAD.search(question):
             # "What chips will ...?" on a sentence that speaks of chips but names none: no span answers
-            return None
+            return None, "head-none"
     anchors = _term_positions(sentence, q_terms)
 
     def distance(sp: Span) -> tuple[float, int]:
@@ -128,4 +146,4 @@ def short_answer(question: str, kind: str | None, sentence: str, spans: Sequence
         return (d * (0.8 if after else 1.0), sp.start)
 
     best = min(pool, key=distance)
-    return best.start, best.end
+    return (best.start, best.end), reason

@@ -85,3 +85,18 @@ def test_training_learns_a_feature_that_marks_the_right_span():
     model = fit(rows, l2=1.0)
     assert np.mean([chosen_f1(model, r, 0.0) for r in rows]) > 0.9
     assert np.mean([chosen_f1(model, r, 1.01) for r in rows]) == 0.0  # above every probability: the rules' span
+
+
+def test_structural_rules_say_how_they_chose_and_only_the_generic_ones_are_learned():
+    from rag.short import LEARNED_REASONS, short_answer_reason
+
+    sentence = "Korea wants an AI factory based on Nvidia's Vera Rubin platform."
+    span, reason = short_answer_reason("What is the AI factory built on?", None, sentence, _spans(sentence))
+    assert reason == "preposition" and sentence[span[0]:span[1]] == "Nvidia's Vera Rubin"
+    assert reason not in LEARNED_REASONS
+    row = "Total net sales $ 94,836 $ 97,278"
+    span, reason = short_answer_reason("What were total net sales?", "money", row, _spans(row), table_row=True)
+    assert reason == "table" and row[span[0]:span[1]] == "$ 94,836"
+    span, reason = short_answer_reason("Where was the Rubin GPU unveiled?", "place", SENTENCE, _spans(SENTENCE))
+    assert reason == "typed" and reason in LEARNED_REASONS
+    assert short_answer_reason("Who leads it?", "person", "It grows.", [])[1] == "none"
