@@ -383,6 +383,7 @@ class Ingestor:
             fresh_parts: list[np.ndarray] = []
             embedded = 0  # to_embed[:embedded] have their vectors in fresh_parts
             fresh_sentences: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # chunk id -> its sentences' spans, vectors
+            refreshed: dict[int, int] = {}  # position in to_embed -> row in `old` (chunks embedded again, unchanged)
             added, updated, unchanged = [], [], []
             incoming: dict[str, tuple[Document, str]] = {}
             now = _now()
@@ -406,6 +407,7 @@ class Ingestor:
                     rows = old.rows_of(doc_id)
                     new_docs.append(prev)
                     if refresh:
+                        refreshed.update((len(to_embed) + i, int(r)) for i, r in enumerate(rows))
                         to_embed.extend(old.chunks[r] for r in rows)
                         continue
                     new_chunks.extend(old.chunks[r] for r in rows)
@@ -440,6 +442,7 @@ class Ingestor:
                     rows = old.rows_of(doc_id)
                     new_docs.append(prev)
                     if refresh:
+                        refreshed.update((len(to_embed) + i, int(r)) for i, r in enumerate(rows))
                         to_embed.extend(old.chunks[r] for r in rows)
                         continue
                     new_chunks.extend(old.chunks[r] for r in rows)
@@ -477,10 +480,18 @@ class Ingestor:
             if want_ml:
                 ml = self.multilingual
                 # Rows in chunks_all's order: the kept chunks (their stored vectors when usable), then the new ones.
-                ml_todo = to_embed if ml_reuse else chunks_all
+                # Chunks embedded again only for their sentence vectors keep their stored multilingual vectors.
+                reuse = refreshed if ml_reuse else {}
+                ml_todo = [c for i, c in enumerate(to_embed) if i not in reuse] if ml_reuse else chunks_all
                 ml_vectors = self._embed(ml_todo, progress, note, ml, span=(split, 0.95))
                 if ml_reuse:
-                    ml_vectors = np.vstack([old.channel_vectors(MULTILINGUAL_CHANNEL, kept_rows), ml_vectors])
+                    fresh_ml = np.empty((len(to_embed), ml.dimension), np.float32)
+                    todo_at = [i for i in range(len(to_embed)) if i not in reuse]
+                    fresh_ml[todo_at] = ml_vectors
+                    if reuse:
+                        at = sorted(reuse)
+                        fresh_ml[at] = old.channel_vectors(MULTILINGUAL_CHANNEL, np.array([reuse[i] for i in at]))
+                    ml_vectors = np.vstack([old.channel_vectors(MULTILINGUAL_CHANNEL, kept_rows), fresh_ml])
                 ml_embedded = len(ml_todo)
                 channels[MULTILINGUAL_CHANNEL] = ({"name": ml.name, "fingerprint": ml.fingerprint()}, ml_vectors)
             note("writing index", 0.95)
@@ -571,9 +582,9 @@ class Ingestor:
                           computed: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> SentenceVectors | None:
         """The in-context sentence vectors of the new generation's chunks (kept rows first, as `chunks_all`).
 
-        Kept chunks keep the ones the previous generation stored for them (none if it had none: an index
-        written before they existed gets them for every chunk on `--rebuild`); new chunks get those their
-        pass through the embedder gave. None when the embedder gives none.
+        Kept chunks keep the ones the previous generation stored for them; chunks embedded in this ingest
+        (new ones, and every chunk of an index written before sentence vectors existed) get those their pass
+        through the embedder gave. None when this ingest stores none (`stores_sentences`).
         """
         prev = getattr(old, "sentences", None) if old is not None else None
         if not self.stores_sentences or (not computed and prev is None):

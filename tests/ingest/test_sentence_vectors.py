@@ -151,3 +151,23 @@ def test_an_index_written_without_sentence_vectors_gets_them_on_its_next_ingest(
     emb.sentence_texts.clear()
     again = Ingestor(tmp_path / "idx", emb).ingest([folder])
     assert emb.sentence_texts == [] and again.generation == report.generation  # nothing left to do
+
+
+def test_adding_sentence_vectors_keeps_the_multilingual_vectors_without_embedding_them_again(tmp_path):
+    from ingest.multilingual import CHANNEL
+
+    folder = _folder(tmp_path)
+    ml = SentenceHashEmbedder(dimension=32)  # stands in for e5: counts what it embeds
+    Ingestor(tmp_path / "idx", HashEmbedder(name="sentence-hash-embedder"), multilingual=ml,
+             multilingual_max_chunks=None).ingest([folder])
+    before = load_snapshot(tmp_path / "idx")
+    old = {c.chunk_id: before.channel_vectors(CHANNEL, np.array([r]))[0] for r, c in enumerate(before.chunks)}
+    ml.embedded.clear()
+    _folder(tmp_path, {"c.txt": "A new report on physical AI. Robots learn in simulation first."})
+    Ingestor(tmp_path / "idx", SentenceHashEmbedder(), multilingual=ml, multilingual_max_chunks=None).ingest([folder])
+    after = load_snapshot(tmp_path / "idx")
+    assert after.sentences is not None
+    assert ml.embedded and all("physical AI" in t or "Robots" in t for t in ml.embedded)  # only the new document
+    for r, c in enumerate(after.chunks):
+        if c.chunk_id in old:
+            assert np.allclose(after.channel_vectors(CHANNEL, np.array([r]))[0], old[c.chunk_id])
