@@ -96,7 +96,10 @@ class OnnxEmbedder:
             return fp
         import hashlib
 
-        return "sha256:" + hashlib.sha256(f"{fp}|onnx-int8|{self.quant.key}".encode()).hexdigest()
+        from .onnx_export import EXPORT_FORMAT
+
+        # The export format too: int8 vectors follow the graph that was quantised (fp32's match torch's).
+        return "sha256:" + hashlib.sha256(f"{fp}|onnx-int8|{self.quant.key}|format{EXPORT_FORMAT}".encode()).hexdigest()
 
     def warm_up(self) -> None:
         """Export (first time only: ~10-20 s) or find the cached ONNX file, and open a session on it."""

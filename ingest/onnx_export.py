@@ -1,7 +1,12 @@
 """Export a sentence-transformers folder to ONNX once, into a cache folder keyed by its weights and the config.
 
-The export runs offline from the model folder (torch's TorchScript exporter, then ONNX Runtime's dynamic
-int8 quantiser for ``onnx-int8``); nothing is downloaded. Each variant is written to a temporary file and
+The export runs offline from the model folder: torch's TorchScript exporter on the model with eager attention,
+then, for ``onnx`` (fp32), ONNX Runtime's BERT graph fusion (one Attention, SkipLayerNormalization and BiasGelu
+op per layer, from `onnxruntime.transformers.optimizer`, shipped in the onnxruntime wheel); for ``onnx-int8``
+the unfused graph goes to ONNX Runtime's dynamic int8 quantiser. Nothing is downloaded. Measured on two cores
+(64 chunks of 800 characters, batch 16, taking turns): the previous export (PyTorch's SDPA attention, unfused)
+16.1 chunks/s, eager attention 19.4, eager + fusion 20.3, torch 19.2; vectors within cosine 0.99999998 of
+torch's for all three. Each variant is written to a temporary file and
 renamed into place, under an exclusive file lock, so two processes starting at once export it once and
 never read half a file.
 """
@@ -23,8 +28,9 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-#: Bumped when the export changes what lands in the file (exporter, opset, graph inputs).
-EXPORT_FORMAT = 1
+#: Bumped when the export changes what lands in the file (exporter, opset, graph inputs). 2: eager attention,
+#: and the BERT fusion for fp32.
+EXPORT_FORMAT = 2
 OPSET = 17
 VARIANTS = ("fp32", "int8")
 
@@ -152,8 +158,7 @@ def ensure_onnx(model_dir: Path, weights_fingerprint: str, variant: str = "fp32"
             if variant == "fp32":
                 _write_atomic(target, lambda tmp: export_fp32(model_dir, tmp))
             else:
-                fp32 = ensure_onnx(model_dir, weights_fingerprint, "fp32", cache_dir=cache_dir)
-                _write_atomic(target, lambda tmp: quantize_int8(fp32, tmp, quant))
+                _write_atomic(target, lambda tmp: export_int8(model_dir, tmp, quant))
             meta = {"model_dir": str(model_dir), "weights_fingerprint": weights_fingerprint, "variant": variant,
                     "quant": asdict(quant) if variant == "int8" else None, "format": EXPORT_FORMAT, "opset": OPSET,
                     "export_seconds": round(time.perf_counter() - t0, 2)}
@@ -180,11 +185,67 @@ def _write_atomic(target: Path, write) -> None:
 
 
 def export_fp32(model_dir: Path, out: Path) -> None:
-    """Trace the transformer of `model_dir` (token embeddings out; pooling stays in numpy) into `out`."""
+    """The fp32 model of `model_dir` into `out`: exported (`export_graph`), then fused (`fuse_bert`)."""
+    raw = out.with_name(out.name + ".unfused")
+    try:
+        export_graph(model_dir, raw)
+        if not fuse_bert(model_dir, raw, out):
+            os.replace(raw, out)
+    finally:
+        raw.unlink(missing_ok=True)
+
+
+def export_int8(model_dir: Path, out: Path, quant: QuantConfig) -> None:
+    """The int8 model of `model_dir` into `out`: the unfused graph, its MatMul weights quantised."""
+    raw = out.with_name(out.name + ".fp32")
+    try:
+        export_graph(model_dir, raw)
+        quantize_int8(raw, out, quant)
+    finally:
+        raw.unlink(missing_ok=True)
+
+
+def fuse_bert(model_dir: Path, graph: Path, out: Path) -> bool:
+    """ONNX Runtime's BERT fusion of `graph` into `out` (False, and nothing written, where it does not apply).
+
+    The fused graph gives the same vectors (the fusion only merges ops) and runs the attention of each layer
+    as one op; a model the fusion does not recognise, or an onnxruntime without the optimizer, keeps the
+    unfused graph.
+    """
+    try:
+        config = json.loads((model_dir / "config.json").read_text())
+        heads, hidden = int(config["num_attention_heads"]), int(config["hidden_size"])
+        from onnxruntime.transformers import optimizer
+
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(max(level, logging.WARNING + 1))  # the optimizer logs every fusion to the root logger
+        try:
+            model = optimizer.optimize_model(str(graph), model_type="bert", num_heads=heads, hidden_size=hidden)
+        finally:
+            root.setLevel(level)
+        fused = model.get_fused_operator_statistics().get("Attention", 0)
+        if not fused:
+            log.info("the BERT fusion found no attention to fuse in %s; the graph stays unfused", model_dir.name)
+            return False
+        model.save_model_to_file(str(out))
+        return True
+    except Exception as e:  # noqa: BLE001 - whatever the optimizer raises, the unfused graph still works
+        log.info("the BERT fusion does not apply to %s (%s); the graph stays unfused", model_dir.name, e)
+        return False
+
+
+def export_graph(model_dir: Path, out: Path) -> None:
+    """Trace the transformer of `model_dir` with eager attention (token embeddings out; pooling stays in
+    numpy) into `out`. Eager attention exports as plain MatMul/Softmax ops, which ONNX Runtime runs faster
+    than PyTorch's fused SDPA kernel exported op by op, and which its BERT fusion recognises."""
     import torch
     from transformers import AutoModel
 
-    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+    try:
+        model = AutoModel.from_pretrained(str(model_dir), local_files_only=True, attn_implementation="eager").eval()
+    except (TypeError, ValueError):  # a model class without the choice: its own attention
+        model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
 
     class _Tokens(torch.nn.Module):
         """Keyword arguments: transformers 5's forward() has no stable positional order."""

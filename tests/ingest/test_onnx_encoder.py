@@ -121,6 +121,15 @@ def test_a_failed_export_leaves_no_file_behind(tmp_path, monkeypatch):
     assert ensure_onnx(tmp_path, FP, "fp32", cache_dir=tmp_path / "cache").read_bytes() == b"onnx model bytes"
 
 
+def test_a_model_the_fusion_cannot_read_keeps_its_unfused_graph(tmp_path):
+    graph, out = tmp_path / "graph.onnx", tmp_path / "fused.onnx"
+    graph.write_bytes(b"not an onnx graph")
+    assert onnx_export.fuse_bert(tmp_path, graph, out) is False  # no config.json: no head count to fuse with
+    (tmp_path / "config.json").write_text('{"num_attention_heads": 12, "hidden_size": 384}')
+    assert onnx_export.fuse_bert(tmp_path, graph, out) is False  # an unreadable graph
+    assert not out.exists() and graph.read_bytes() == b"not an onnx graph"
+
+
 def test_an_unwritable_cache_is_a_clear_error(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")  # works as root too, unlike chmod
@@ -188,6 +197,12 @@ def test_fp32_onnx_gives_torch_vectors_and_fingerprint(real_embedder, onnx_cache
     assert emb.fingerprint() == real_embedder.fingerprint() and emb.name == real_embedder.name
     assert emb.onnx_path.is_relative_to(onnx_cache)
     assert emb.embed([]).shape == (0, 384)
+    # Exported with eager attention and fused: one Attention op per layer, no leftover export file.
+    import onnx
+
+    ops = [n.op_type for n in onnx.load(str(emb.onnx_path)).graph.node]
+    assert ops.count("Attention") == 6 and "SkipLayerNormalization" in ops
+    assert sorted(p.name for p in emb.onnx_path.parent.iterdir()) == [".lock", "meta.json", "model.onnx"]
 
 
 @pytest.mark.model
@@ -200,6 +215,10 @@ def test_int8_onnx_is_close_and_has_its_own_fingerprint(real_embedder, onnx_cach
     assert cos.min() >= 0.95 and not np.allclose(got, ref, atol=1e-4)  # close, but not the same vectors
     assert emb.fingerprint() != real_embedder.fingerprint() and emb.fingerprint().startswith("sha256:")
     assert emb.onnx_path.parent.name.startswith(f"int8-{emb.quant.name}-")
+    import onnx
+
+    ops = {n.op_type for n in onnx.load(str(emb.onnx_path)).graph.node}
+    assert "MatMulInteger" in ops and "Attention" not in ops  # quantised from the unfused graph
     # The top neighbour of each text among the others is the same as torch's.
     assert ((ref @ ref.T - 2 * np.eye(len(TEXTS))).argmax(1) == (got @ got.T - 2 * np.eye(len(TEXTS))).argmax(1)).all()
 
