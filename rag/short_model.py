@@ -13,6 +13,7 @@ threshold, else the rules' choice stands. Weights ship as JSON (`rag/models/shor
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -27,6 +28,8 @@ from ingest.text import terms
 from .answer_types import LABELS, PRIMARY, Span
 from .evidence import head_noun, lemma_terms, prep_object, trailing_preposition
 from .short import _LOWER_WORDS, _NAME_RUN, _WORD, _merge, _term_positions
+
+log = logging.getLogger(__name__)
 
 MODEL_PATH = Path(__file__).parent / "models" / "short.json"
 
@@ -182,6 +185,15 @@ class ShortModel:
 
 @lru_cache(maxsize=1)
 def default_short_model() -> ShortModel | None:
-    """The shipped model, or None when the package has none (the rules alone then choose)."""
-    return ShortModel.load() if MODEL_PATH.is_file() else None
+    """The shipped model, or None (the rules alone then choose, with a warning) when the package has none or
+    its features are not this code's (retrain with `python -m eval.train_short`)."""
+    if not MODEL_PATH.is_file():
+        log.warning("no short-answer model at %s: short answers come from the rules alone", MODEL_PATH)
+        return None
+    try:
+        return ShortModel.load(MODEL_PATH)
+    except (ValueError, KeyError, TypeError) as e:
+        log.warning("the short-answer model at %s is unusable (%s): short answers come from the rules alone",
+                    MODEL_PATH, e)
+        return None
 

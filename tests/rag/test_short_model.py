@@ -100,3 +100,19 @@ def test_structural_rules_say_how_they_chose_and_only_the_generic_ones_are_learn
     span, reason = short_answer_reason("Where was the Rubin GPU unveiled?", "place", SENTENCE, _spans(SENTENCE))
     assert reason == "typed" and reason in LEARNED_REASONS
     assert short_answer_reason("Who leads it?", "person", "It grows.", [])[1] == "none"
+
+
+def test_a_short_answer_model_of_other_features_leaves_the_rules_with_a_warning(tmp_path, monkeypatch, caplog):
+    import json
+
+    import rag.short_model as sm
+
+    bad = tmp_path / "short.json"
+    bad.write_text(json.dumps({**ShortModel.load().to_dict(), "features": ["gone"]}))
+    monkeypatch.setattr(sm, "MODEL_PATH", bad)
+    sm.default_short_model.cache_clear()
+    try:
+        assert sm.default_short_model() is None
+        assert "rules alone" in caplog.text
+    finally:
+        sm.default_short_model.cache_clear()
