@@ -355,9 +355,8 @@ class Answerer:
         return resolve_scope(question, cached[1])
 
     # -- extractive --------------------------------------------------------------------------
-    def _chunk_rows(self) -> dict[str, int]:
-        """Chunk id -> row in the live snapshot, per generation."""
-        snap = self.retriever.snapshot
+    def _chunk_rows(self, snap: Any) -> dict[str, int]:
+        """Chunk id -> row in `snap`, per generation."""
         with self._cache_lock:
             if self._rows is not None and self._rows[0] == snap.generation:
                 return self._rows[1]
@@ -366,29 +365,33 @@ class Answerer:
             self._rows = (snap.generation, rows)
         return rows
 
-    def _stored_rows(self, hit: Hit) -> dict[tuple[int, int], int]:
-        """(start, end) in the chunk -> row in the stored sentence vectors, for `hit`'s chunk (empty: none)."""
-        snap = self.retriever.snapshot
+    def _stored_vectors(self, snap: Any, hit: Hit) -> dict[tuple[int, int], np.ndarray]:
+        """(start, end) in the chunk -> the stored in-context vector of that sentence of `hit`'s chunk in `snap`
+        (empty when it has none; a zero row, a sentence the model never read, is left out)."""
         stored = getattr(snap, "sentences", None)
         if stored is None:
             return {}
-        r = self._chunk_rows().get(hit.chunk_id)
+        r = self._chunk_rows(snap).get(hit.chunk_id)
         if r is None or snap.chunks[r].text != hit.text:  # another generation's chunk
             return {}
-        spans, _ = stored.of_chunk(r)
-        base = int(stored.ptr[r])
-        return {(int(a), int(b)): base + j for j, (a, b) in enumerate(spans)}
+        spans, vecs = stored.of_chunk(r)
+        out = {}
+        for (a, b), v in zip(spans.tolist(), np.asarray(vecs, dtype=np.float32)):
+            if v.any():
+                out[(a, b)] = v
+        return out
 
     def candidates(self, hits: Sequence[Hit]) -> list[Candidate]:
         """Every sentence and table row of the passages, trimmed of list markers, each once."""
         seen: set[tuple[str, int, int]] = set()
         out: list[Candidate] = []
-        docs = self.retriever.snapshot.docs
+        snap = self.retriever.snapshot  # one generation throughout, even if a reload swaps it meanwhile
+        docs = snap.docs
         for rank, hit in enumerate(hits):
             text = docs[hit.doc_id].text if hit.doc_id in docs else None
-            stored = self._stored_rows(hit)
+            stored = self._stored_vectors(snap, hit)
             for s, e in sentence_spans(hit.text):
-                vector_row = stored.get((s, e), -1)
+                vector = stored.get((s, e))
                 s0 = s
                 s, e = _trim_marker(hit.text, s, e)
                 sentence_terms = terms(hit.text[s:e])
@@ -408,7 +411,7 @@ class Answerer:
                 prefix = text[text.rfind("\n", 0, a) + 1:a]
                 line = bool(_LINE_PREFIX.fullmatch(prefix)) and (b == len(text) or text[b] == "\n")
                 out.append(Candidate(hit.doc_id, a, b, hit.text[s:e], hit, rank, frozenset(sentence_terms),
-                                     line=line, listed=s != s0 or bool(prefix.strip()), vector_row=vector_row))
+                                     line=line, listed=s != s0 or bool(prefix.strip()), vector=vector))
         return out
 
     def _df(self, term: str) -> int:
@@ -547,18 +550,10 @@ class Answerer:
         embedded its chunk, so nothing is embedded here), else the sentence embedded on its own, once
         (an index without stored vectors: written before they existed, on Ray or in Milvus).
         """
-        snap = self.retriever.snapshot
-        gen = snap.generation
-        stored = getattr(snap, "sentences", None)
+        gen = self.retriever.snapshot.generation
         keys = [(gen, c.doc_id, c.start, c.end) for c in cands]
         with self._cache_lock:
-            cached = [self._vec_cache.get(k) for k in keys]
-        if stored is not None:
-            for i, c in enumerate(cands):
-                if c.vector_row >= 0:
-                    v = np.asarray(stored.vectors[c.vector_row], dtype=np.float32)
-                    if v.any():  # a zero row: the model never read this sentence (past its maximum length)
-                        cached[i] = v
+            cached = [c.vector if c.vector is not None else self._vec_cache.get(k) for c, k in zip(cands, keys)]
         missing = [i for i, v in enumerate(cached) if v is None]
         qv = self.retriever.embed_queries([query])[0]  # already embedded for retrieval: reused
         vecs = self.embedder.embed([cands[i].text for i in missing]) if missing else None

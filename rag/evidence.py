@@ -95,7 +95,7 @@ class Candidate:
     line: bool = False
     listed: bool = False  # a bullet or list number was trimmed off its start
     spans: tuple[Span, ...] = field(default=(), compare=False)
-    vector_row: int = -1  # its row in the index's stored sentence vectors (-1: none stored)
+    vector: Any = field(default=None, compare=False, repr=False)  # its stored in-context vector, if any
 
 
 @dataclass(frozen=True)
