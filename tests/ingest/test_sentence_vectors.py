@@ -171,3 +171,18 @@ def test_adding_sentence_vectors_keeps_the_multilingual_vectors_without_embeddin
     for r, c in enumerate(after.chunks):
         if c.chunk_id in old:
             assert np.allclose(after.channel_vectors(CHANNEL, np.array([r]))[0], old[c.chunk_id])
+
+
+def test_with_stored_vectors_more_candidates_are_scored_than_are_ever_embedded(tmp_path):
+    from rag.answer import MAX_EMBED, MAX_STORED, Answerer
+    from rag.retriever import Retriever
+
+    text = " ".join(f"Chip shipment number {i} left port {i} on time." for i in range(40))
+    emb = SentenceHashEmbedder()
+    Ingestor(tmp_path / "idx", emb).ingest([_folder(tmp_path, {"many.txt": text})])
+    retr = Retriever.load(tmp_path / "idx", embedder=emb, k=8)
+    ans = Answerer(retr, k=8)
+    turn, hits = ans.retrieve("Which chip shipment left port on time?")
+    assert len(ans.score_candidates(turn, hits)[0]) == MAX_STORED
+    retr.snapshot.sentences = None  # the same index without them: only what is embedded is scored
+    assert len(Answerer(retr, k=8).score_candidates(turn, hits)[0]) == MAX_EMBED < MAX_STORED
