@@ -539,7 +539,10 @@ class Ingestor:
             channels = {name: (old.channel_info(name), old.channel_vectors(name, all_rows)) for name in old.channels}
             vectors = np.zeros((len(all_rows), old.dimension), np.float32) if self.store.keeps_vectors \
                 else old.vectors(all_rows)
-            gen = self.store.write(manifest, docs, chunks, vectors, self.exact_max, channels)
+            kept = getattr(old, "sentences", None)  # the remaining chunks keep their sentence vectors
+            sentences = (SentenceVectors.from_rows([kept.of_chunk(int(r)) for r in all_rows], old.dimension)
+                         if kept is not None and isinstance(self.store, FaissStore) else None)
+            gen = self.store.write(manifest, docs, chunks, vectors, self.exact_max, channels, sentences)
         return IngestReport(removed=tuple(gone), skipped=tuple(missing), total_docs=len(docs), total_chunks=len(chunks),
                             seconds=time.perf_counter() - t0, generation=gen)
 

@@ -142,7 +142,7 @@ def edit_provenance(ingestor: Any, doc_id: str, fields: Mapping[str, Any]) -> di
     """
     import numpy as np
 
-    from .store import DocRecord
+    from .store import DocRecord, SentenceVectors
     from .types import Document
 
     edit = check_fields(fields)
@@ -178,5 +178,8 @@ def edit_provenance(ingestor: Any, doc_id: str, fields: Mapping[str, Any]) -> di
             vectors[mine] = old.vectors(all_rows[mine])
         else:
             vectors = old.vectors(all_rows)
-        store.write(manifest, docs, chunks, vectors, ingestor.exact_max, channels)
+        kept = getattr(old, "sentences", None)  # the chunks' texts are unchanged: their sentence vectors stay
+        sentences = SentenceVectors.from_rows([kept.of_chunk(int(r)) for r in all_rows], old.dimension) \
+            if kept is not None else None
+        store.write(manifest, docs, chunks, vectors, ingestor.exact_max, channels, sentences)
     return data[doc_id]

@@ -186,3 +186,24 @@ def test_with_stored_vectors_more_candidates_are_scored_than_are_ever_embedded(t
     assert len(ans.score_candidates(turn, hits)[0]) == MAX_STORED
     retr.snapshot.sentences = None  # the same index without them: only what is embedded is scored
     assert len(Answerer(retr, k=8).score_candidates(turn, hits)[0]) == MAX_EMBED < MAX_STORED
+
+
+def test_removing_a_document_or_editing_its_provenance_keeps_the_others_sentence_vectors(tmp_path):
+    from ingest.provenance import edit_provenance
+
+    emb = SentenceHashEmbedder()
+    ing = Ingestor(tmp_path / "idx", emb)
+    ing.ingest([_folder(tmp_path)])
+    before = load_snapshot(tmp_path / "idx")
+    old = {c.chunk_id: np.array(before.sentences.of_chunk(r)[1]) for r, c in enumerate(before.chunks)}
+    edit_provenance(ing, "b.txt", {"title": "The AI factory"})
+    edited = load_snapshot(tmp_path / "idx")
+    assert edited.sentences is not None and edited.generation != before.generation
+    ing.remove(["a.txt"])
+    after = load_snapshot(tmp_path / "idx")
+    assert after.sentences is not None and {c.doc_id for c in after.chunks} == {"b.txt"}
+    for r, c in enumerate(after.chunks):
+        assert np.array_equal(np.array(after.sentences.of_chunk(r)[1]), old[c.chunk_id])
+    emb.sentence_texts.clear()
+    ing.ingest([tmp_path / "docs"])  # a.txt comes back: only its chunks are embedded, nothing is refreshed
+    assert emb.sentence_texts and all("Nvidia" in t or "Officials" in t or "chips" in t for t in emb.sentence_texts)
