@@ -101,9 +101,20 @@ def contains_answer(text: str, answers: Sequence[str]) -> bool:
     return False
 
 
+def corpus_index(c: Corpus, cache: Path, embedder) -> Path:
+    """The index of `c`'s documents under `cache`, built on first use (keyed by the corpus's path)."""
+    from eval.runner import build_index
+
+    key = hashlib.sha256(str(c.corpus.resolve()).encode()).hexdigest()[:12]
+    index = cache / f"index-{c.name}-{key}"
+    if not (index / "CURRENT").exists():
+        logger.info("indexing %s into %s", c.corpus, index)
+        build_index(c.corpus, index, embedder)
+    return index
+
+
 def collect(sets: Sequence[Corpus], cache: Path, model=None, embedder=None) -> list[QuestionRows]:
     """Features and labels of every question's candidates, as the answerer computes them."""
-    from eval.runner import build_index
     from ingest.embedder import SentenceTransformerEmbedder
     from rag.answer import Answerer
     from rag.evidence import EvidenceModel
@@ -113,11 +124,7 @@ def collect(sets: Sequence[Corpus], cache: Path, model=None, embedder=None) -> l
     model = model or EvidenceModel.bootstrap()
     rows: list[QuestionRows] = []
     for c in sets:
-        key = hashlib.sha256(str(c.corpus.resolve()).encode()).hexdigest()[:12]
-        index = cache / f"index-{c.name}-{key}"
-        if not (index / "CURRENT").exists():
-            logger.info("indexing %s into %s", c.corpus, index)
-            build_index(c.corpus, index, embedder)
+        index = corpus_index(c, cache, embedder)
         answerer = Answerer(Retriever.load(index, embedder=embedder, k=8), k=8, model=model)
         t0 = time.perf_counter()
         for q in c.questions:

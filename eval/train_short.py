@@ -14,7 +14,6 @@ alone. Both are written into the model's ``info``; training-set scores never are
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.metrics import _f1
-from eval.train_evidence import REPO, Corpus, contains_answer, default_sets
+from eval.train_evidence import REPO, Corpus, contains_answer, corpus_index, default_sets
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +45,6 @@ class SpanRows:
 
 def collect(sets: Sequence[Corpus], cache: Path, embedder=None) -> list[SpanRows]:
     """The candidate spans of each answerable question's best sentence, as the answerer builds them."""
-    from eval.runner import build_index
     from ingest.embedder import SentenceTransformerEmbedder
     from rag.answer import Answerer
     from rag.evidence import FEATURES, eligible
@@ -57,12 +55,7 @@ def collect(sets: Sequence[Corpus], cache: Path, embedder=None) -> list[SpanRows
     embedder = embedder or SentenceTransformerEmbedder()
     rows: list[SpanRows] = []
     for c in sets:
-        key = hashlib.sha256(str(c.corpus.resolve()).encode()).hexdigest()[:12]
-        index = cache / f"index-{c.name}-{key}"
-        if not (index / "CURRENT").exists():
-            logger.info("indexing %s into %s", c.corpus, index)
-            build_index(c.corpus, index, embedder)
-        answerer = Answerer(Retriever.load(index, embedder=embedder, k=8), k=8)
+        answerer = Answerer(Retriever.load(corpus_index(c, cache, embedder), embedder=embedder, k=8), k=8)
         for q in c.questions:
             if not q.answerable or not q.answers:
                 continue

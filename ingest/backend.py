@@ -33,7 +33,7 @@ class Store(Protocol):
     chunks with their offsets, their unit vectors, a keyword channel over the chunk texts and a
     manifest (embedder fingerprint, chunker, document hashes). `load` returns an object with
     `IndexSnapshot`'s reading surface (`docs`, `chunks`, `manifest`, `generation`, `bm25`,
-    `rows_of`, `vectors`, `channel_info`, `channel_vectors`, `dimension`); a backend that searches
+    `rows_of`, `row_of`, `vectors`, `channel_info`, `channel_vectors`, `dimension`); a backend that searches
     itself adds `search_dense(vecs, n, doc_ids)` and `search_keyword(queries, n, doc_ids)` to it.
     `write` replaces the live generation by the one given (a backend may apply only the
     difference: documents removed, changed and added, by content hash). A store whose

@@ -46,6 +46,15 @@ def supports_sentences(embedder: Any) -> bool:
     return callable(getattr(embedder, "embed_sentences", None))
 
 
+def mean_pool(tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Unit float32 rows: each text's token vectors (batch, width, dimension) averaged over its mask (batch,
+    width), as sentence-transformers' mean pooling and Normalize do."""
+    weights = mask[:, :, None].astype(np.float32)
+    pooled = (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return np.ascontiguousarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
 def pool_spans(tokens: np.ndarray, offsets: np.ndarray, n_tokens: int, spans: Sequence[tuple[int, int]],
                truncated: bool) -> np.ndarray:
     """Unit mean-pooled vectors of the tokens inside each character span of one encoded text.
@@ -269,8 +278,7 @@ class SentenceTransformerEmbedder:
                 out = model.forward(dict(enc))
                 tokens = out["token_embeddings"].float().numpy()
                 mask = enc["attention_mask"].numpy()
-                pooled = (tokens * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-                vecs[idx] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+                vecs[idx] = mean_pool(tokens, mask)
                 for row, i in enumerate(idx):
                     n = int(mask[row].sum())
                     sents[i] = pool_spans(tokens[row], offsets[row], n, spans[i], n >= limit)

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .embedder import BUNDLED_MODEL_NAME, SentenceOutput, bundled_model_path, pool_spans, weights_fingerprint
+from .embedder import (
+    BUNDLED_MODEL_NAME,
+    SentenceOutput,
+    bundled_model_path,
+    mean_pool,
+    pool_spans,
+    weights_fingerprint,
+)
 from .errors import ConfigError
 from .onnx_export import QuantConfig, ensure_onnx, quant_config_for_cpu
 
@@ -182,10 +189,7 @@ class OnnxEmbedder:
             types[row, :n] = e.type_ids
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         tokens = self._session.run(None, {k: feeds[k] for k in self._inputs})[0]
-        weights = mask[:, :, None].astype(np.float32)
-        pooled = (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        vecs = np.ascontiguousarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+        vecs = mean_pool(tokens, mask)
         if spans is None:
             return vecs
         per_text = []

@@ -130,6 +130,7 @@ class IndexSnapshot:
     channels: dict[str, Any] = field(default_factory=dict)  # extra channel name -> its FAISS index
     sentences: SentenceVectors | None = None  # in-context sentence vectors, when the index has them
     _doc_rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _row_of: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def dimension(self) -> int:
@@ -139,6 +140,12 @@ class IndexSnapshot:
         if not self._doc_rows:
             self._doc_rows.update(doc_rows(self.chunks))
         return self._doc_rows.get(doc_id, np.zeros(0, dtype=np.int64))
+
+    def row_of(self, chunk_id: str) -> int | None:
+        """The row of a chunk by its id (None: not in this generation)."""
+        if not self._row_of:
+            self._row_of.update({c.chunk_id: i for i, c in enumerate(self.chunks)})
+        return self._row_of.get(chunk_id)
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
         """The stored vectors of the given rows (reconstructed from FAISS)."""

@@ -264,7 +264,6 @@ class Answerer:
         self._repeat_cache: OrderedDict[tuple[str, str, int, int], int] = OrderedDict()
         self._profiles: tuple[str, list[DocProfile]] | None = None
         self._aliases: tuple[str, dict[str, str]] | None = None
-        self._rows: tuple[str, dict[str, int]] | None = None
         self._cache_lock = threading.Lock()
         if generator is not None:
             self._generators[answer_mode] = generator
@@ -360,23 +359,13 @@ class Answerer:
         return resolve_scope(question, cached[1])
 
     # -- extractive --------------------------------------------------------------------------
-    def _chunk_rows(self, snap: Any) -> dict[str, int]:
-        """Chunk id -> row in `snap`, per generation."""
-        with self._cache_lock:
-            if self._rows is not None and self._rows[0] == snap.generation:
-                return self._rows[1]
-        rows = {c.chunk_id: r for r, c in enumerate(snap.chunks)}
-        with self._cache_lock:
-            self._rows = (snap.generation, rows)
-        return rows
-
     def _stored_vectors(self, snap: Any, hit: Hit) -> dict[tuple[int, int], np.ndarray]:
         """(start, end) in the chunk -> the stored in-context vector of that sentence of `hit`'s chunk in `snap`
         (empty when it has none; a zero row, a sentence the model never read, is left out)."""
         stored = getattr(snap, "sentences", None)
         if stored is None:
             return {}
-        r = self._chunk_rows(snap).get(hit.chunk_id)
+        r = snap.row_of(hit.chunk_id)
         if r is None or snap.chunks[r].text != hit.text:  # another generation's chunk
             return {}
         spans, vecs = stored.of_chunk(r)

@@ -409,14 +409,7 @@ class EvidenceModel:
         if tuple(features) != FEATURES:
             raise ValueError(f"model features {list(features)} differ from this code's {list(FEATURES)}; retrain "
                              "with `python -m eval.train_evidence`")
-        if not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"threshold must be in [0, 1], got {threshold!r}")
-        self.weights = np.asarray(weights, dtype=np.float64)
-        self.bias = float(bias)
-        self.mean = np.asarray(mean, dtype=np.float64)
-        self.scale = np.asarray(scale, dtype=np.float64)
-        if not (len(self.weights) == len(self.mean) == len(self.scale) == len(FEATURES)):
-            raise ValueError("weights, mean and scale must have one value per feature")
+        self.weights, self.bias, self.mean, self.scale = linear_params(weights, bias, mean, scale, len(FEATURES))
         n = len(QUESTION_FEATURES)
         abstain = dict(abstain or {"weights": [1.0] + [0.0] * (n - 1), "bias": 0.0, "mean": [0.0] * n,
                                    "scale": [1.0] * n, "features": list(QUESTION_FEATURES)})
@@ -427,14 +420,14 @@ class EvidenceModel:
                         "scale": np.asarray(abstain["scale"], dtype=np.float64)}
         if not all(len(self.abstain[k]) == n for k in ("weights", "mean", "scale")):
             raise ValueError("the abstention model needs one weight, mean and scale per question feature")
-        self.threshold = float(threshold)
+        self.threshold = check_threshold(threshold)
         self.info = dict(info or {})
 
     def candidate_logit(self, X: np.ndarray) -> np.ndarray:
         return ((X - self.mean) / self.scale) @ self.weights + self.bias
 
     def candidate_proba(self, X: np.ndarray) -> np.ndarray:
-        return _sigmoid(self.candidate_logit(X))
+        return sigmoid(self.candidate_logit(X))
 
     def answer_proba(self, X: np.ndarray, logits: np.ndarray) -> float:
         """P(the answer built on the best candidates is right): the answerer's confidence."""
@@ -442,7 +435,7 @@ class EvidenceModel:
 
     def answer_proba_from(self, q: np.ndarray) -> np.ndarray:
         a = self.abstain
-        return _sigmoid(((q - a["mean"]) / a["scale"]) @ a["weights"] + a["bias"])
+        return sigmoid(((q - a["mean"]) / a["scale"]) @ a["weights"] + a["bias"])
 
     @classmethod
     def bootstrap(cls) -> EvidenceModel:
@@ -474,7 +467,22 @@ class EvidenceModel:
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
+def linear_params(weights: Sequence[float], bias: float, mean: Sequence[float], scale: Sequence[float],
+                  n: int) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """The parameters of a logistic regression over `n` standardised features, as arrays, checked."""
+    w, m, sc = (np.asarray(v, dtype=np.float64) for v in (weights, mean, scale))
+    if not (len(w) == len(m) == len(sc) == n):
+        raise ValueError("weights, mean and scale must have one value per feature")
+    return w, float(bias), m, sc
+
+
+def check_threshold(threshold: float) -> float:
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be in [0, 1], got {threshold!r}")
+    return float(threshold)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
@@ -492,7 +500,7 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None 
     reg = np.full(d + 1, l2)
     reg[-1] = 0.0
     for _ in range(iters):
-        p = _sigmoid(A @ w)
+        p = sigmoid(A @ w)
         grad = A.T @ (sw * (p - y)) + reg * w
         H = (A * (sw * p * (1 - p))[:, None]).T @ A + np.diag(reg) + 1e-9 * np.eye(d + 1)
         step = np.linalg.solve(H, grad)

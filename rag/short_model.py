@@ -26,7 +26,15 @@ import numpy as np
 from ingest.text import terms
 
 from .answer_types import LABELS, PRIMARY, Span
-from .evidence import head_noun, lemma_terms, prep_object, trailing_preposition
+from .evidence import (
+    check_threshold,
+    head_noun,
+    lemma_terms,
+    linear_params,
+    prep_object,
+    sigmoid,
+    trailing_preposition,
+)
 from .short import _LOWER_WORDS, _NAME_RUN, _WORD, _merge, _term_positions
 
 log = logging.getLogger(__name__)
@@ -138,20 +146,13 @@ class ShortModel:
         if tuple(features) != SPAN_FEATURES:
             raise ValueError(f"short-answer model features {list(features)} differ from this code's "
                              f"{list(SPAN_FEATURES)}; retrain with `python -m eval.train_short`")
-        if not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"threshold must be in [0, 1], got {threshold!r}")
-        self.weights = np.asarray(weights, dtype=np.float64)
-        self.bias = float(bias)
-        self.mean = np.asarray(mean, dtype=np.float64)
-        self.scale = np.asarray(scale, dtype=np.float64)
-        if not (len(self.weights) == len(self.mean) == len(self.scale) == len(SPAN_FEATURES)):
-            raise ValueError("weights, mean and scale must have one value per feature")
-        self.threshold = float(threshold)
+        self.weights, self.bias, self.mean, self.scale = linear_params(weights, bias, mean, scale,
+                                                                       len(SPAN_FEATURES))
+        self.threshold = check_threshold(threshold)
         self.info = dict(info or {})
 
     def proba(self, X: np.ndarray) -> np.ndarray:
-        z = ((X - self.mean) / self.scale) @ self.weights + self.bias
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+        return sigmoid(((X - self.mean) / self.scale) @ self.weights + self.bias)
 
     def choose(self, question: str, kind: str | None, sentence: str, spans: Sequence[Span],
                rule: tuple[int, int] | None) -> tuple[int, int] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import socket
+import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -83,6 +84,15 @@ class SentenceHashEmbedder(HashEmbedder):
         per_text = [HashEmbedder.embed(self, [t[s:e] for s, e in sp]) if len(sp) else
                     np.zeros((0, self.dimension), np.float32) for t, sp in zip(texts, spans)]
         return vecs, per_text
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Terminate a server started by a test; kill it if it does not exit within `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def make_pdf(path: Path, pages: Sequence[str], *, title: str | None = None) -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import HashEmbedder, KeywordEmbedder
+from support import HashEmbedder, KeywordEmbedder, stop_process
 
 from ingest.backend import FaissStore, open_store
 from ingest.errors import IndexMismatchError, IndexNotFoundError
@@ -271,11 +271,7 @@ def test_milvus_lite_server_over_the_network(tmp_path):
         assert r.search("data center", k=1, mode="keyword")[0].doc_id == "c.txt"
         assert not (tmp_path / "idx" / "milvus.db").exists(), "a server URI must not create a Lite file"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 @pytest.mark.milvus

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import stop_process
 
 from rag.types import Answer, AnswerSentence, Citation, Hit
 from ui.app import (
@@ -448,11 +449,7 @@ def test_partnerqa_serve_cold_start(tmp_path, port, seeds_dir, record_property):
             "What chips will Nvidia supply to Korea?", api_name="/ask")
         t_answer = time.perf_counter() - t0
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
     out = "".join(lines)
     assert "building it from" in out and "added 5" in out
     assert f"http://127.0.0.1:{port}" in out

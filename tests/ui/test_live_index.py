@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support import stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,11 +62,7 @@ def test_a_running_server_stops_citing_a_document_another_process_removed(tmp_pa
         text, sources = client.predict("What platform will the AI factory run on?", api_name="/ask")
         assert not ({c["doc_id"] for c in sources["citations"]} & cited)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server, 30)
         server.stdout.close()
 
 
