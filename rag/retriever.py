@@ -18,7 +18,7 @@ from ingest.lang import detect_lang, is_english
 from ingest.multilingual import AUTO_MAX_CHUNKS, E5Embedder, load_multilingual
 from ingest.multilingual import CHANNEL as MULTILINGUAL_CHANNEL
 from ingest.settings import MULTILINGUAL_MODES, Settings
-from ingest.store import HNSW_EF_SEARCH, IndexSnapshot, exact_top
+from ingest.store import HNSW_EF_SEARCH, IndexSnapshot, exact_top, flat_matrix
 
 from .types import Hit
 
@@ -388,6 +388,11 @@ class Retriever:
         assert vecs.shape[1] == index.d, "query dimension differs from the index"
         n = min(n, len(snap.chunks))
         hnsw = snap.manifest.get("faiss") == "hnsw"  # every channel follows the same exact/HNSW rule
+        flat = None if hnsw else flat_matrix(index)
+        if flat is not None:  # exact search by BLAS: same results as FAISS's flat scan, several times faster
+            ids = np.flatnonzero(allowed).astype(np.int64) if allowed is not None \
+                else np.arange(len(flat), dtype=np.int64)
+            return exact_top(vecs, ids, flat if allowed is None else flat[ids], n)
         params = None
         if allowed is not None:
             ids = np.flatnonzero(allowed).astype(np.int64)

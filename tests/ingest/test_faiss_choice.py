@@ -88,3 +88,20 @@ def test_filtered_search_on_hnsw_is_exact_within_the_filter(tmp_path, hash_embed
     want = [snap.chunks[rows[i]].chunk_id for i in np.argsort(-sims, kind="stable")[:5]]
     assert [h.chunk_id for h in hits] == want
     assert all(h.doc_id in ("doc03.txt", "doc07.txt") for h in hits)
+
+
+def test_flat_matrix_is_the_exact_index_vectors_and_ranks_like_faiss():
+    from ingest.store import exact_top, flat_matrix
+
+    x = _clustered(3000, 32, seed=7)
+    q = _unit(np.random.default_rng(8).standard_normal((5, 32)))
+    flat = build_faiss(x, exact_max=10_000)
+    view = flat_matrix(flat)
+    assert view is not None and view.shape == x.shape and np.array_equal(view, x)
+    assert not view.flags.writeable  # a view of FAISS's own memory: never written through
+    scores, rows = flat.search(q, 10)
+    for i, (ids, sims) in enumerate(exact_top(q, np.arange(len(x)), view, 10)):
+        assert ids.tolist() == rows[i].tolist()
+        np.testing.assert_allclose(sims, scores[i], rtol=1e-5, atol=1e-6)
+    assert flat_matrix(build_faiss(x, exact_max=100)) is None  # HNSW: searched by FAISS
+    assert flat_matrix(faiss.IndexFlatIP(32)) is None  # empty
