@@ -144,7 +144,8 @@ def _seed_sentences() -> list[str]:
 def build_synthetic_index(index: Path, n: int, seed: int = 0) -> None:
     """An index of `n` synthetic chunks with random unit vectors in both channels (nothing is embedded)."""
     from ingest.multilingual import CHANNEL, E5_DIMENSION, E5_NAME
-    from ingest.store import DocRecord, write_generation, writer_lock
+    from ingest.store import ChannelUnits, DocRecord, write_generation, writer_lock
+    from ingest.text import sentence_spans
     from ingest.types import Chunk
 
     rng = np.random.default_rng(seed)
@@ -155,7 +156,9 @@ def build_synthetic_index(index: Path, n: int, seed: int = 0) -> None:
         parts, starts = [], []
         pos = 0
         for _ in range(per_doc):
-            text = " ".join(words[i % len(words)] for i in rng.integers(0, len(words), 120))
+            picked = [words[i % len(words)] for i in rng.integers(0, len(words), 120)]
+            # ~25-word sentences, as in prose: the e5 channel stores one vector per sentence
+            text = " ".join(w.rstrip(".") + ("." if (j + 1) % 25 == 0 else "") for j, w in enumerate(picked))
             starts.append(pos)
             parts.append(text)
             pos += len(text) + 1
@@ -177,7 +180,9 @@ def build_synthetic_index(index: Path, n: int, seed: int = 0) -> None:
                              "normalized": True}, "dimension": 384, "metric": "inner_product",
                 "chunker": {}, "documents": {d.doc_id: d.content_hash for d in docs}, "languages": {"en": len(chunks)}}
     e5_info = {"name": E5_NAME, "fingerprint": E5Embedder().fingerprint()}
-    channels = {CHANNEL: (e5_info, unit(len(chunks), E5_DIMENSION))}
+    spans = [np.asarray(sentence_spans(c.text) or [(0, len(c.text))], np.int32) for c in chunks]
+    channels = {CHANNEL: (e5_info, ChannelUnits.from_rows([(sp, unit(len(sp), E5_DIMENSION)) for sp in spans],
+                                                          E5_DIMENSION, unit(len(chunks), E5_DIMENSION)))}
     with writer_lock(index):
         write_generation(index, manifest, docs, chunks, unit(len(chunks), 384), 50_000, channels)
 

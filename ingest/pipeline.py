@@ -28,7 +28,7 @@ from .multilingual import AUTO_MAX_CHUNKS
 from .multilingual import CHANNEL as MULTILINGUAL_CHANNEL
 from .provenance import apply_overrides, load_overrides
 from .settings import Settings
-from .store import INDEX_MARKER, DocRecord, IndexSnapshot, SentenceVectors
+from .store import INDEX_MARKER, ChannelUnits, DocRecord, IndexSnapshot, SentenceVectors
 from .text import sentence_spans
 from .types import Chunk, Document
 
@@ -449,8 +449,10 @@ class Ingestor:
                     keep_rows.append(rows)
             warnings = tuple((d.doc_id, w) for d, _ in found.documents for w in d.warnings) + tuple(kept_stale)
             ml_reuse = self._multilingual_reusable(old)
-            # An index without the channel's vectors (older, or made with the channel off) gets them now.
-            ml_missing = old is not None and not ml_reuse and self._wants_multilingual(
+            old_units = getattr(old, "channel_units", {}).get(MULTILINGUAL_CHANNEL) if ml_reuse else None
+            # An index without the channel's vectors, or without their sentence units (older, or made with the
+            # channel off) gets them now.
+            ml_missing = old is not None and old_units is None and self._wants_multilingual(
                 old.chunks, old.manifest.get("languages"))
             if (old is not None and not added and not updated and not removed and not rebuild and not ml_missing
                     and not refresh):
@@ -461,8 +463,8 @@ class Ingestor:
             note(f"embedding {len(to_embed) - embedded} chunks", 0.1)
             languages = language_counts(c.text for c in new_chunks + to_embed)
             want_ml = self._wants_multilingual(new_chunks + to_embed, languages)
-            # With the multilingual channel, it takes most of the progress range (it costs ~4x per chunk).
-            split = 0.3 if want_ml else 0.95
+            # With the multilingual channel, it takes most of the progress range (chunk and sentences: ~8x).
+            split = 0.2 if want_ml else 0.95
             fresh_parts.append(self._embed(to_embed[embedded:], progress, note, span=(0.1, split),
                                            sentences=fresh_sentences))
             fresh = np.vstack(fresh_parts)
@@ -479,21 +481,34 @@ class Ingestor:
             ml_embedded = 0
             if want_ml:
                 ml = self.multilingual
-                # Rows in chunks_all's order: the kept chunks (their stored vectors when usable), then the new ones.
-                # Chunks embedded again only for their sentence vectors keep their stored multilingual vectors.
+                # In chunks_all's order, the old row of each chunk whose stored multilingual vector is kept, else
+                # -1. Chunks embedded again only for their sentence vectors keep theirs.
                 reuse = refreshed if ml_reuse else {}
-                ml_todo = [c for i, c in enumerate(to_embed) if i not in reuse] if ml_reuse else chunks_all
-                ml_vectors = self._embed(ml_todo, progress, note, ml, span=(split, 0.95))
                 if ml_reuse:
-                    fresh_ml = np.empty((len(to_embed), ml.dimension), np.float32)
-                    todo_at = [i for i in range(len(to_embed)) if i not in reuse]
-                    fresh_ml[todo_at] = ml_vectors
-                    if reuse:
-                        at = sorted(reuse)
-                        fresh_ml[at] = old.channel_vectors(MULTILINGUAL_CHANNEL, np.array([reuse[i] for i in at]))
-                    ml_vectors = np.vstack([old.channel_vectors(MULTILINGUAL_CHANNEL, kept_rows), fresh_ml])
-                ml_embedded = len(ml_todo)
-                channels[MULTILINGUAL_CHANNEL] = ({"name": ml.name, "fingerprint": ml.fingerprint()}, ml_vectors)
+                    prev_rows = [int(r) for r in kept_rows] + [reuse.get(i, -1) for i in range(len(to_embed))]
+                else:
+                    prev_rows = [-1] * len(chunks_all)
+                kept_at = [i for i, r in enumerate(prev_rows) if r >= 0]
+                need_vec = [i for i, r in enumerate(prev_rows) if r < 0]
+                need_units = need_vec if old_units is not None else list(range(len(chunks_all)))
+                mid = split + (0.95 - split) / 2
+                chunk_vecs = np.empty((len(chunks_all), ml.dimension), np.float32)
+                if kept_at:
+                    chunk_vecs[kept_at] = old.channel_vectors(MULTILINGUAL_CHANNEL, np.array([prev_rows[i]
+                                                                                           for i in kept_at]))
+                if need_vec:
+                    chunk_vecs[need_vec] = self._embed([chunks_all[i] for i in need_vec], progress, note, ml,
+                                                       span=(split, mid))
+                unit_rows: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(chunks_all)
+                for i, u in zip(need_units, self._embed_units([chunks_all[i] for i in need_units], progress, note,
+                                                              ml, span=(mid, 0.95))):
+                    unit_rows[i] = u
+                for i in kept_at:
+                    if unit_rows[i] is None:
+                        unit_rows[i] = old.chunk_units(MULTILINGUAL_CHANNEL, prev_rows[i])
+                ml_embedded = len(set(need_vec) | set(need_units))
+                channels[MULTILINGUAL_CHANNEL] = ({"name": ml.name, "fingerprint": ml.fingerprint()},
+                                                  ChannelUnits.from_rows(unit_rows, ml.dimension, chunk_vecs))
             note("writing index", 0.95)
             manifest = {
                 "embedder": {"name": self.embedder.name, "fingerprint": self.embedder.fingerprint(),
@@ -536,7 +551,7 @@ class Ingestor:
             manifest["documents"] = {d.doc_id: d.content_hash for d in docs}
             manifest["languages"] = language_counts(c.text for c in chunks)
             manifest["written_at"] = _now()
-            channels = {name: (old.channel_info(name), old.channel_vectors(name, all_rows)) for name in old.channels}
+            channels = {name: (old.channel_info(name), old.channel_data(name, all_rows)) for name in old.channels}
             vectors = np.zeros((len(all_rows), old.dimension), np.float32) if self.store.keeps_vectors \
                 else old.vectors(all_rows)
             kept = getattr(old, "sentences", None)  # the remaining chunks keep their sentence vectors
@@ -598,25 +613,40 @@ class Ingestor:
         rows += [computed.get(c.chunk_id, empty) for c in fresh]
         return SentenceVectors.from_rows(rows, dim)
 
-    def _embed(self, chunks: list[Chunk], progress: bool, note: Progress, embedder: Embedder | None = None,
+    def _embed_units(self, chunks: list[Chunk], progress: bool, note: Progress, embedder: Embedder,
+                     span: tuple[float, float]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per chunk, (spans (k, 2), vectors (k, d)) of its sentences embedded each on its own by `embedder`
+        (a chunk with no sentence is one unit, whole): a channel of sentence granularity (`ChannelUnits`)."""
+        spans = [sentence_spans(c.text) or [(0, len(c.text))] for c in chunks]
+        texts = [c.text[a:b] for c, sp in zip(chunks, spans) for a, b in sp]
+        vecs = self._embed(texts, progress, note, embedder, span=span, unit="sentence")
+        out, at = [], 0
+        for sp in spans:
+            out.append((np.asarray(sp, np.int32).reshape(-1, 2), vecs[at:at + len(sp)]))
+            at += len(sp)
+        return out
+
+    def _embed(self, chunks: Sequence[Chunk] | Sequence[str], progress: bool, note: Progress,
+               embedder: Embedder | None = None,
                span: tuple[float, float] = (0.1, 0.95),
-               sentences: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
-        """The chunks' vectors; with `sentences` (and an embedder that gives them), their sentences' in-context
-        vectors too, from the same pass, stored into it by chunk id."""
+               sentences: dict[str, tuple[np.ndarray, np.ndarray]] | None = None, unit: str = "chunk") -> np.ndarray:
+        """The chunks' (or texts') vectors; with `sentences` (and an embedder that gives them), their sentences'
+        in-context vectors too, from the same pass, stored into it by chunk id."""
         embedder = embedder or self.embedder
         if not chunks:
             return np.zeros((0, embedder.dimension), dtype=np.float32)
+        plain = [c if isinstance(c, str) else c.text for c in chunks]
         with_sentences = sentences is not None and embedder is self.embedder and self.stores_sentences
         # Sorting by length makes batches of similar length: less padding, faster encoding.
-        order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text))
-        texts = [chunks[i].text for i in order]
+        order = sorted(range(len(chunks)), key=lambda i: len(plain[i]))
+        texts = [plain[i] for i in order]
         step = EMBED_STEP
         parts = []
         from tqdm.auto import tqdm
 
         desc = "embedding" if embedder is self.embedder else "embedding (multilingual)"
         lo_f, hi_f = span
-        with tqdm(total=len(texts), unit="chunk", desc=desc, disable=not progress) as bar:
+        with tqdm(total=len(texts), unit=unit, desc=desc, disable=not progress) as bar:
             for lo in range(0, len(texts), step):
                 if with_sentences:
                     spans = [sentence_spans(t) for t in texts[lo:lo + step]]
@@ -629,7 +659,7 @@ class Ingestor:
                     parts.append(embedder.embed(texts[lo:lo + step]))
                 release_memory()  # see release_memory: keeps the heap from growing with every shape
                 bar.update(len(parts[-1]))
-                note(f"{desc}: {bar.n}/{len(texts)} chunks", lo_f + (hi_f - lo_f) * bar.n / len(texts))
+                note(f"{desc}: {bar.n}/{len(texts)} {unit}s", lo_f + (hi_f - lo_f) * bar.n / len(texts))
         vecs = np.vstack(parts)
         out = np.empty_like(vecs)
         out[np.asarray(order)] = vecs

@@ -171,7 +171,7 @@ def edit_provenance(ingestor: Any, doc_id: str, fields: Mapping[str, Any]) -> di
         manifest = {k: v for k, v in old.manifest.items()
                     if k not in ("generation", "n_chunks", "n_docs", "faiss", "channels")}
         manifest["documents"] = {d.doc_id: d.content_hash for d in docs}
-        channels = {name: (old.channel_info(name), old.channel_vectors(name, all_rows)) for name in old.channels}
+        channels = {name: (old.channel_info(name), old.channel_data(name, all_rows)) for name in old.channels}
         if store.keeps_vectors:  # only the edited document's rows are written again: only theirs are read
             vectors = np.zeros((len(all_rows), old.dimension), np.float32)
             mine = np.isin(all_rows, old.rows_of(doc_id))

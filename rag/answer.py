@@ -30,6 +30,7 @@ import numpy as np
 
 from ingest.errors import ConfigError
 from ingest.lang import detect_lang, is_english
+from ingest.multilingual import CHANNEL as MULTILINGUAL_CHANNEL
 from ingest.provenance import byline
 from ingest.settings import Settings
 from ingest.text import sentence_spans, terms
@@ -375,7 +376,18 @@ class Answerer:
                 out[(a, b)] = v
         return out
 
-    def candidates(self, hits: Sequence[Hit]) -> list[Candidate]:
+    def _stored_ml_vectors(self, snap: Any, hit: Hit) -> dict[tuple[int, int], np.ndarray]:
+        """(start, end) in the chunk -> the multilingual channel's stored vector of that sentence of `hit`'s chunk
+        (empty unless the index stores the channel by sentence and the answerer reads that channel)."""
+        if self.retriever.multilingual is None or MULTILINGUAL_CHANNEL not in getattr(snap, "channel_units", {}):
+            return {}
+        r = snap.row_of(hit.chunk_id)
+        if r is None or snap.chunks[r].text != hit.text:  # another generation's chunk
+            return {}
+        spans, vecs = snap.chunk_units(MULTILINGUAL_CHANNEL, r)
+        return {(a, b): v for (a, b), v in zip(spans.tolist(), vecs)}
+
+    def candidates(self, hits: Sequence[Hit], multilingual: bool = False) -> list[Candidate]:
         """Every sentence and table row of the passages, trimmed of list markers, each once."""
         seen: set[tuple[str, int, int]] = set()
         out: list[Candidate] = []
@@ -384,8 +396,10 @@ class Answerer:
         for rank, hit in enumerate(hits):
             text = docs[hit.doc_id].text if hit.doc_id in docs else None
             stored = self._stored_vectors(snap, hit)
+            stored_ml = self._stored_ml_vectors(snap, hit) if multilingual else {}
             for s, e in sentence_spans(hit.text):
                 vector = stored.get((s, e))
+                ml_vector = stored_ml.get((s, e))
                 s0 = s
                 s, e = _trim_marker(hit.text, s, e)
                 sentence_terms = terms(hit.text[s:e])
@@ -405,7 +419,8 @@ class Answerer:
                 prefix = text[text.rfind("\n", 0, a) + 1:a]
                 line = bool(_LINE_PREFIX.fullmatch(prefix)) and (b == len(text) or text[b] == "\n")
                 out.append(Candidate(hit.doc_id, a, b, hit.text[s:e], hit, rank, frozenset(sentence_terms),
-                                     line=line, listed=s != s0 or bool(prefix.strip()), vector=vector))
+                                     line=line, listed=s != s0 or bool(prefix.strip()), vector=vector,
+                                     ml_vector=ml_vector))
         return out
 
     def _df(self, term: str) -> int:
@@ -480,13 +495,22 @@ class Answerer:
         if turn.cross_lingual:
             # A question in another language than the documents: the multilingual model judges
             # meaning; words only match where the question writes them in Latin letters ("APEC").
-            # e5 costs ~40-100 ms a sentence here, so fewer candidates are embedded.
-            cands = self._prefilter(ctx.query, self.candidates(hits), numeric=ctx.kind in NUMERIC,
-                                    percent=ctx.kind == "percent", limit=MAX_EMBED_CROSS_LINGUAL)
+            # Their vectors are read from an index that stores the channel by sentence; else each is
+            # embedded (e5: ~30-100 ms a sentence here), so fewer candidates are scored.
+            found = self.candidates(hits, multilingual=True)
+            stored = sum(c.ml_vector is not None for c in found)
+            cands = self._prefilter(ctx.query, found, numeric=ctx.kind in NUMERIC, percent=ctx.kind == "percent",
+                                    limit=MAX_STORED if stored >= len(found) / 2 else MAX_EMBED_CROSS_LINGUAL)
             if not cands:
                 return [], np.zeros((0, len(FEATURES))), np.zeros((0, 1), np.float32), ctx
             qv = self.retriever.embed_multilingual_queries([turn.query])[0]
-            sv = self.retriever.embed_multilingual_passages([c.text for c in cands])
+            missing = [i for i, c in enumerate(cands) if c.ml_vector is None]
+            sv = np.zeros((len(cands), len(qv)), np.float32)
+            for i, c in enumerate(cands):
+                if c.ml_vector is not None:
+                    sv[i] = c.ml_vector
+            if missing:
+                sv[missing] = self.retriever.embed_multilingual_passages([cands[i].text for i in missing])
             # e5's cosines sit in a narrow band (~0.7-0.92): spread them onto MiniLM's scale.
             dense = np.clip((sv @ qv - E5_FLOOR) * E5_STRETCH, 0.0, 1.0)
         else:

@@ -96,6 +96,7 @@ class Candidate:
     listed: bool = False  # a bullet or list number was trimmed off its start
     spans: tuple[Span, ...] = field(default=(), compare=False)
     vector: Any = field(default=None, compare=False, repr=False)  # its stored in-context vector, if any
+    ml_vector: Any = field(default=None, compare=False, repr=False)  # its stored multilingual (e5) vector, if any
 
 
 @dataclass(frozen=True)

@@ -202,6 +202,15 @@ def test_korean_document_chunks_slice_back_at_sentence_ends():
 # -- the channel in the index ------------------------------------------------------------------------
 
 
+def _units(snap) -> dict[str, tuple[list[tuple[int, int]], np.ndarray]]:
+    """chunk id -> (its units' spans, their stored multilingual vectors)."""
+    out = {}
+    for r, c in enumerate(snap.chunks):
+        spans, vecs = snap.chunk_units(CHANNEL, r)
+        out[c.chunk_id] = ([tuple(sp) for sp in spans.tolist()], vecs)
+    return out
+
+
 def test_ingest_writes_the_channel_beside_the_main_vectors(tmp_path, corpus, hash_embedder):
     shutil.copy(KOREAN_DOC, corpus / KOREAN_DOC.name)
     index = tmp_path / "index"
@@ -209,38 +218,72 @@ def test_ingest_writes_the_channel_beside_the_main_vectors(tmp_path, corpus, has
     report = _ingestor(index, hash_embedder, ml).ingest([corpus])
     snap = load_snapshot(index)
     info = snap.manifest["channels"][CHANNEL]
+    units = _units(snap)
+    n_units = sum(len(sp) for sp, _ in units.values())
     assert info == {"name": "fake-concepts", "fingerprint": "fake:concepts:v1", "dimension": ml.dimension,
-                    "normalized": True, "file": "vectors-e5.faiss"}
-    assert (snap.path / "vectors-e5.faiss").is_file()
-    assert snap.channels[CHANNEL].ntotal == len(snap.chunks) == report.total_chunks
+                    "normalized": True, "file": "vectors-e5.faiss",
+                    "units": {"kind": "sentence", "count": n_units,
+                              "files": ["e5-units.faiss", "e5-ptr.npy", "e5-spans.npy"]}}
+    assert (snap.path / "vectors-e5.faiss").is_file() and (snap.path / "e5-units.faiss").is_file()
+    assert snap.channels[CHANNEL].ntotal == len(snap.chunks) == report.total_chunks < n_units
     assert report.chunks_embedded_multilingual == report.chunks_embedded == len(snap.chunks)
+    assert ml.passages == len(snap.chunks) + n_units  # each chunk, then each sentence on its own
     assert snap.manifest["languages"]["ko"] >= 1 and snap.manifest["languages"]["en"] == 3
-    # stored rows are the vectors of the chunks in FAISS row order
-    rows = np.arange(len(snap.chunks))
-    np.testing.assert_allclose(snap.channel_vectors(CHANNEL, rows), ml.embed_passages([c.text for c in snap.chunks]),
-                               atol=1e-6)
+    # the chunks' own vectors in FAISS row order
+    np.testing.assert_allclose(snap.channel_vectors(CHANNEL, np.arange(len(snap.chunks))),
+                               ml.embed_passages([c.text for c in snap.chunks]), atol=1e-6)
+    # each chunk's units are its sentences, in order, with their own passage vectors
+    for c in snap.chunks:
+        spans, vecs = units[c.chunk_id]
+        assert spans == sentence_spans(c.text)
+        np.testing.assert_allclose(vecs, ml.embed_passages([c.text[a:b] for a, b in spans]), atol=1e-6)
 
 
 def test_incremental_ingest_reuses_the_channel_vectors(tmp_path, corpus, hash_embedder):
     index = tmp_path / "index"
     ml = ConceptEmbedder()
     _ingestor(index, hash_embedder, ml).ingest([corpus])
-    before = load_snapshot(index)
-    old = {c.chunk_id: v for c, v in zip(before.chunks, before.channel_vectors(CHANNEL, np.arange(len(before.chunks))))}
-    (corpus / "new.txt").write_text("The GPU count is 1,200.\n", encoding="utf-8")
+    old = _units(load_snapshot(index))
+    (corpus / "new.txt").write_text("The GPU count is 1,200. It opens in Seoul.\n", encoding="utf-8")
     ml.passages = 0
     report = _ingestor(index, hash_embedder, ml).ingest([corpus])
     assert report.added == ("new.txt",)
-    assert report.chunks_embedded_multilingual == report.chunks_embedded == ml.passages == 1
+    assert report.chunks_embedded_multilingual == report.chunks_embedded == 1
+    assert ml.passages == 3  # the new chunk and its two sentences, nothing else
     after = load_snapshot(index)
-    vecs = after.channel_vectors(CHANNEL, np.arange(len(after.chunks)))
-    for c, v in zip(after.chunks, vecs):
-        expected = old.get(c.chunk_id)
-        if expected is None:
-            expected = ml.embed_queries([c.text])[0]
-        np.testing.assert_allclose(v, expected, atol=1e-6)
+    for cid, (spans, vecs) in _units(after).items():
+        if cid in old:
+            assert spans == old[cid][0]
+            np.testing.assert_array_equal(vecs, old[cid][1])
+        else:
+            assert len(spans) == 2
     # nothing changed: nothing embedded, no new generation
     assert _ingestor(index, hash_embedder, ml).ingest([corpus]).generation == after.generation
+
+
+def test_a_channel_without_sentence_units_still_searches_and_gains_them(tmp_path, corpus, hash_embedder):
+    """An index written before the channel stored sentences: one e5 vector per chunk."""
+    from ingest.store import write_generation, writer_lock
+
+    index = tmp_path / "index"
+    ml = ConceptEmbedder()
+    _ingestor(index, hash_embedder, ml).ingest([corpus])
+    snap = load_snapshot(index)
+    rows = np.arange(len(snap.chunks))
+    with writer_lock(index):
+        write_generation(index, snap.manifest, list(snap.docs.values()), snap.chunks, snap.vectors(rows), 10_000,
+                         {CHANNEL: ({"name": ml.name, "fingerprint": ml.fingerprint()},
+                                    ml.embed_passages([c.text for c in snap.chunks]))})
+    old = load_snapshot(index)
+    assert old.channel_units == {} and "units" not in old.manifest["channels"][CHANNEL]
+    r = Retriever(old, hash_embedder, multilingual=ConceptEmbedder())
+    assert r.search("서울에 들어설 연구 센터는?", k=1)[0].doc_id == "center.txt"
+    ml.passages = 0
+    report = _ingestor(index, hash_embedder, ml).ingest([corpus])
+    assert report.chunks_embedded == 0 and report.chunks_embedded_multilingual == 3
+    new = load_snapshot(index)
+    assert ml.passages == sum(len(sp) for sp, _ in _units(new).values())  # the sentences only: chunk vectors kept
+    assert new.manifest["channels"][CHANNEL]["units"]["count"] == ml.passages
 
 
 def test_an_index_without_the_channel_loads_and_gains_it_on_the_next_ingest(tmp_path, corpus, hash_embedder, caplog):
@@ -297,8 +340,8 @@ def test_remove_keeps_the_channel_rows_aligned(tmp_path, corpus, hash_embedder):
     _ingestor(index, hash_embedder, ml).remove(["chips.txt"])
     snap = load_snapshot(index)
     assert [c.doc_id for c in snap.chunks] == ["center.txt", "rubin.txt"]
-    np.testing.assert_allclose(snap.channel_vectors(CHANNEL, np.arange(2)),
-                               ml.embed_passages([c.text for c in snap.chunks]), atol=1e-6)
+    for c, (spans, vecs) in zip(snap.chunks, _units(snap).values()):
+        np.testing.assert_allclose(vecs, ml.embed_passages([c.text[a:b] for a, b in spans]), atol=1e-6)
 
 
 def test_a_listed_channel_whose_file_is_missing_is_corrupt(tmp_path, corpus, hash_embedder):
