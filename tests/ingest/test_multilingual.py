@@ -466,3 +466,42 @@ def test_e5_embedder_checks_its_arguments_and_loads_lazily():
     assert e._model is None and e.dimension == 384
     assert e.embed_passages([]).shape == (0, 384)
     assert e._model is None  # nothing to embed: nothing loaded
+
+
+def test_a_korean_answer_reads_the_stored_sentence_vectors_and_embeds_none(ml_retriever):
+    from rag.answer import Answerer
+    from rag.answer_types import Tagger
+
+    r = ml_retriever
+    ml = r.multilingual
+    a = Answerer(r, abstain_threshold=0.0, tagger=Tagger(use_ner=False))
+    hits = r.search("서울에 들어설 연구 센터는?", k=3)
+    found = a.candidates(hits, multilingual=True)
+    assert found and all(c.ml_vector is not None for c in found)
+    c = next(c for c in found if "Seoul" in c.text)
+    np.testing.assert_allclose(c.ml_vector, ml.embed_passages([c.text])[0], atol=1e-6)
+    assert all(c.ml_vector is None for c in a.candidates(hits))  # English questions do not read them
+    ml.passages = 0
+    answer = a.answer("서울에 들어설 연구 센터는?")
+    assert ml.passages == 0 and not answer.abstained
+    assert "Seoul" in answer.sentences[0].text
+
+
+def test_a_korean_answer_over_a_channel_without_units_embeds_its_candidates(tmp_path, corpus, hash_embedder):
+    from ingest.store import write_generation, writer_lock
+    from rag.answer import Answerer
+    from rag.answer_types import Tagger
+
+    index = tmp_path / "index"
+    ml = ConceptEmbedder()
+    _ingestor(index, hash_embedder, ml).ingest([corpus])
+    snap = load_snapshot(index)
+    with writer_lock(index):  # as written before the channel had sentence units
+        write_generation(index, snap.manifest, list(snap.docs.values()), snap.chunks,
+                         snap.vectors(np.arange(len(snap.chunks))), 10_000,
+                         {CHANNEL: (snap.channel_info(CHANNEL), snap.channel_vectors(CHANNEL, np.arange(3)))})
+    r = Retriever(load_snapshot(index), hash_embedder, multilingual=ConceptEmbedder())
+    a = Answerer(r, abstain_threshold=0.0, tagger=Tagger(use_ner=False))
+    r.multilingual.passages = 0
+    answer = a.answer("서울에 들어설 연구 센터는?")
+    assert r.multilingual.passages > 0 and "Seoul" in answer.sentences[0].text
