@@ -78,6 +78,10 @@ _PERSON_NOUNS = (
 _PLACE_NOUNS = r"city|country|nation|state|province|region|place|location|town|village|capital|continent|site|area"
 _DATE_NOUNS = r"year|date|day|month|time|decade|century|quarter|period|week|season|era"
 _EVENT_NOUNS = r"event|conference|summit|meeting|show|expo|exhibition|war|battle|festival|election|ceremony|forum"
+_MEASURE_NOUNS = (
+    r"performance|speed|capacity|bandwidth|throughput|output|efficiency|population|weight|height|length|"
+    r"distance|depth|width|temperature|density|frequency|resolution|altitude|elevation"
+)
 _MONEY_NOUNS = (
     r"price|cost|revenue|sales|income|expense|expenses|profit|loss|amount|value|budget|investment|"
     r"dividend|cash|debt|spending|funding|fee|salary|earnings|margin|tax|valuation|worth|payment|net sales"
@@ -102,6 +106,9 @@ _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_ORG_NOUNS})\b", ORG),
         (r"\bwho(?:m|se)?\b", PERSON),
         (rf"\b(?:what|which)\s+(?:is|was|were|are)?\s*(?:the\s+)?(?:[\w'’&-]+\s+){{0,3}}(?:{_MONEY_NOUNS})\b", MONEY),
+        # a measure is a figure with its unit ("What FP4 performance is Rubin stated to have?" -> 50 petaflops)
+        (rf"\b(?:what|which)\s+(?:is|was|were|are)?\s*(?:the\s+)?(?:[\w'’&-]+\s+){{0,3}}(?:{_MEASURE_NOUNS})\b",
+         COUNT),
     )
 )
 
@@ -166,10 +173,25 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+_FOOTNOTE_MARK = re.compile(r"\[\s*(?:\d{1,3}|[a-z]|note\s+\d{1,3}|citation needed)\s*\]", re.IGNORECASE)
+
+
+def footnote_marks(text: str) -> list[tuple[int, int]]:
+    """The spans of reference marks such as "[5]", "[a]" or "[note 3]" (Wikipedia's), brackets included."""
+    return [m.span() for m in _FOOTNOTE_MARK.finditer(text)]
+
+
+def _in_marks(s: int, e: int, marks: Sequence[tuple[int, int]]) -> bool:
+    return any(a <= s and e <= b for a, b in marks)
+
+
 def pattern_spans(text: str) -> list[Span]:
-    """Numbers, money, percentages and dates found by patterns; earlier patterns win overlaps."""
+    """Numbers, money, percentages and dates found by patterns; earlier patterns win overlaps. The number
+    inside a reference mark ("petaflops.[5]") is no answer."""
     out: list[Span] = []
     taken = bytearray(len(text))
+    for a, b in footnote_marks(text):
+        taken[a:b] = b"\x01" * (b - a)
     for pattern, label in _PATTERNS:
         for m in pattern.finditer(text):
             s, e = m.span()
@@ -257,7 +279,9 @@ class Tagger:
             ents: list[list[Span]] = [[] for _ in todo]
             if nlp is not None:
                 for j, doc in enumerate(nlp.pipe(todo, batch_size=16)):
-                    ents[j] = [Span(e.start_char, e.end_char, e.text, e.label_) for e in doc.ents]
+                    marks = footnote_marks(todo[j])
+                    ents[j] = [Span(e.start_char, e.end_char, e.text, e.label_) for e in doc.ents
+                               if not _in_marks(e.start_char, e.end_char, marks)]
             for j, i in enumerate(missing):
                 found = ents[j]
                 for sp in pattern_spans(todo[j]):

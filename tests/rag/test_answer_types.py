@@ -28,6 +28,9 @@ from rag.short import short_answer
     ("In which city is the center?", "place"),
     ("At which event was Rubin announced?", "event"),
     ("What were total net sales?", "money"),
+    ("What FP4 performance is Rubin stated to have?", "count"),  # a measure: a figure with its unit
+    ("What is the population of Seoul?", "count"),
+    ("What area of research did he lead?", "place"),  # "area" stays a place
     ("What is physical AI?", None),
     ("What platform is the AI factory built on?", None),
 ])
@@ -45,6 +48,14 @@ def test_pattern_spans_find_numbers_money_percent_and_dates():
     assert ("2026", "DATE") in found
     for s in pattern_spans(text):
         assert text[s.start:s.end] == s.text
+
+
+def test_a_reference_mark_is_no_answer_span():
+    text = "Rubin has 50 petaflops, up from 20 petaflops.[5] Rubin Ultra ships in 2027[a] [note 3]."
+    for spans in (pattern_spans(text), Tagger(use_ner=False).spans([text])[0], Tagger().spans([text])[0]):
+        found = [s.text for s in spans]
+        assert "5" not in found and "3" not in found
+        assert "50" in found and "20" in found and any("2027" in f for f in found)
 
 
 def test_tagger_falls_back_to_patterns_when_spacy_is_missing(monkeypatch, caplog):
