@@ -144,7 +144,7 @@ def _seed_sentences() -> list[str]:
 def build_synthetic_index(index: Path, n: int, seed: int = 0) -> None:
     """An index of `n` synthetic chunks with random unit vectors in both channels (nothing is embedded)."""
     from ingest.multilingual import CHANNEL, E5_DIMENSION, E5_NAME
-    from ingest.store import ChannelUnits, DocRecord, write_generation, writer_lock
+    from ingest.store import ChannelUnits, DocRecord, SentenceVectors, write_generation, writer_lock
     from ingest.text import sentence_spans
     from ingest.types import Chunk
 
@@ -184,7 +184,9 @@ def build_synthetic_index(index: Path, n: int, seed: int = 0) -> None:
     channels = {CHANNEL: (e5_info, ChannelUnits.from_rows([(sp, unit(len(sp), E5_DIMENSION)) for sp in spans],
                                                           E5_DIMENSION, unit(len(chunks), E5_DIMENSION)))}
     with writer_lock(index):
-        write_generation(index, manifest, docs, chunks, unit(len(chunks), 384), 50_000, channels)
+        # with in-context MiniLM sentence vectors too, as an ingest stores them (the answerer reads them)
+        sentences = SentenceVectors.from_rows([(sp, unit(len(sp), 384)) for sp in spans], 384)
+        write_generation(index, manifest, docs, chunks, unit(len(chunks), 384), 50_000, channels, sentences)
 
 
 def serve_worker(index: str) -> dict:
@@ -213,12 +215,13 @@ def serve_worker(index: str) -> dict:
         t = time.perf_counter()
         r.search(q, k=8)
         ms_en.append((time.perf_counter() - t) * 1000)
-    # Whole answers as the chat gives them: the Korean ones embed their candidate sentences with e5
-    # (a fresh answerer, so no sentence vector is cached from another question's answer).
+    # Whole answers as the chat gives them, each question embedded afresh (the searches above are forgotten);
+    # candidate sentences' vectors come from the index (a fresh answerer: nothing cached from another answer).
     from rag.answer import Answerer
 
     answerer = Answerer(r)
     answerer.answer("warm up: how many chips?")
+    r.clear_query_cache()
     ans_ms, ans_en = [], []
     for q in qs:
         t = time.perf_counter()

@@ -15,9 +15,9 @@ Layout::
         vectors.faiss  FAISS index (inner product over unit vectors)
         vectors-e5.faiss  the same chunks in another embedder's space, one file per extra
                        channel (the manifest's "channels" names each with its fingerprint)
-        e5-units.faiss, e5-ptr.npy, e5-spans.npy
-                       a channel's vectors of each chunk's sentences (its "units"), whose chunk
-                       and where; optional
+        e5-units.npy, e5-ptr.npy, e5-spans.npy
+                       a channel's vectors of each chunk's sentences (its "units", float16,
+                       memory-mapped), whose chunk and where; optional
         bm25.npz/json  the BM25 postings and vocabulary
         sentence_ptr.npy, sentence_spans.npy, sentence_vectors.npy
                        each chunk's sentences (spans in the chunk) with their in-context vectors
@@ -236,8 +236,8 @@ class ChannelUnits:
 
     The units of chunk row ``r`` are rows ``ptr[r]:ptr[r + 1]``; ``spans`` are their (start, end) character
     offsets in the chunk's text. Every chunk has at least one unit (a chunk the sentence splitter finds
-    nothing in is one unit, whole). When writing, ``vectors`` are the units' vectors and ``chunk_vectors``
-    the chunks'; a loaded snapshot keeps the units' vectors in ``index`` (their FAISS file).
+    nothing in is one unit, whole). ``vectors`` are the units' vectors (float16 and memory-mapped when loaded:
+    they are read a few rows at a time, never searched); ``chunk_vectors`` the chunks', when writing.
 
     Search stays by the chunks' vectors. Scoring a chunk by its best sentence too (0.5 each) ranked the gold
     document better for English questions (MRR, e5 alone: SQuAD 2.0 sample 0.929 -> 0.952, Apple 10-Q
@@ -250,7 +250,6 @@ class ChannelUnits:
     spans: np.ndarray
     vectors: np.ndarray | None = None
     chunk_vectors: np.ndarray | None = None
-    index: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_rows(cls, rows: Sequence[tuple[np.ndarray, np.ndarray]], dimension: int,
@@ -277,12 +276,7 @@ class ChannelUnits:
 
     def unit_vectors(self, unit_rows: np.ndarray) -> np.ndarray:
         """The vectors of the given units."""
-        unit_rows = np.asarray(unit_rows, dtype=np.int64)
-        if self.index is None:
-            return np.asarray(self.vectors[unit_rows], dtype=np.float32)
-        if len(unit_rows) == 0:
-            return np.zeros((0, self.index.d), dtype=np.float32)
-        return np.ascontiguousarray(self.index.reconstruct_batch(unit_rows), dtype=np.float32)
+        return np.asarray(self.vectors[np.asarray(unit_rows, dtype=np.int64)], dtype=np.float32)
 
     def select(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For chunk `rows` (in that order): the ptr of just those chunks, and their unit rows."""
@@ -294,9 +288,9 @@ class ChannelUnits:
 
 
 def unit_files(name: str) -> tuple[str, str, str]:
-    """The files of a channel's sentence units: vectors, ptr and spans (``e5-units.faiss``, ...)."""
+    """The files of a channel's sentence units: vectors, ptr and spans (``e5-units.npy``, ...)."""
     channel_file(name)
-    return f"{name}-units.faiss", f"{name}-ptr.npy", f"{name}-spans.npy"
+    return f"{name}-units.npy", f"{name}-ptr.npy", f"{name}-spans.npy"
 
 
 _GENERATION_NAME = re.compile(r"gen-\d{6}")
@@ -519,10 +513,9 @@ def _load_generation(index_dir: Path, gen: str, embedder_fingerprint: str | None
         u = units.get(name)
         if u is not None:
             n = int(u.ptr[-1])
-            if u.n_chunks != len(chunks) or u.spans.shape != (n, 2) or u.index.ntotal != n or u.index.d != cindex.d:
+            if u.n_chunks != len(chunks) or u.spans.shape != (n, 2) or u.vectors.shape != (n, cindex.d):
                 raise IndexCorruptError(f"index at {path} is inconsistent: channel {name!r} has sentence units that "
                                         f"do not match its {len(chunks)} chunks")
-            _check_vectors(u.index, path)
     for c in chunks:  # a citation is only as good as its offsets: check them once, here
         doc = docs.get(c.doc_id)
         if doc is None or not (0 <= c.start <= c.end <= len(doc.text)) or doc.text[c.start:c.end] != c.text:
@@ -577,7 +570,10 @@ def _load_channels(path: Path, manifest: Mapping[str, Any], flags: int) -> tuple
             spans = np.load(path / names[2], allow_pickle=False)
             if ptr.ndim != 1 or len(ptr) < 1 or ptr[0] != 0 or (len(ptr) > 1 and np.diff(ptr).min() < 1):
                 raise ValueError(f"channel {name!r}: malformed unit pointers")
-            units[name] = ChannelUnits(ptr.astype(np.int64), spans, index=faiss.read_index(str(path / names[0]), flags))
+            vectors = np.load(path / names[0], allow_pickle=False, mmap_mode="r")  # hashed with every file
+            if vectors.dtype != np.float16 or vectors.ndim != 2:
+                raise ValueError(f"channel {name!r}: unit vectors are not a float16 matrix")
+            units[name] = ChannelUnits(ptr.astype(np.int64), spans, vectors)
     return out, units
 
 
@@ -625,8 +621,8 @@ def faiss_kind(n: int, exact_max: int) -> str:
     return "flat" if n <= exact_max else "hnsw"
 
 
-def build_faiss(vectors: np.ndarray, exact_max: int, kind: str | None = None) -> Any:
-    """Exact inner-product search up to `exact_max` vectors, HNSW above it (or the `kind` given).
+def build_faiss(vectors: np.ndarray, exact_max: int) -> Any:
+    """Exact inner-product search up to `exact_max` vectors, HNSW above it.
 
     Below the threshold a flat scan costs less than the model's query embedding and is
     exact; above it the scan grows with the corpus while HNSW stays near constant.
@@ -635,7 +631,7 @@ def build_faiss(vectors: np.ndarray, exact_max: int, kind: str | None = None) ->
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, d = vectors.shape
-    if (kind or faiss_kind(n, exact_max)) == "flat":
+    if faiss_kind(n, exact_max) == "flat":
         index = faiss.IndexFlatIP(d)
     else:
         index = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
@@ -930,20 +926,19 @@ def _write_files(tmp: Path, manifest: Mapping[str, Any], name: str, docs: list[D
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) from None
         raise OSError(errno.EIO, f"FAISS could not write vectors.faiss: {str(e).strip().splitlines()[-1][:160]}") from None
     channel_records = {}
-    kind = faiss_kind(len(chunks), exact_max)  # every channel is searched as the main index is
     for cname, (info, data) in channels.items():
         record = {k: v for k, v in info.items() if k != "units"}
         cvecs = data
         if isinstance(data, ChannelUnits):
             cvecs = data.chunk_vectors
             names = unit_files(cname)
-            # read by row, never searched: a flat file, whatever the corpus size (no graph to build or hold)
-            faiss.write_index(build_faiss(data.vectors, exact_max, "flat"), str(tmp / names[0]))
-            for fname, arr in zip(names[1:], (data.ptr.astype(np.int64), data.spans.astype(np.int32))):
+            # read a few rows at a time, never searched: float16 like the sentence vectors
+            for fname, arr in zip(names, (data.vectors.astype(np.float16), data.ptr.astype(np.int64),
+                                          data.spans.astype(np.int32))):
                 with (tmp / fname).open("wb") as fh:
                     np.save(fh, np.ascontiguousarray(arr), allow_pickle=False)
             record["units"] = {"kind": "sentence", "count": int(data.ptr[-1]), "files": list(names)}
-        faiss.write_index(build_faiss(cvecs, exact_max, kind), str(tmp / channel_file(cname)))
+        faiss.write_index(build_faiss(cvecs, exact_max), str(tmp / channel_file(cname)))
         channel_records[cname] = {**record, "dimension": int(cvecs.shape[1]), "normalized": True,
                                   "file": channel_file(cname)}
     sentence_record = None
