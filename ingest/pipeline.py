@@ -616,7 +616,7 @@ class Ingestor:
     def _embed_units(self, chunks: list[Chunk], progress: bool, note: Progress, embedder: Embedder,
                      span: tuple[float, float]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per chunk, (spans (k, 2), vectors (k, d)) of its sentences embedded each on its own by `embedder`
-        (a chunk with no sentence is one unit, whole): a channel of sentence granularity (`ChannelUnits`)."""
+        (a chunk with no sentence is one unit, whole): the channel's sentence units (`ChannelUnits`)."""
         spans = [sentence_spans(c.text) or [(0, len(c.text))] for c in chunks]
         texts = [c.text[a:b] for c, sp in zip(chunks, spans) for a, b in sp]
         vecs = self._embed(texts, progress, note, embedder, span=span, unit="sentence")

@@ -180,11 +180,12 @@ class RayIngestor(Ingestor):
 
     def _embed(self, chunks: list[Chunk], progress: bool, note: Progress, embedder: Embedder | None = None,
                span: tuple[float, float] = (0.1, 0.95),
-               sentences: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
+               sentences: dict[str, tuple[np.ndarray, np.ndarray]] | None = None, unit: str = "chunk") -> np.ndarray:
         """As `Ingestor._embed`, on the Ray actors; they return chunk vectors only, so an index built on Ray
-        stores no sentence vectors (`sentences` stays empty) and the answerer embeds the sentences it reads."""
+        stores no sentence vectors (`sentences` stays empty) and the answerer embeds the sentences it reads.
+        The multilingual channel (chunks and their sentences) is embedded here, as `Ingestor` does."""
         if embedder is not None and embedder is not self.embedder:
-            return super()._embed(chunks, progress, note, embedder, span)
+            return super()._embed(chunks, progress, note, embedder, span, unit=unit)
         if not chunks:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
         order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text))  # as Ingestor._embed

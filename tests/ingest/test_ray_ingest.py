@@ -84,6 +84,26 @@ def test_ray_ingest_is_incremental(runner, tmp_path):
     assert again.updated == ("note.txt",) and again.chunks_embedded == 1
 
 
+def test_ray_ingest_writes_the_multilingual_channel_with_its_sentence_units(runner, tmp_path):
+    from ingest.multilingual import CHANNEL
+    from ingest.ray_ingest import RayIngestor
+    from ingest.store import load_snapshot
+
+    docs = _corpus(tmp_path / "docs")
+    snaps = []
+    for name, cls in (("one", Ingestor), ("ray", RayIngestor)):
+        kw = {"runner": runner, "embedder_factory": HashEmbedder} if cls is RayIngestor else {}
+        cls(tmp_path / name, HashEmbedder(), multilingual=HashEmbedder(dimension=16, name="hash-ml"), **kw).ingest([docs])
+        snaps.append(load_snapshot(tmp_path / name))
+    one, ray_ = snaps
+    assert CHANNEL in ray_.channel_units and ray_.manifest["channels"][CHANNEL]["units"]["count"] > len(ray_.chunks)
+    rows = np.arange(len(one.chunks))
+    np.testing.assert_array_equal(one.channel_vectors(CHANNEL, rows), ray_.channel_vectors(CHANNEL, rows))
+    for r in (0, len(rows) - 1):
+        for a, b in zip(one.chunk_units(CHANNEL, r), ray_.chunk_units(CHANNEL, r)):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_missing_ray_names_the_extra(monkeypatch):
     from ingest.ray_ingest import RayRunner
 
