@@ -550,7 +550,7 @@ def _load_sentences(path: Path, manifest: Mapping[str, Any], n_chunks: int) -> S
 def _load_channels(path: Path, manifest: Mapping[str, Any], flags: int) -> tuple[dict[str, Any],
                                                                                  dict[str, ChannelUnits]]:
     """The extra vector channels the manifest lists (none in an index written before they existed), and the
-    units of those of sentence granularity."""
+    sentence units of those that have them."""
     import faiss
 
     listed = manifest.get("channels", {})
@@ -828,7 +828,7 @@ def write_generation(index_dir: Path, manifest: Mapping[str, Any], docs: list[Do
 
     Args:
         channels: Extra vector channels, name -> (its manifest record: name, fingerprint,
-            dimension; its vectors in chunk order, or its `ChannelUnits` for sentence granularity).
+            dimension; its vectors in chunk order, or `ChannelUnits` holding them and the sentences' vectors).
             Each is written to `channel_file(name)` (exact or HNSW as the main vectors are) and
             listed under the manifest's "channels", replacing whatever `manifest` said about channels.
         sentences: The chunks' in-context sentence vectors (from the embedder of `manifest`), or None.

@@ -378,7 +378,7 @@ class Answerer:
 
     def _stored_ml_vectors(self, snap: Any, hit: Hit) -> dict[tuple[int, int], np.ndarray]:
         """(start, end) in the chunk -> the multilingual channel's stored vector of that sentence of `hit`'s chunk
-        (empty unless the index stores the channel by sentence and the answerer reads that channel)."""
+        (empty unless the index stores the channel's sentence units and the answerer reads that channel)."""
         if self.retriever.multilingual is None or MULTILINGUAL_CHANNEL not in getattr(snap, "channel_units", {}):
             return {}
         r = snap.row_of(hit.chunk_id)
@@ -495,7 +495,7 @@ class Answerer:
         if turn.cross_lingual:
             # A question in another language than the documents: the multilingual model judges
             # meaning; words only match where the question writes them in Latin letters ("APEC").
-            # Their vectors are read from an index that stores the channel by sentence; else each is
+            # Their vectors are read from an index that stores the channel's sentence units; else each is
             # embedded (e5: ~30-100 ms a sentence here), so fewer candidates are scored.
             found = self.candidates(hits, multilingual=True)
             stored = sum(c.ml_vector is not None for c in found)
