@@ -190,6 +190,23 @@ class IndexSnapshot:
 SENTENCE_FILES = ("sentence_ptr.npy", "sentence_spans.npy", "sentence_vectors.npy")
 
 
+def _pack_rows(rows: Sequence[tuple[np.ndarray, np.ndarray]], dimension: int,
+               dtype: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-chunk (spans (k, 2), vectors (k, dimension)) pairs packed into (ptr, spans, vectors): chunk ``r``'s
+    rows are ``ptr[r]:ptr[r + 1]``."""
+    counts = np.array([len(sp) for sp, _ in rows], dtype=np.int64)
+    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    spans = np.zeros((int(ptr[-1]), 2), dtype=np.int32)
+    vectors = np.zeros((int(ptr[-1]), dimension), dtype=dtype)
+    for r, (sp, vec) in enumerate(rows):
+        if len(sp) != len(vec):
+            raise ValueError(f"chunk row {r}: {len(sp)} spans but {len(vec)} vectors")
+        spans[ptr[r]:ptr[r + 1]] = sp
+        vectors[ptr[r]:ptr[r + 1]] = vec
+    return ptr, spans, vectors
+
+
 @dataclass(frozen=True)
 class SentenceVectors:
     """In-context vectors of each chunk's sentences, stored with the index.
@@ -206,17 +223,7 @@ class SentenceVectors:
     @classmethod
     def from_rows(cls, rows: Sequence[tuple[np.ndarray, np.ndarray]], dimension: int) -> SentenceVectors:
         """From per-chunk (spans (k, 2), vectors (k, dimension)) pairs, in chunk order."""
-        counts = np.array([len(sp) for sp, _ in rows], dtype=np.int64)
-        ptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(counts, out=ptr[1:])
-        spans = np.zeros((int(ptr[-1]), 2), dtype=np.int32)
-        vectors = np.zeros((int(ptr[-1]), dimension), dtype=np.float16)
-        for r, (sp, vec) in enumerate(rows):
-            if len(sp) != len(vec):
-                raise ValueError(f"chunk row {r}: {len(sp)} spans but {len(vec)} vectors")
-            spans[ptr[r]:ptr[r + 1]] = sp
-            vectors[ptr[r]:ptr[r + 1]] = vec
-        return cls(ptr, spans, vectors)
+        return cls(*_pack_rows(rows, dimension, np.float16))
 
     @property
     def n_chunks(self) -> int:
@@ -256,19 +263,9 @@ class ChannelUnits:
                   chunk_vectors: np.ndarray) -> ChannelUnits:
         """From per-chunk (spans (k, 2), vectors (k, dimension)) pairs, in chunk order (k >= 1 each), and the
         chunks' own vectors."""
-        counts = np.array([len(sp) for sp, _ in rows], dtype=np.int64)
-        if len(counts) and counts.min() < 1:
+        if any(len(sp) < 1 for sp, _ in rows):
             raise ValueError("every chunk needs at least one unit")
-        ptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(counts, out=ptr[1:])
-        spans = np.zeros((int(ptr[-1]), 2), dtype=np.int32)
-        vectors = np.zeros((int(ptr[-1]), dimension), dtype=np.float32)
-        for r, (sp, vec) in enumerate(rows):
-            if len(sp) != len(vec):
-                raise ValueError(f"chunk row {r}: {len(sp)} spans but {len(vec)} vectors")
-            spans[ptr[r]:ptr[r + 1]] = sp
-            vectors[ptr[r]:ptr[r + 1]] = vec
-        return cls(ptr, spans, vectors, np.asarray(chunk_vectors, dtype=np.float32))
+        return cls(*_pack_rows(rows, dimension, np.float32), np.asarray(chunk_vectors, dtype=np.float32))
 
     @property
     def n_chunks(self) -> int:
