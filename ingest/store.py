@@ -587,10 +587,10 @@ def _check_vectors(findex: Any, path: Path) -> None:
     storage = faiss.downcast_index(findex.storage) if isinstance(findex, faiss.IndexHNSW) else findex
     if not isinstance(storage, faiss.IndexFlat) or findex.metric_type != faiss.METRIC_INNER_PRODUCT:
         raise IndexCorruptError(f"{path / 'vectors.faiss'} is a {type(findex).__name__}, not what partnerqa writes")
-    n, d = storage.ntotal, storage.d
+    n = storage.ntotal
     if n == 0:
         return
-    xb = faiss.rev_swig_ptr(storage.get_xb(), n * d).reshape(n, d)  # a view, no copy
+    xb = _flat_view(storage)
     for lo in range(0, n, 16384):
         if not np.isfinite(xb[lo:lo + 16384]).all():
             raise IndexCorruptError(f"{path / 'vectors.faiss'} holds NaN or infinite vectors")
@@ -1021,9 +1021,16 @@ def flat_matrix(index: Any) -> np.ndarray | None:
 
     if type(index) is not faiss.IndexFlatIP or index.ntotal == 0:
         return None
-    view = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
+    view = _flat_view(index)
     view.flags.writeable = False
     return view
+
+
+def _flat_view(index: Any) -> np.ndarray:
+    """A flat FAISS index's own vectors as an (n, d) float32 array: a view of its memory, no copy."""
+    import faiss
+
+    return faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
 
 
 def doc_rows(chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:

@@ -360,14 +360,18 @@ class Answerer:
         return resolve_scope(question, cached[1])
 
     # -- extractive --------------------------------------------------------------------------
+    @staticmethod
+    def _row(snap: Any, hit: Hit) -> int | None:
+        """The row of `hit`'s chunk in `snap` (None: another generation's chunk)."""
+        r = snap.row_of(hit.chunk_id)
+        return r if r is not None and snap.chunks[r].text == hit.text else None
+
     def _stored_vectors(self, snap: Any, hit: Hit) -> dict[tuple[int, int], np.ndarray]:
         """(start, end) in the chunk -> the stored in-context vector of that sentence of `hit`'s chunk in `snap`
         (empty when it has none; a zero row, a sentence the model never read, is left out)."""
         stored = getattr(snap, "sentences", None)
-        if stored is None:
-            return {}
-        r = snap.row_of(hit.chunk_id)
-        if r is None or snap.chunks[r].text != hit.text:  # another generation's chunk
+        r = self._row(snap, hit) if stored is not None else None
+        if r is None:
             return {}
         spans, vecs = stored.of_chunk(r)
         out = {}
@@ -381,8 +385,8 @@ class Answerer:
         (empty unless the index stores the channel's sentence units and the answerer reads that channel)."""
         if self.retriever.multilingual is None or MULTILINGUAL_CHANNEL not in getattr(snap, "channel_units", {}):
             return {}
-        r = snap.row_of(hit.chunk_id)
-        if r is None or snap.chunks[r].text != hit.text:  # another generation's chunk
+        r = self._row(snap, hit)
+        if r is None:
             return {}
         spans, vecs = snap.chunk_units(MULTILINGUAL_CHANNEL, r)
         return {(a, b): v for (a, b), v in zip(spans.tolist(), vecs)}
@@ -492,17 +496,19 @@ class Answerer:
         trains on exactly these features.
         """
         ctx = self._context(turn)
-        if turn.cross_lingual:
-            # A question in another language than the documents: the multilingual model judges
-            # meaning; words only match where the question writes them in Latin letters ("APEC").
-            # Their vectors are read from an index that stores the channel's sentence units; else each is
-            # embedded (e5: ~30-100 ms a sentence here), so fewer candidates are scored.
-            found = self.candidates(hits, multilingual=True)
-            stored = sum(c.ml_vector is not None for c in found)
-            cands = self._prefilter(ctx.query, found, numeric=ctx.kind in NUMERIC, percent=ctx.kind == "percent",
-                                    limit=MAX_STORED if stored >= len(found) / 2 else MAX_EMBED_CROSS_LINGUAL)
-            if not cands:
-                return [], np.zeros((0, len(FEATURES))), np.zeros((0, 1), np.float32), ctx
+        cross = turn.cross_lingual
+        found = self.candidates(hits, multilingual=cross)
+        # Where the index stores the candidates' vectors nothing is embedded, so more are scored; else each is
+        # embedded (MiniLM ~4 ms a sentence, e5 ~30-100 ms here).
+        stored = sum((c.ml_vector if cross else c.vector) is not None for c in found)
+        limit = MAX_STORED if stored >= len(found) / 2 else MAX_EMBED_CROSS_LINGUAL if cross else MAX_EMBED
+        # A question in another language than the documents: only the words it writes in Latin letters ("APEC")
+        # can match them (ctx.query); the multilingual model judges meaning.
+        cands = self._prefilter(ctx.query if cross else turn.query, found, numeric=ctx.kind in NUMERIC,
+                                percent=ctx.kind == "percent", limit=limit)
+        if not cands:
+            return [], np.zeros((0, len(FEATURES))), np.zeros((0, 1), np.float32), ctx
+        if cross:
             qv = self.retriever.embed_multilingual_queries([turn.query])[0]
             missing = [i for i, c in enumerate(cands) if c.ml_vector is None]
             sv = np.zeros((len(cands), len(qv)), np.float32)
@@ -514,12 +520,6 @@ class Answerer:
             # e5's cosines sit in a narrow band (~0.7-0.92): spread them onto MiniLM's scale.
             dense = np.clip((sv @ qv - E5_FLOOR) * E5_STRETCH, 0.0, 1.0)
         else:
-            found = self.candidates(hits)
-            stored = sum(c.vector is not None for c in found)
-            cands = self._prefilter(turn.query, found, numeric=ctx.kind in NUMERIC, percent=ctx.kind == "percent",
-                                    limit=MAX_STORED if stored >= len(found) / 2 else MAX_EMBED)
-            if not cands:
-                return [], np.zeros((0, len(FEATURES))), np.zeros((0, 1), np.float32), ctx
             qv, sv = self._embed_with_cache(turn.query, cands)
             dense = np.clip(sv @ qv, 0.0, 1.0)
         repeats = [self._repeats(c) for c in cands]
