@@ -84,7 +84,8 @@ _MEASURE_NOUNS = (
 )
 _MONEY_NOUNS = (
     r"price|cost|revenue|sales|income|expense|expenses|profit|loss|amount|value|budget|investment|"
-    r"dividend|cash|debt|spending|funding|fee|salary|earnings|margin|tax|valuation|worth|payment|net sales"
+    r"dividend|cash|debt|spending|funding|fee|salary|earnings|margin|tax|valuation|worth|payment|net sales|"
+    r"capitali[sz]ation|market cap|assets|liabilities|proceeds|fine|penalty|subsidy|loan"
 )
 
 _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -94,6 +95,10 @@ _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
           r"(?:percentage|percent|share|rate|ratio)\b"), PERCENT),
         (r"\bhow much\b", AMOUNT),
         (r"\bhow long\b", DURATION),
+        # "how many days" asks for a length of time: spaCy tags "four days" DATE, which a count does not take
+        ((r"\bhow many (?:(?:more|fewer|full|whole|consecutive|calendar|business|working)\s+)?"
+          r"(?:seconds|minutes|hours|days|nights|weeks|months|years|decades|centuries|generations|seasons)\b"),
+         DURATION),
         (r"\bhow (?:many|large|big|far|fast|high|tall|old|heavy|often)\b", COUNT),
         (r"\b(?:what|which) (?:number|amount|quantity|volume|total|figure|size)\b", COUNT),
         (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_DATE_NOUNS})\b", DATE),
@@ -126,7 +131,8 @@ _KO_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(?:어느|어떤|무슨)\s*(?:행사|회의|컨퍼런스|박람회|이벤트)", EVENT),
         (r"(?:어느|어떤|무슨)\s*(?:도시|나라|국가|지역|장소)|어디", PLACE),
         (r"(?:어느|어떤|무슨)\s*(?:회사|기업|기관|대학|대학교|단체|조직|업체|연구소|제조사)", ORG),
-        (r"누가|누구|어떤\s*사람|인물|이름", PERSON),
+        # "이름" (name) alone is no person: "다음 세대 아키텍처의 이름은?" asks the name of a thing
+        (r"누가|누구|어떤\s*사람|인물|(?:사람|인물|사람의|인물의)\s*이름", PERSON),
     )
 )
 

@@ -31,6 +31,12 @@ from rag.short import short_answer
     ("What FP4 performance is Rubin stated to have?", "count"),  # a measure: a figure with its unit
     ("What is the population of Seoul?", "count"),
     ("What area of research did he lead?", "place"),  # "area" stays a place
+    ("How many days did the Nvidia boss spend in Seoul?", "duration"),  # "four days" is tagged DATE
+    ("How many chips per day will ship?", "count"),  # the thing counted is chips
+    ("What is Nvidia's market capitalisation?", "money"),
+    ("What drives down wages in a job?", None),  # wages are no figure asked for here
+    ("루빈 다음 세대 아키텍처의 이름은 무엇입니까?", None),  # the name of a thing, not a person
+    ("루빈이라는 이름은 누구에게서 따온 건가요?", "person"),
     ("What is physical AI?", None),
     ("What platform is the AI factory built on?", None),
 ])
