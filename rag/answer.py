@@ -36,7 +36,7 @@ from ingest.settings import Settings
 from ingest.text import sentence_spans, terms
 
 from .aliases import aliases_in, name_aliases
-from .answer_types import NUMERIC, Tagger, pattern_spans, question_type
+from .answer_types import NUMERIC, Span, Tagger, asked_unit, in_unit, pattern_spans, question_type
 from .evidence import (
     FEATURES,
     Candidate,
@@ -218,6 +218,17 @@ def _latin_words(text: str) -> str:
 
 def _previous_answers(history: Sequence[Any] | None) -> tuple[str, ...]:
     return tuple(c for role, c in _history_pairs(history) if role == "assistant" and c.strip())
+
+
+_FIGURES = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
+
+
+def _in_asked_unit(text: str, spans: Sequence[Span], unit: tuple[str, str] | None) -> tuple[Span, ...]:
+    """`spans` less the figures stated in another unit than the question asks for (`answer_types.asked_unit`):
+    "3 nm" does not answer "How many gigabytes ...?", so the sentence holds no figure of the asked type."""
+    if unit is None:
+        return tuple(spans)
+    return tuple(sp for sp in spans if sp.label not in _FIGURES or in_unit(text, sp, unit))
 
 
 class Answerer:
@@ -523,14 +534,15 @@ class Answerer:
             qv, sv = self._embed_with_cache(turn.query, cands)
             dense = np.clip(sv @ qv, 0.0, 1.0)
         repeats = [self._repeats(c) for c in cands]
-        cands = [replace(c, spans=tuple(pattern_spans(c.text))) for c in cands]
+        unit = asked_unit(ctx.question)
+        cands = [replace(c, spans=_in_asked_unit(c.text, pattern_spans(c.text), unit)) for c in cands]
         X = featurize(ctx, cands, dense, repeats)
         if len(cands) > 0:
             first = self.model.candidate_logit(X)
             top = [int(i) for i in np.argsort(-first)[:NER_TOP]]
             tagged = self.tagger.spans([cands[i].text for i in top])
             for i, spans in zip(top, tagged):
-                cands[i] = replace(cands[i], spans=spans)
+                cands[i] = replace(cands[i], spans=_in_asked_unit(cands[i].text, spans, unit))
             X = featurize(ctx, cands, dense, repeats)
         return cands, X, sv, ctx
 

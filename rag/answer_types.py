@@ -152,6 +152,51 @@ def question_type(question: str) -> str | None:
     return None
 
 
+# Units of measure a question can ask its figure in: the unit's spoken stem and its symbol, each after an
+# optional metric prefix ("gigabytes" / "GB"). A figure in another unit does not answer ("3 nm" for "how many
+# gigabytes"). Spoken forms match in any case, symbols as written ("nm" is no "NM").
+_UNITS: dict[str, tuple[str, str]] = {
+    "byte": (r"bytes?", r"i?B"),
+    "bit": (r"bits?", r"bps|b/s|bit"),
+    "flop": (r"flops?", r"FLOPS?|FLOP/s"),
+    "watt": (r"watts?", r"W"),
+    "hertz": (r"hertz", r"Hz"),
+    "meter": (r"met(?:er|re)s?", r"m"),
+    "gram": (r"grams?", r"g"),
+    "liter": (r"lit(?:er|re)s?", r"[lL]"),
+    "mile": (r"miles?", r"mi"),
+    "ton": (r"tonnes?|tons?", r"t"),
+}
+_PREFIXES = {"kilo": "k", "mega": "M", "giga": "G", "tera": "T", "peta": "P", "exa": "E", "nano": "n",
+             "micro": "μ", "milli": "m", "centi": "c"}
+_ASKED_UNIT = re.compile(r"\bhow\s+many\s+([a-z]+)\b|\b(?:in|of)\s+([a-z]+)\s*[?？.]*\s*$", re.IGNORECASE)
+
+
+def asked_unit(question: str) -> tuple[str, str] | None:
+    """The unit a question wants its figure in, as (unit, metric prefix): "How many gigabytes of memory ...?"
+    -> ("byte", "giga"); "What is its performance in petaflops?" -> ("flop", "peta"); None when it names none."""
+    m = _ASKED_UNIT.search(question)
+    if not m:
+        return None
+    word = (m.group(1) or m.group(2)).lower()
+    prefix = next((p for p in _PREFIXES if word.startswith(p) and len(word) > len(p) + 2), "")
+    for unit, (spoken, _) in _UNITS.items():
+        if re.fullmatch(spoken, word[len(prefix):]):
+            return unit, prefix
+    return None
+
+
+def in_unit(text: str, span: Span, unit: tuple[str, str]) -> bool:
+    """Whether the figure `span` of `text` is stated in `unit` (`asked_unit`): the unit, spoken or as its
+    symbol, with the same prefix, inside the span or right after it ("288 GB", "288-gigabyte", "50 petaflops")."""
+    name, prefix = unit
+    spoken, symbol = _UNITS[name]
+    mark = "k|K" if prefix == "kilo" else _PREFIXES.get(prefix, "")
+    forms = rf"(?i:{prefix}(?:{spoken}))|(?:{mark})(?:{symbol})"
+    after = text[span.start:min(len(text), span.end + 16)]
+    return re.search(rf"\d[\d,.]*(?:\s|-|\xa0)?(?:{forms})(?![A-Za-z])", after) is not None
+
+
 @dataclass(frozen=True)
 class Span:
     """A typed span of a sentence: ``sentence[start:end] == text``."""

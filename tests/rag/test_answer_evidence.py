@@ -37,7 +37,8 @@ def corpus(tmp_path_factory, real_embedder):
         "Bae asked for smooth delivery of the roughly 260,000 advanced chips agreed to at the APEC event.\n"
         "2. The Vera Rubin platform is part of the plan\n"
         "The science minister asked for support for an AI factory based on Nvidia's Vera Rubin platform.\n"
-        "Huang's four-day Seoul visit included meetings with executives from major conglomerates.\n")
+        "Huang's four-day Seoul visit included meetings with executives from major conglomerates.\n"
+        "The Rubin chips will be manufactured by TSMC using a 3 nm process and will use HBM4 memory.\n")
     index = d.parent / "index"
     Ingestor(index, real_embedder).ingest([d])
     return Answerer(Retriever.load(index, embedder=real_embedder))
@@ -85,6 +86,13 @@ def test_boilerplate_and_headings_are_not_answers(corpus):
     assert all(CERT not in s.text for s in ans.sentences)
     ans = corpus.answer("What chips will Nvidia supply to Korea?")
     assert ans.abstained or all("needs delivery" not in s.text for s in ans.sentences[:1])
+
+
+def test_a_figure_in_another_unit_is_no_answer(corpus):
+    ans = corpus.answer("How many gigabytes of HBM4 memory does a Rubin chip have?")
+    assert "3" not in ans.short  # "3 nm" is a process size, not a memory size
+    ans = corpus.answer("How many days did Huang spend in Seoul?")
+    assert not ans.abstained and "four" in ans.short  # a length of time, which spaCy tags as a date
 
 
 def test_unanswerable_question_abstains(corpus):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer_types import Span, Tagger, accepts, pattern_spans, question_type
+from rag.answer_types import Span, Tagger, accepts, asked_unit, in_unit, pattern_spans, question_type
 from rag.short import short_answer
 
 
@@ -42,6 +42,25 @@ from rag.short import short_answer
 ])
 def test_question_types(question, kind):
     assert question_type(question) == kind
+
+
+@pytest.mark.parametrize(("question", "sentence", "stated"), [
+    ("How many gigabytes of memory does it have?", "It uses a 3 nm process and 288 GB of HBM4.", ["288"]),
+    ("How many gigabytes of memory does it have?", "It has 288-gigabyte stacks, not 1 TB.", ["288"]),
+    ("What is its FP4 performance in petaflops?", "It reaches 50 petaflops, or 1.2 exaflops a rack.", ["50"]),
+    ("How many kilometers long is the bridge?", "It is 5 km long, 6 kilometres wide and 7 m deep.", ["5", "6"]),
+    ("How many nanometers is the process?", "A 3 nm process; 5 NM is no unit.", ["3"]),
+])
+def test_figures_are_kept_only_in_the_asked_unit(question, sentence, stated):
+    unit = asked_unit(question)
+    assert unit is not None
+    assert [sp.text for sp in pattern_spans(sentence) if in_unit(sentence, sp, unit)] == stated
+
+
+@pytest.mark.parametrize("question", ["How many chips will ship?", "How many cores does it have?",
+                                      "Where is the center in?", "How many terms of office did he serve?"])
+def test_a_question_without_a_unit_of_measure_asks_none(question):
+    assert asked_unit(question) is None
 
 
 def test_pattern_spans_find_numbers_money_percent_and_dates():
