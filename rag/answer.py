@@ -76,6 +76,7 @@ MAX_STORED = 24
 MAX_EMBED_CROSS_LINGUAL = 8  # the same for a question in another language (e5 is ~10x slower a sentence)
 E5_FLOOR, E5_STRETCH = 0.75, 4.0  # e5 cosine c -> clip((c - 0.75) * 4, 0, 1), near MiniLM's spread
 MAX_TABLE_ROWS = 6  # of those, places kept for table rows when the question asks for a figure
+NAMING_LEAD_TOP = 10  # a "What chips ...?" answer may lead with a sentence this far down that names the chips
 NER_TOP = 5  # candidates tagged by the NER model (after a first pass with patterns only)
 SENTENCE_CACHE_SIZE = 20_000  # sentence vectors kept in memory (~30 MB)
 FOLLOW_RATIO = 0.5  # extra sentences need at least this share of the best candidate's probability
@@ -624,6 +625,9 @@ class Answerer:
         confidence = self.model.answer_proba(X[live], logits[live])
         if confidence < self.abstain_threshold:
             return self._abstain(turn, hits, confidence, t0, t1)
+        # A Korean question's names count in their Latin spelling too ("배경훈" is "Bae Kyung-hoon").
+        asked = f"{turn.focus} {ctx.question}" if turn.cross_lingual else turn.focus
+        best = self._naming_lead(asked, ctx, cands, X, logits, best)
         probs = np.where(live, 1.0 / (1.0 + np.exp(-np.where(live, logits, 0.0))), 0.0)
         chosen = [best]
         floor = probs[best] * FOLLOW_RATIO
@@ -652,8 +656,6 @@ class Answerer:
             citations.append(_citation(n, c.hit, c.start, c.end, c.text, context))
             sentences.append(AnswerSentence(text=c.text, citations=(n,)))
         top = cands[best]
-        # A Korean question's names count in their Latin spelling too ("배경훈" is "Bae Kyung-hoon").
-        asked = f"{turn.focus} {ctx.question}" if turn.cross_lingual else turn.focus
         table_row = bool(X[best, FEATURES.index("table_row")])
         span, reason = short_answer_reason(asked, ctx.kind, top.text, top.spans, table_row=table_row)
         if self.short_model is not None and reason in LEARNED_REASONS:
@@ -667,6 +669,24 @@ class Answerer:
                       short_span=(top.start + span[0], top.start + span[1]) if span else None,
                       scope=turn.scope.to_dict() if turn.scope else None, searched_for=turn.merged,
                       lang=turn.lang, notice=_notice(turn, citations))
+
+    @staticmethod
+    def _naming_lead(asked: str, ctx: QuestionContext, cands: Sequence[Candidate], X: np.ndarray,
+                     logits: np.ndarray, best: int) -> int:
+        """The sentence to lead with: `best`, unless it speaks of the noun a "What chips will ...?" question asks
+        about but names none ("secure chip supply") while one of the next best names one beside that noun
+        ("about 260,000 advanced chips")."""
+        if ctx.kind is not None:
+            return best
+        top = cands[best]
+        _, reason = short_answer_reason(asked, ctx.kind, top.text, top.spans, table_row=False)
+        if reason != "head-none":
+            return best
+        head_near = X[:, FEATURES.index("head_near")]
+        for i in np.argsort(-logits)[1:NAMING_LEAD_TOP]:
+            if np.isfinite(logits[i]) and head_near[i]:
+                return int(i)
+        return best
 
     def _abstain(self, turn: _Turn, hits: Sequence[Hit], confidence: float, t0: float, t1: float,
                  mode: str = "extractive", changes: tuple[str, ...] = ()) -> Answer:

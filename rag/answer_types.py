@@ -75,7 +75,7 @@ _PERSON_NOUNS = (
     r"secretary|director|officer|manager|scientist|engineer|author|writer|king|queen|emperor|player|coach|"
     r"actor|singer|member|spokesperson|governor|mayor"
 )
-_PLACE_NOUNS = r"city|country|nation|state|province|region|place|location|town|village|capital|continent|site|area"
+_PLACE_NOUNS = r"city|cities|country|countries|nation|state|province|region|place|location|town|village|capital|continent|site|area"
 _DATE_NOUNS = r"year|date|day|month|time|decade|century|quarter|period|week|season|era"
 _EVENT_NOUNS = r"event|conference|summit|meeting|show|expo|exhibition|war|battle|festival|election|ceremony|forum"
 _MEASURE_NOUNS = (
@@ -101,14 +101,14 @@ _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          DURATION),
         (r"\bhow (?:many|large|big|far|fast|high|tall|old|heavy|often)\b", COUNT),
         (r"\b(?:what|which) (?:number|amount|quantity|volume|total|figure|size)\b", COUNT),
-        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_DATE_NOUNS})\b", DATE),
+        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_DATE_NOUNS})(?:s|es)?\b", DATE),
         (r"^\s*(?:\W*\w+\W+){0,3}?when\b|\bwhen\s+(?:is|was|were|did|does|do|will|would|has|had|are)\b", DATE),
         (r"\bsince when\b|\bby when\b", DATE),
-        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_EVENT_NOUNS})\b", EVENT),
-        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_PLACE_NOUNS})\b", PLACE),
+        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_EVENT_NOUNS})(?:s|es)?\b", EVENT),
+        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_PLACE_NOUNS})(?:s|es)?\b", PLACE),
         (r"\bwhere\b", PLACE),
-        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_PERSON_NOUNS})\b", PERSON),
-        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_ORG_NOUNS})\b", ORG),
+        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_PERSON_NOUNS})(?:s|es)?\b", PERSON),
+        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_ORG_NOUNS})(?:s|es)?\b", ORG),
         (r"\bwho(?:m|se)?\b", PERSON),
         (rf"\b(?:what|which)\s+(?:is|was|were|are)?\s*(?:the\s+)?(?:[\w'’&-]+\s+){{0,3}}(?:{_MONEY_NOUNS})\b", MONEY),
         # a measure is a figure with its unit ("What FP4 performance is Rubin stated to have?" -> 50 petaflops)

@@ -33,12 +33,13 @@ def corpus(tmp_path_factory, real_embedder):
     (d / "2023 Q2 ACME.txt").write_text(_filing("Q2 2023", "April 1, 2023", "94,836", "97,278", "7,457"))
     (d / "article.txt").write_text(
         "Korea's Nvidia talks point to an AI factory push\n"
+        "The meeting points to a practical agenda: secure chip supply from Nvidia to Korea and grow physical AI.\n"
         "1. A chip supply promise that now needs delivery\n"
         "Bae asked for smooth delivery of the roughly 260,000 advanced chips agreed to at the APEC event.\n"
         "2. The Vera Rubin platform is part of the plan\n"
         "The science minister asked for support for an AI factory based on Nvidia's Vera Rubin platform.\n"
         "Huang's four-day Seoul visit included meetings with executives from major conglomerates.\n"
-        "The Rubin chips will be manufactured by TSMC using a 3 nm process and will use HBM4 memory.\n")
+        "Rubin GPUs will be manufactured by TSMC using a 3 nm process and will use HBM4 memory.\n")
     index = d.parent / "index"
     Ingestor(index, real_embedder).ingest([d])
     return Answerer(Retriever.load(index, embedder=real_embedder))
@@ -88,9 +89,20 @@ def test_boilerplate_and_headings_are_not_answers(corpus):
     assert ans.abstained or all("needs delivery" not in s.text for s in ans.sentences[:1])
 
 
+def test_a_what_noun_question_leads_with_the_sentence_that_names_it(corpus):
+    # The agenda sentence matches more words ("chip supply", Nvidia, Korea) but names no chips.
+    ans = corpus.answer("What chips will Nvidia supply to Korea?")
+    assert not ans.abstained and "260,000" in ans.sentences[0].text and "260,000" in ans.short
+    _verbatim(corpus, ans)
+
+
 def test_a_figure_in_another_unit_is_no_answer(corpus):
-    ans = corpus.answer("How many gigabytes of HBM4 memory does a Rubin chip have?")
-    assert "3" not in ans.short  # "3 nm" is a process size, not a memory size
+    question = "How many gigabytes of HBM4 memory does a Rubin GPU have?"
+    turn, hits = corpus.retrieve(question)
+    cands = corpus.score_candidates(turn, hits)[0]
+    process = [c for c in cands if "3 nm process" in c.text]
+    assert process and not any(sp.text.startswith("3") for c in process for sp in c.spans)
+    assert "3" not in corpus.answer(question).short  # "3 nm" is a process size, not a memory size
     ans = corpus.answer("How many days did Huang spend in Seoul?")
     assert not ans.abstained and "four" in ans.short  # a length of time, which spaCy tags as a date
 

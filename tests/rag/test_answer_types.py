@@ -34,6 +34,8 @@ from rag.short import short_answer
     ("How many days did the Nvidia boss spend in Seoul?", "duration"),  # "four days" is tagged DATE
     ("How many chips per day will ship?", "count"),  # the thing counted is chips
     ("What is Nvidia's market capitalisation?", "money"),
+    ("During which years was no census taken?", "date"),  # plural nouns ask as the singular does
+    ("Which cities host the summit?", "place"),
     ("What drives down wages in a job?", None),  # wages are no figure asked for here
     ("루빈 다음 세대 아키텍처의 이름은 무엇입니까?", None),  # the name of a thing, not a person
     ("루빈이라는 이름은 누구에게서 따온 건가요?", "person"),
