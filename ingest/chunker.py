@@ -31,7 +31,7 @@ class Chunker:
 
     @property
     def config(self) -> dict[str, object]:
-        return {"name": "sentence-packer", "version": 3, "chunk_size": self.chunk_size, "overlap": self.overlap}
+        return {"name": "sentence-packer", "version": 4, "chunk_size": self.chunk_size, "overlap": self.overlap}
 
     def split(self, doc: Document) -> list[Chunk]:
         """Chunk one document."""

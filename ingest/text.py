@@ -29,16 +29,47 @@ _WORD_BEFORE = re.compile(r"(?<![A-Za-z.])([A-Za-z][A-Za-z.]*)\.\W*$")
 _WORD_WINDOW = 64
 
 
+# A line break inside a sentence: PDF text is wrapped at the page's width ("... a hearing has been scheduled for
+# May 23,\n2023."). A break is such a wrap when the line before it is long, is prose (not a title-case heading)
+# and stops mid-sentence (on a letter or a comma, not on a stop, colon, semicolon or a figure, as table rows do),
+# and the next line goes on in lower case or with a figure, and is no list item. Blank lines, short lines
+# (headings, list items, table rows), lines that end a sentence and lines before a capital (a sentence-case
+# heading, "Key: value" metadata) still end one.
+WRAP_MIN_CHARS = 50
+_WRAP_END = re.compile(r"[^\W\d_][’'”)]?|[,‐–—-]")
+_CONTINUES = re.compile(r"[a-z\d(\[$€£¥₩%]")  # a sentence goes on in lower case or a figure ("May 23,\n2023.")
+_LIST_START = re.compile(r"\s*(?:[-•*▪●◦]\s|\d{1,3}[.)]\s|\([a-zA-Z0-9]{1,4}\)\s)")
+_LOWER_WORD = re.compile(r"(?<![\w’'-])[a-z]{4,}\b")
+_FUNCTION_WORDS = frozenset(("with", "from", "into", "over", "upon", "under", "than", "that", "this", "their", "through",
+                            "about", "between", "within", "without", "against", "during", "after", "before", "among",
+                            "onto", "versus"))
+
+
+def _wrapped(text: str, brk: int, nxt: int) -> bool:
+    """Whether the line break at text[brk:nxt] (one break and its blanks) only wraps a sentence."""
+    line = text[text.rfind("\n", 0, brk) + 1:brk].rstrip()
+    if len(line) < WRAP_MIN_CHARS or not _WRAP_END.fullmatch(line[-2:] if line[-1] in "’'”)" else line[-1]):
+        return False
+    if nxt >= len(text) or not _CONTINUES.match(text, nxt) or _LIST_START.match(text, nxt):
+        return False
+    # A heading capitalises every word but its function words ("Management’s Discussion and Analysis of Financial
+    # Condition"); a line of prose has some other lower-case word.
+    return any(w not in _FUNCTION_WORDS for w in _LOWER_WORD.findall(line))
+
+
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Split `text[start:end]` into sentences.
 
     Returns (start, end) offsets into `text` with surrounding whitespace trimmed,
-    so ``text[s:e]`` is the sentence. Empty sentences are dropped.
+    so ``text[s:e]`` is the sentence. Empty sentences are dropped. A line break ends a sentence unless it
+    only wraps one (`_wrapped`: PDF text broken at the page's width).
     """
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     cursor = start
     for m in _BOUNDARY.finditer(text, start, end):
+        if m.group("close") is None and m.group(0).count("\n") == 1 and _wrapped(text, m.start(), m.end()):
+            continue
         if m.group(0).strip(" \t") == "" and "\n" not in m.group(0):
             # Only the last word matters; a bounded window keeps runs of
             # abbreviations ("A. B. C. ...") linear instead of quadratic.

@@ -329,10 +329,13 @@ class Tagger:
             todo = [texts[i] for i in missing]
             ents: list[list[Span]] = [[] for _ in todo]
             if nlp is not None:
-                for j, doc in enumerate(nlp.pipe(todo, batch_size=16)):
+                # A sentence wrapped across lines ("May 23,\n2023") is tagged as one line: the model reads a line
+                # break as the end of a sentence. Same length, so the offsets hold for the text as written.
+                flat = [t.replace("\n", " ") for t in todo]
+                for j, doc in enumerate(nlp.pipe(flat, batch_size=16)):
                     marks = footnote_marks(todo[j])
-                    ents[j] = [Span(e.start_char, e.end_char, e.text, e.label_) for e in doc.ents
-                               if not _in_marks(e.start_char, e.end_char, marks)]
+                    ents[j] = [Span(e.start_char, e.end_char, todo[j][e.start_char:e.end_char], e.label_)
+                               for e in doc.ents if not _in_marks(e.start_char, e.end_char, marks)]
             for j, i in enumerate(missing):
                 found = ents[j]
                 for sp in pattern_spans(todo[j]):

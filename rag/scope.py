@@ -27,6 +27,10 @@ _DATE_RE = re.compile(rf"\b({_MONTH_RE})\s+(\d{{1,2}}),?\s+((?:19|20)\d\d)\b", r
 _ISO_RE = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
 _PERIOD_RE = re.compile(rf"(?:period|quarter|months|year)\s+end(?:ed|ing)\s+({_MONTH_RE}\s+\d{{1,2}},?\s+(?:19|20)\d\d)",
                         re.IGNORECASE)
+_MONTH_QUARTER_RE = re.compile(
+    rf"\b(?:the\s+)?({_MONTH_RE})\s+((?:19|20)\d\d)\s+(?:fiscal\s+)?quarter\b|"
+    rf"\b(?:the\s+)?(?:fiscal\s+)?quarter\s+(?:that\s+)?end(?:ed|ing|s)\s+(?:in\s+)?({_MONTH_RE})\s+((?:19|20)\d\d)\b",
+    re.IGNORECASE)
 # Quarter names: "Q1 2023", "2023 Q1", "Q1 FY23", "first quarter of fiscal 2023", "fiscal 2023 first quarter".
 _Q_NUM_YEAR = re.compile(r"\bq([1-4])\s*(?:of\s+)?(?:fy\s*|fiscal\s+(?:year\s+)?)?'?((?:19|20)?\d\d)\b", re.IGNORECASE)
 _YEAR_Q_NUM = re.compile(r"\b(?:fy\s*|fiscal\s+(?:year\s+)?)?((?:19|20)\d\d)\s*q([1-4])\b", re.IGNORECASE)
@@ -210,6 +214,14 @@ def _resolve(question: str, profs: list[DocProfile]) -> tuple[list[str], str, st
             start = lead.start() if lead and lead.group(0).strip() else m.start()
             return ([p.doc_id for p in profs if p.date == d], f"period ended {_date_text(d)}",
                     question[start:m.end()].strip())
+    for m in _MONTH_QUARTER_RE.finditer(question):
+        # "the December 2022 quarter", "the quarter ended March 2023": a period that ends in that month (a fiscal
+        # quarter may end a few days into the next: Apple's "March quarter" ended April 1, 2023).
+        month, year = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        first = date(int(year), _month(month), 1)
+        ids = [p.doc_id for p in profs if p.date is not None and 0 <= (p.date - first).days <= 37]
+        if ids:
+            return ids, f"quarter ended {first:%B %Y}", m.group(0)
     named = quarter_mentions(question)
     for q, (a, b) in named:
         ids = [p.doc_id for p in profs if q in p.quarters]

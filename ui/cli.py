@@ -311,7 +311,8 @@ def format_answer(ans, *, bold: bool = False) -> str:
     """The short answer (bold on a terminal), the cited sentences, then the sources, as plain text."""
     lines = []
     if ans.short:
-        lines += [f"\033[1m{ans.short}\033[0m" if bold else f"Answer: {ans.short}", ""]
+        short = " ".join(ans.short.split())  # a span of wrapped PDF text keeps its line break in the quote only
+        lines += [f"\033[1m{short}\033[0m" if bold else f"Answer: {short}", ""]
     lines += [ans.text, ""]
     if ans.notice:
         lines += [ans.notice, ""]

@@ -95,6 +95,14 @@ def test_tagger_falls_back_to_patterns_when_spacy_is_missing(monkeypatch, caplog
 
 
 @pytest.mark.model
+def test_tagger_reads_a_sentence_wrapped_across_lines_as_one():
+    text = "a hearing has been scheduled for May 23,\n2023."
+    dates = [s for s in Tagger().spans([text])[0] if s.label == "DATE"]
+    assert [s.text for s in dates] == ["May 23,\n2023"]  # as written, the line break kept
+    assert all(text[s.start:s.end] == s.text for s in dates)
+
+
+@pytest.mark.model
 def test_tagger_uses_spacy_ner_and_caches():
     t = Tagger()
     text = "Science Minister Bae Kyung-hoon met Nvidia chief Jensen Huang in Seoul."

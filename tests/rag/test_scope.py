@@ -39,6 +39,16 @@ def test_a_named_quarter_or_period_scopes_to_its_filing():
     assert s.doc_ids == ("2022 Q3 ACME.pdf",) and "June 25, 2022" in s.description
 
 
+def test_a_quarter_named_by_its_month_scopes_to_the_filing_whose_period_ends_then():
+    p = _profiles()
+    s = resolve("What was diluted EPS for the December 2022 quarter?", p)
+    assert s.doc_ids == ("2023 Q1 ACME.pdf",) and s.phrase == "the December 2022 quarter"
+    # A fiscal quarter may end a few days into the next month: the March quarter ended April 1.
+    assert resolve("Net sales in the March 2023 quarter?", p).doc_ids == ("2023 Q2 ACME.pdf",)
+    assert resolve("Cash for the quarter ended June 2022?", p).doc_ids == ("2022 Q3 ACME.pdf",)
+    assert resolve("What happened in December 2022?", p) is None  # a month, not a quarter
+
+
 def test_latest_and_earliest_use_document_dates():
     p = _profiles()
     assert resolve("What was the gross margin in the most recent 10-Q?", p).doc_ids == ("2023 Q2 ACME.pdf",)

@@ -1,0 +1,50 @@
+"""Sentence splitting of wrapped PDF text: a line break that only wraps a sentence does not end it; headings,
+list items, table rows and lines that end a sentence still stand alone."""
+
+from __future__ import annotations
+
+from ingest.text import sentence_spans
+
+FILING = (
+    "Court of the Court of Justice of the European Union (the “General Court”). On July 15, 2020, the General Court "
+    "annulled the State Aid Decision. On September\n"
+    "25, 2020, the European Commission appealed the General Court’s decision to the European Court of Justice and a "
+    "hearing has been scheduled for May 23,\n"
+    "2023. The Company believes it would be eligible to claim a credit.\n"
+    "Item 2. Management’s Discussion and Analysis of Financial Condition and Results of Operations\n"
+    "this Item 2 contains forward-looking statements.\n"
+    "Total net sales and a long row label that goes on and on and on $ 94,836 $ 97,278\n"
+    "cost of sales 30,100 29,900\n"
+    "- Agreed volume: about 260,000 advanced chips and a long list item that goes on\n"
+    "- Next item\n"
+    "A sentence-case heading that runs well past fifty characters\n"
+    "The paragraph under it.\n"
+    "A wrapped paragraph of prose that stops at the page's right margin and\n"
+    "\n"
+    "continues after a blank line as a new paragraph.\n"
+)
+
+
+def _sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in sentence_spans(text)]
+
+
+def test_a_wrapped_sentence_is_one_sentence_with_its_text_as_written():
+    got = _sentences(FILING)
+    assert ("On September\n25, 2020, the European Commission appealed the General Court’s decision to the European "
+            "Court of Justice and a hearing has been scheduled for May 23,\n2023.") in got
+    assert "The Company believes it would be eligible to claim a credit." in got
+
+
+def test_headings_list_items_table_rows_and_paragraphs_still_end_at_the_line():
+    got = _sentences(FILING)
+    for line in ("Management’s Discussion and Analysis of Financial Condition and Results of Operations",
+                 "Total net sales and a long row label that goes on and on and on $ 94,836 $ 97,278",
+                 "- Agreed volume: about 260,000 advanced chips and a long list item that goes on", "- Next item",
+                 "A sentence-case heading that runs well past fifty characters",
+                 "A wrapped paragraph of prose that stops at the page's right margin and"):
+        assert line in got
+
+
+def test_short_lines_are_never_joined():
+    assert _sentences("Three Months Ended\nmarch 2023 and april\n") == ["Three Months Ended", "march 2023 and april"]
