@@ -47,6 +47,7 @@ from .evidence import (
     header_lines,
     is_table_row,
 )
+from .glossary import english_words
 from .retriever import Retriever
 from .scope import DocProfile, Scope
 from .scope import profile as scope_profile
@@ -482,20 +483,31 @@ class Answerer:
             self._aliases = (snap.generation, found)
         return found
 
-    def _latin_focus(self, text: str) -> str:
-        """A non-English question's words as English text can match them: those written in Latin letters,
-        and the Latin spelling of the Hangul names the documents spell both ways."""
-        return " ".join([_latin_words(text), *aliases_in(text, self.name_aliases())]).strip()
+    def _latin_focus(self, text: str) -> tuple[str, str]:
+        """A non-English question's words as English text can match them: (names, words).
+
+        Names: the words written in Latin letters, the Latin spelling of the Hangul names the documents spell
+        both ways (`rag.aliases`), and the glossary's names ("엔비디아" -> "Nvidia"). Words: the glossary's
+        renderings of its other Korean words (`rag.glossary`), which only add to what a sentence matches.
+        """
+        aliases = self.name_aliases()
+        rest = text
+        for hangul in sorted((h for h in aliases if h in text), key=len, reverse=True):
+            rest = rest.replace(hangul, " ")
+        names, words = english_words(rest)
+        return " ".join([_latin_words(text), *aliases_in(text, aliases), *names]).strip(), " ".join(words)
 
     def _context(self, turn: _Turn) -> QuestionContext:
         snap = self.retriever.snapshot
-        question, query = turn.focus, turn.query
-        if turn.cross_lingual:  # only the words written in Latin letters can match English text
-            question, query = self._latin_focus(question), self._latin_focus(query)
+        question, query, expanded = turn.focus, turn.query, expand_abbreviations(turn.query)
+        if turn.cross_lingual:  # only words in Latin letters, and English renderings of the Korean, match English text
+            question = self._latin_focus(question)[0]
+            query, words = self._latin_focus(query)
+            expanded = f"{query} {words}".strip()
         return QuestionContext(
             question=question, query=query, kind=question_type(turn.question), idf=self._idf,
             cross_lingual=turn.cross_lingual,
-            expanded=expand_abbreviations(turn.query), df=self._df,
+            expanded=expanded, df=self._df,
             n_chunks=max(1, snap.bm25.n_docs), scope=frozenset(turn.scope.doc_ids) if turn.scope else frozenset(),
             doc_length=lambda d: len(snap.docs[d].text) if d in snap.docs else 0)
 
@@ -516,7 +528,7 @@ class Answerer:
         limit = MAX_STORED if stored >= len(found) / 2 else MAX_EMBED_CROSS_LINGUAL if cross else MAX_EMBED
         # A question in another language than the documents: only the words it writes in Latin letters ("APEC")
         # can match them (ctx.query); the multilingual model judges meaning.
-        cands = self._prefilter(ctx.query if cross else turn.query, found, numeric=ctx.kind in NUMERIC,
+        cands = self._prefilter(ctx.expanded if cross else turn.query, found, numeric=ctx.kind in NUMERIC,
                                 percent=ctx.kind == "percent", limit=limit)
         if not cands:
             return [], np.zeros((0, len(FEATURES))), np.zeros((0, 1), np.float32), ctx

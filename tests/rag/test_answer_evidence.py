@@ -149,6 +149,13 @@ def test_a_korean_question_is_answered_with_a_verbatim_english_quote(seeds_multi
     _verbatim(a, ans)
 
 
+def test_a_korean_question_matches_english_words_through_the_glossary(seeds_multilingual):
+    # "최고경영자" (chief executive) is only in Hangul: the glossary makes it match "Nvidia chief Jensen Huang".
+    ans = seeds_multilingual.answer("엔비디아의 최고경영자는 누구입니까?")
+    assert not ans.abstained and ans.short == "Jensen Huang"
+    _verbatim(seeds_multilingual, ans)
+
+
 def test_a_korean_question_the_documents_cannot_answer_abstains_in_korean_and_english(seeds_multilingual):
     ans = seeds_multilingual.answer("엔비디아 주식의 오늘 종가는 얼마입니까?")
     assert ans.abstained and ans.text.startswith("문서에") and "The documents do not contain" in ans.text

@@ -1,0 +1,30 @@
+"""The Korean-English glossary: what a Korean question's words add for matching English sentences."""
+
+from __future__ import annotations
+
+from rag.glossary import GLOSSARY, english_words
+
+
+def test_words_with_particles_get_their_english_renderings():
+    names, words = english_words("루빈 칩은 어느 회사가 제조하나요?")
+    assert names == ["Rubin"]
+    assert {"chips", "company", "manufacture", "manufactured"} <= set(words)
+
+
+def test_the_longest_key_wins_and_its_parts_are_not_read_again():
+    names, words = english_words("엔비디아 최고경영자는 누구입니까?")
+    assert set(names) == {"CEO", "Nvidia"}
+    assert "chief" in words and "executive" in words
+    assert english_words("젠슨 황은 서울에 며칠 머물렀나요?")[0] == ["Jensen", "Huang", "Seoul"]
+
+
+def test_a_question_without_glossary_words_adds_nothing():
+    assert english_words("이것은 무엇입니까?") == ([], [])
+    assert english_words("What chips will Nvidia supply?") == ([], [])
+
+
+def test_every_entry_is_hangul_with_english_renderings():
+    assert len(GLOSSARY) > 200
+    for key, english in GLOSSARY.items():
+        assert all("\uac00" <= ch <= "\ud7a3" or ch == " " for ch in key.replace("AI", "")), key
+        assert english and all(w.isascii() for w in english), key
