@@ -28,6 +28,7 @@ import numpy as np
 from ingest.text import STOPWORDS, terms
 
 from .answer_types import LABELS, NUMERIC, PRIMARY, Span
+from .glossary import glossary_head
 from .types import Hit
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "evidence.json"
@@ -198,6 +199,7 @@ def _near(text: str, spans: Sequence[Span], q_terms: set[str], counted: bool) ->
 
 _HEAD = re.compile(r"\b(?:what|which)\s+(?:(?:is|was|were|are|kind of|type of|sort of)\s+)?(?:the\s+)?([a-z]{3,})\b",
                    re.IGNORECASE)
+_KO_HEAD = re.compile(r"(?:어떤|어느|무슨)\s*([\uac00-\ud7a3]+)")
 _NOT_HEADS = frozenset(["is", "was", "were", "are", "does", "did", "do", "will", "would", "can", "could", "has", "have",
                         "had", "the"])
 _TRAILING_PREP = re.compile(r"\b(on|in|of|by|with|from|for|to|at|into|about|after|before|under|behind|between|like)"
@@ -223,11 +225,17 @@ def lemma_terms(text: str) -> list[str]:
 
 
 def head_noun(question: str) -> str | None:
-    """The noun a what/which question asks about ("What platform is ..." -> "platform")."""
+    """The noun a what/which question asks about ("What platform is ..." -> "platform"); for a Korean question,
+    the English rendering of the noun after 어떤/어느/무슨 ("어떤 메모리가" -> "memory", `rag.glossary`)."""
     m = _HEAD.search(question)
-    if not m or m.group(1).lower() in _NOT_HEADS:
-        return None
-    return m.group(1).lower()
+    if m and m.group(1).lower() not in _NOT_HEADS:
+        return m.group(1).lower()
+    k = _KO_HEAD.search(question)
+    if k:
+        english = glossary_head(k.group(1))
+        if english:
+            return english
+    return None
 
 
 def trailing_preposition(question: str) -> str | None:

@@ -110,3 +110,13 @@ def english_words(question: str) -> tuple[list[str], list[str]]:
                 (names if w[0].isupper() else words).append(w)
             rest = rest.replace(key, " ")
     return names, words
+
+
+def glossary_head(word: str) -> str | None:
+    """The English noun for a Korean word that may carry a particle ("메모리가" -> "memory"): the first
+    rendering of the longest key it starts with, when that is a common (lower-case) word."""
+    for key in _KEYS:
+        if word.startswith(key):
+            first = GLOSSARY[key][0]
+            return first if first.islower() else None
+    return None

@@ -23,6 +23,7 @@ _LOWER_WORDS = re.compile(r"^(?:\s+[a-z][a-z-]*)*\s+$")  # only lower-case words
 _NAME_RUN = re.compile(r"[A-Z0-9][\w’'&-]*(?:\.(?=\w)[\w’'&-]*)*(?:\s[A-Z0-9][\w’'&-]*(?:\.(?=\w)[\w’'&-]*)*)*")
 _MODIFIERS = 30
 # "what/which N <auxiliary>": N is surely the noun asked about ("What chips will ...", not "What total ...")
+_KO_WHICH = re.compile(r"(?:어떤|어느|무슨)\s*[\uac00-\ud7a3]")  # a Korean "what/which N" question
 _DIRECT_HEAD = re.compile(r"\b(?:what|which)\s+[a-z]{3,}s?\s+(?:will|would|did|does|do|is|are|was|were|has|have|had"
                           r"|can|could|should|may|might)\b", re.IGNORECASE)  # characters of modifiers allowed between them
 
@@ -35,6 +36,37 @@ def _term_positions(sentence: str, q_terms: set[str]) -> list[int]:
         if t and t[0] in q_terms:
             out.append(m.start())
     return out
+
+
+_NAME_BEFORE = re.compile(r"(?:[A-Z0-9][\w’'&.-]*\s){1,4}$")
+
+
+def _name_before(sentence: str, at: int, q_lower: str, q_terms: set[str]) -> tuple[int, int] | None:
+    """The run of capitalised words or alphanumeric codes ending right before `at` ("HBM4 " before "memory"),
+    without the words the question already holds; None when there is none."""
+    m = _NAME_BEFORE.search(sentence, max(0, at - 60), at)
+    if not m:
+        return None
+    words = [(w.start() + m.start(), w.end() + m.start()) for w in re.finditer(r"\S+", m.group(0))]
+    def asked(w: tuple[int, int]) -> bool:
+        word = sentence[w[0]:w[1]]
+        return word.lower() in q_lower or set(terms(word)) <= q_terms
+
+    if not words or asked(words[-1]):
+        return None  # "Nvidia chips" for "What chips will Nvidia supply?": the question's own name
+    while asked(words[0]):
+        words.pop(0)  # "Nvidia’s Vera Rubin platform" for a question about Nvidia: "Vera Rubin"
+    if not any(re.search(r"[^\W\d_]", sentence[a:b]) for a, b in words):
+        return None  # a bare year or figure is no name
+    return words[0][0], words[-1][1]
+
+
+def _with_capital_head(sentence: str, start: int, end: int, head: re.Match[str]) -> tuple[int, int]:
+    """(start, end), taking in the head noun when the sentence capitalises it as part of the name right before it
+    ("the General Court" for "Which court ...?", not "General")."""
+    if end <= head.start() and head.group(0)[:1].isupper() and not sentence[end:head.start()].strip():
+        return start, head.end()
+    return start, end
 
 
 def _merge(spans: Sequence[Span], sentence: str) -> list[Span]:
@@ -115,10 +147,10 @@ def short_answer_reason(question: str, kind: str | None, sentence: str, spans: S
                 if run:
                     return (at, run.end()), "preposition"
         pool = _merge(novel, sentence)
-        if not pool:
-            return None, "none"
         head = head_noun(question)
         head_term = terms(head)[:1] if head else []
+        if not pool and not head_term:
+            return None, "none"
         seen = False
         for m in _WORD.finditer(sentence) if head_term else ():
             if terms(m.group(0))[:1] != head_term:
@@ -127,15 +159,26 @@ def short_answer_reason(question: str, kind: str | None, sentence: str, spans: S
             seen = True
             near = [sp for sp in pool if 0 <= m.start() - sp.end <= 2 or 0 <= sp.start - m.end() <= 2]
             if near:
-                return (near[0].start, near[0].end), "head"
+                start, end = near[0].start, near[0].end
+                if end <= m.start():  # "Vera Rubin platform": the whole name before the noun, not "Rubin" alone
+                    named = _name_before(sentence, m.start(), q_lower, q_terms)
+                    if named and named[0] < start:
+                        start = named[0]
+                return _with_capital_head(sentence, start, end, m), "head"
             # "about 260,000 advanced chips" for "What chips ...?": the span, its modifiers and the noun
             before = [sp for sp in pool if 0 <= m.start() - sp.end <= _MODIFIERS
                       and _LOWER_WORDS.match(sentence[sp.end:m.start()])]
             if before:
                 return (before[-1].start, m.end()), "head"
-        if seen and _DIRECT_HEAD.search(question):
+            # "will use HBM4 memory" for "What memory ...?": a name no tagger knows, right before the noun
+            named = _name_before(sentence, m.start(), q_lower, q_terms)
+            if named:
+                return _with_capital_head(sentence, *named, m), "head"
+        if seen and (_DIRECT_HEAD.search(question) or _KO_WHICH.search(question)):
             # "What chips will ...?" on a sentence that speaks of chips but names none: no span answers
             return None, "head-none"
+        if not pool:
+            return None, "none"
     anchors = _term_positions(sentence, q_terms)
 
     def distance(sp: Span) -> tuple[float, int]:

@@ -161,6 +161,18 @@ def test_short_answer_of_what_noun_is_the_noun_phrase_with_its_new_modifiers():
     assert _short("What chips will Nvidia supply to Korea?", s) is None
 
 
+def test_short_answer_of_what_noun_is_the_name_right_before_the_noun():
+    s = "The chips will be manufactured by TSMC using a 3 nm process and will use HBM4 memory."
+    assert _short("What memory will Rubin use?", s) == "HBM4"  # no tagger knows "HBM4"
+    assert _short("루빈 GPU는 어떤 메모리를 사용하나요?", s) == "HBM4"  # the glossary's "memory"
+    # a noun the sentence capitalises is part of the name
+    s = "On July 15, 2020, the General Court annulled the State Aid Decision."
+    assert _short("Which court annulled the decision?", s) == "General Court"
+    # words the question holds are not the answer: "Vera Rubin", not "Nvidia’s Vera Rubin"
+    s = "Korea wants an AI factory based on Nvidia’s Vera Rubin platform."
+    assert _short("What platform did Nvidia offer for the factory?", s) == "Vera Rubin"
+
+
 def test_short_answer_after_the_preposition_the_question_ends_on():
     s = "Korea wants to build an AI factory based on Nvidia’s Vera Rubin platform, officials said in 2025."
     spans = [Span(s.index("Nvidia"), s.index(" platform"), "Nvidia’s Vera Rubin", "ORG"),
