@@ -23,6 +23,8 @@ _LOWER_WORDS = re.compile(r"^(?:\s+[a-z][a-z-]*)*\s+$")  # only lower-case words
 _NAME_RUN = re.compile(r"[A-Z0-9][\w’'&-]*(?:\.(?=\w)[\w’'&-]*)*(?:\s[A-Z0-9][\w’'&-]*(?:\.(?=\w)[\w’'&-]*)*)*")
 _MODIFIERS = 30
 # "what/which N <auxiliary>": N is surely the noun asked about ("What chips will ...", not "What total ...")
+_REASON_OR_MANNER = re.compile(r"^\W*(?:why|how\s+(?:do|does|did|is|are|was|were|can|could|would|should|has|have|had|"
+                               r"will))\b|\bwhy\b|왜|어떻게|무엇 때문|이유", re.IGNORECASE)
 _KO_WHICH = re.compile(r"(?:어떤|어느|무슨)\s*[\uac00-\ud7a3]")  # a Korean "what/which N" question
 _DIRECT_HEAD = re.compile(r"\b(?:what|which)\s+[a-z]{3,}s?\s+(?:will|would|did|does|do|is|are|was|were|has|have|had"
                           r"|can|could|should|may|might)\b", re.IGNORECASE)  # characters of modifiers allowed between them
@@ -99,9 +101,10 @@ def uses_table_rule(kind: str | None, table_row: bool) -> bool:
 
 #: How `short_answer_reason` chose: the structural rules ("table": a row's first figure; "preposition": the name
 #: after the preposition the question ends on; "head": the span beside the question's head noun; "head-none":
-#: the sentence speaks of the head noun but names nothing) are kept; where they do not apply ("typed": a span of
-#: the asked type nearest the question's words; "nearest": any span nearest them; "none": nothing found) a
-#: learned model may choose instead (`rag.short_model`).
+#: the sentence speaks of the head noun but names nothing; "clause": a why/how question, which the sentence
+#: answers and no name in it does) are kept; where they do not apply ("typed": a span of the asked type nearest
+#: the question's words; "nearest": any span nearest them; "none": nothing found) a learned model may choose
+#: instead (`rag.short_model`).
 LEARNED_REASONS = frozenset({"typed", "nearest", "none"})
 
 
@@ -128,6 +131,8 @@ def short_answer_reason(question: str, kind: str | None, sentence: str, spans: S
     q_terms = set(terms(question))
     if uses_table_rule(kind, table_row):
         return _first_figure(sentence), "table"
+    if kind is None and _REASON_OR_MANNER.search(question):
+        return None, "clause"  # "Why ...?", "How does ...?": a reason or a manner is the sentence, not a name in it
     novel = [sp for sp in spans
              if sp.text.strip() and sp.text.lower() not in q_lower and not set(terms(sp.text)) <= q_terms]
     reason = "typed"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag.answer_types import Span, Tagger, accepts, asked_unit, in_unit, pattern_spans, question_type
-from rag.short import short_answer
+from rag.short import short_answer, short_answer_reason
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -171,6 +171,15 @@ def test_short_answer_of_what_noun_is_the_name_right_before_the_noun():
     # words the question holds are not the answer: "Vera Rubin", not "Nvidia’s Vera Rubin"
     s = "Korea wants an AI factory based on Nvidia’s Vera Rubin platform."
     assert _short("What platform did Nvidia offer for the factory?", s) == "Vera Rubin"
+
+
+def test_why_and_how_questions_have_no_short_answer_the_sentence_answers_them():
+    s = "Fresno has only UHF stations, to avoid interference with existing VHF stations in Los Angeles."
+    for q in ("Why does Fresno only have UHF stations?", "How does Fresno avoid interference?",
+              "프레즈노에는 왜 UHF 방송국만 있나요?"):
+        assert short_answer_reason(q, question_type(q), s, pattern_spans(s) + [
+            Span(s.index("Los Angeles"), s.index("Los Angeles") + 11, "Los Angeles", "GPE")])[1] == "clause"
+    assert _short("How many stations does Fresno have?", "Fresno has 12 stations.") == "12"  # a figure is asked
 
 
 def test_short_answer_after_the_preposition_the_question_ends_on():
