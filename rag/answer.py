@@ -39,6 +39,7 @@ from .aliases import aliases_in, name_aliases
 from .answer_types import NUMERIC, Span, Tagger, asked_unit, in_unit, pattern_spans, question_type
 from .evidence import (
     FEATURES,
+    TOP,
     Candidate,
     EvidenceModel,
     QuestionContext,
@@ -78,6 +79,9 @@ MAX_EMBED_CROSS_LINGUAL = 8  # the same for a question in another language (e5 i
 E5_FLOOR, E5_STRETCH = 0.75, 4.0  # e5 cosine c -> clip((c - 0.75) * 4, 0, 1), near MiniLM's spread
 MAX_TABLE_ROWS = 6  # of those, places kept for table rows when the question asks for a figure
 NAMING_LEAD_TOP = 10  # a "What chips ...?" answer may lead with a sentence this far down that names the chips
+#: Questions that ask for a figure: answered only by a sentence (or table row) that holds one not in the question.
+#: Dates are left out: names of periods ("the Eocene") are dates that no pattern finds.
+FIGURE_KINDS = frozenset({"count", "amount", "money", "percent"})
 NER_TOP = 5  # candidates tagged by the NER model (after a first pass with patterns only)
 SENTENCE_CACHE_SIZE = 20_000  # sentence vectors kept in memory (~30 MB)
 FOLLOW_RATIO = 0.5  # extra sentences need at least this share of the best candidate's probability
@@ -637,6 +641,17 @@ class Answerer:
         confidence = self.model.answer_proba(X[live], logits[live])
         if confidence < self.abstain_threshold:
             return self._abstain(turn, hits, confidence, t0, t1)
+        if (ctx.kind in FIGURE_KINDS and not X[best, FEATURES.index("type_novel")]
+                and not X[best, FEATURES.index("table_row")]):
+            # "How many engineers will it hire?" answered by a sentence with no figure in it: whatever else it
+            # says, it does not say how many. A table row for the figure among the next best leads instead
+            # ("Greater China $ 23,905 ..."); any sentence with a figure would not do (it measured worse:
+            # unanswerable questions find some figure there).
+            rows = [int(i) for i in np.argsort(-logits)[1:TOP] if np.isfinite(logits[i])
+                    and X[i, FEATURES.index("row_for_number")]]
+            if not rows:
+                return self._abstain(turn, hits, confidence, t0, t1)
+            best = rows[0]
         # A Korean question's names count in their Latin spelling too ("배경훈" is "Bae Kyung-hoon").
         asked = f"{turn.focus} {ctx.question}" if turn.cross_lingual else turn.focus
         best = self._naming_lead(asked, ctx, cands, X, logits, best)

@@ -39,7 +39,8 @@ def corpus(tmp_path_factory, real_embedder):
         "2. The Vera Rubin platform is part of the plan\n"
         "The science minister asked for support for an AI factory based on Nvidia's Vera Rubin platform.\n"
         "Huang's four-day Seoul visit included meetings with executives from major conglomerates.\n"
-        "Rubin GPUs will be manufactured by TSMC using a 3 nm process and will use HBM4 memory.\n")
+        "Rubin GPUs will be manufactured by TSMC using a 3 nm process and will use HBM4 memory.\n"
+        "Nvidia will open a Seoul R&D center that hires engineers to work with Korean startups.\n")
     index = d.parent / "index"
     Ingestor(index, real_embedder).ingest([d])
     return Answerer(Retriever.load(index, embedder=real_embedder))
@@ -105,6 +106,11 @@ def test_a_figure_in_another_unit_is_no_answer(corpus):
     assert "3" not in corpus.answer(question).short  # "3 nm" is a process size, not a memory size
     ans = corpus.answer("How many days did Huang spend in Seoul?")
     assert not ans.abstained and "four" in ans.short  # a length of time, which spaCy tags as a date
+
+
+def test_a_figure_question_is_not_answered_by_a_sentence_without_a_figure(corpus):
+    ans = corpus.answer("How many engineers will Nvidia's Seoul R&D center hire?")
+    assert ans.abstained  # the sentence speaks of hiring engineers, but says no number
 
 
 def test_unanswerable_question_abstains(corpus):
