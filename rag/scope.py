@@ -168,6 +168,28 @@ def profile(doc_id: str, title: str, metadata: Mapping[str, object], text: str) 
     )
 
 
+_NAME_WORD = re.compile(r"\b[A-Z][A-Za-z&.-]{2,}")
+_NOT_COMPANY = frozenset(terms("what which who when where how why does did was were is are the form quarter quarterly "
+                               "fiscal report filing latest most recent first second third fourth according "
+                               "january february march april may june july august september october november "
+                               "december"))
+
+
+def _of_named_company(question: str, profs: list[DocProfile]) -> list[str]:
+    """The ids of `profs`, narrowed to the documents of the company the question names when they are of several
+    ("What was Intel's revenue in Q2 2023?" over Q2 2023 filings of Apple and Intel: Intel's). A document
+    names a company in its title, file name or first page ("INTEL CORPORATION")."""
+    ids = [p.doc_id for p in profs]
+    if len(profs) < 2:
+        return ids
+    words = {t for m in _NAME_WORD.finditer(question) for t in terms(m.group(0))} - _NOT_COMPANY - _GENERIC
+    for w in sorted(words):
+        hit = [p.doc_id for p in profs if w in p.names or re.search(rf"\b{re.escape(w)}", p.kind_text)]
+        if 0 < len(hit) < len(profs):
+            return hit
+    return ids
+
+
 def _kind_matches(p: DocProfile, noun: str) -> bool:
     noun = noun.lower().replace("-", "")
     if noun in ("10q", "10k"):
@@ -212,19 +234,19 @@ def _resolve(question: str, profs: list[DocProfile]) -> tuple[list[str], str, st
             lead = re.search(r"(?:(?:the\s+)?(?:three|six|nine|twelve)\s+months|(?:the\s+)?(?:fiscal\s+)?quarter|period|"
                              r"year)?\s*(?:ended|ending|end of|as of|at|on)?\s*$", question[:m.start()], re.IGNORECASE)
             start = lead.start() if lead and lead.group(0).strip() else m.start()
-            return ([p.doc_id for p in profs if p.date == d], f"period ended {_date_text(d)}",
+            return (_of_named_company(question, [p for p in profs if p.date == d]), f"period ended {_date_text(d)}",
                     question[start:m.end()].strip())
     for m in _MONTH_QUARTER_RE.finditer(question):
         # "the December 2022 quarter", "the quarter ended March 2023": a period that ends in that month (a fiscal
         # quarter may end a few days into the next: Apple's "March quarter" ended April 1, 2023).
         month, year = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
         first = date(int(year), _month(month), 1)
-        ids = [p.doc_id for p in profs if p.date is not None and 0 <= (p.date - first).days <= 37]
+        ids = _of_named_company(question, [p for p in profs if p.date is not None and 0 <= (p.date - first).days <= 37])
         if ids:
             return ids, f"quarter ended {first:%B %Y}", m.group(0)
     named = quarter_mentions(question)
     for q, (a, b) in named:
-        ids = [p.doc_id for p in profs if q in p.quarters]
+        ids = _of_named_company(question, [p for p in profs if q in p.quarters])
         if ids:
             phrase = re.search(r"(?:(?:the|its|apple's|their)\s+)?" + re.escape(question[a:b]) +
                                r"(?:\s+(?:form\s+)?10-?[qk]|\s+filing|\s+report)?", question, re.IGNORECASE)
@@ -234,7 +256,10 @@ def _resolve(question: str, profs: list[DocProfile]) -> tuple[list[str], str, st
         if not m:
             continue
         kind = [p for p in profs if _kind_matches(p, m.group(1)) and p.date is not None]
-        if len(kind) >= 2:
+        named_ids = set(_of_named_company(question, kind))
+        narrowed = len(named_ids) < len(kind)  # "Apple's latest 10-Q" among several companies' filings
+        kind = [p for p in kind if p.doc_id in named_ids]
+        if len(kind) >= 2 or (narrowed and kind):
             pick = max(kind, key=lambda p: p.date) if newest else min(kind, key=lambda p: p.date)
             ids = [p.doc_id for p in kind if p.date == pick.date]
             word = "latest" if newest else "earliest"

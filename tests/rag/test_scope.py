@@ -49,6 +49,18 @@ def test_a_quarter_named_by_its_month_scopes_to_the_filing_whose_period_ends_the
     assert resolve("What happened in December 2022?", p) is None  # a month, not a quarter
 
 
+def test_filings_of_several_companies_are_narrowed_to_the_company_the_question_names():
+    docs = [("2023 Q2 AAPL.pdf", "0000320193-23-000064", {}, "FORM 10-Q\nFor the quarterly period ended April 1, 2023\nApple Inc."),
+            ("2023 Q2 INTC.pdf", "0000050863-23-000069", {}, "FORM 10-Q\nFor the quarterly period ended July 1, 2023\nINTEL CORPORATION"),
+            ("2023 Q1 INTC.pdf", "0000050863-23-000030", {}, "FORM 10-Q\nFor the quarterly period ended April 1, 2023\nINTEL CORPORATION")]
+    p = [profile(*d) for d in docs]
+    assert resolve("What was Intel's revenue in Q2 2023?", p).doc_ids == ("2023 Q2 INTC.pdf",)
+    assert resolve("What were net sales in Q2 2023?", p).doc_ids == ("2023 Q2 AAPL.pdf", "2023 Q2 INTC.pdf")
+    assert resolve("Apple's net sales for the quarter ended April 1, 2023?", p).doc_ids == ("2023 Q2 AAPL.pdf",)
+    assert resolve("What was Apple's gross margin in the latest 10-Q?", p).doc_ids == ("2023 Q2 AAPL.pdf",)
+    assert resolve("What was the gross margin in the latest 10-Q?", p).doc_ids == ("2023 Q2 INTC.pdf",)
+
+
 def test_latest_and_earliest_use_document_dates():
     p = _profiles()
     assert resolve("What was the gross margin in the most recent 10-Q?", p).doc_ids == ("2023 Q2 ACME.pdf",)
