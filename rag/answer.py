@@ -507,7 +507,7 @@ class Answerer:
         if turn.cross_lingual:  # only words in Latin letters, and English renderings of the Korean, match English text
             question = self._latin_focus(question)[0]
             query, words = self._latin_focus(query)
-            expanded = f"{query} {words}".strip()
+            expanded = f"{expand_abbreviations(query)} {words}".strip()
         return QuestionContext(
             question=question, query=query, kind=question_type(turn.question), idf=self._idf,
             cross_lingual=turn.cross_lingual,
