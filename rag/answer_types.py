@@ -186,6 +186,18 @@ def asked_unit(question: str) -> tuple[str, str] | None:
     return None
 
 
+_ANY_UNIT = re.compile(
+    r"(?:\s|-|\xa0)?(?:" + "|".join(_PREFIXES) + r")?(?:" + "|".join(s for s, _ in _UNITS.values()) + r")(?![A-Za-z])",
+    re.IGNORECASE)
+
+
+def unit_end(text: str, end: int) -> int:
+    """`end`, moved past a unit of measure spoken right after a figure ("50" -> "50 petaflops", "288" ->
+    "288-gigabyte"); unchanged when none follows."""
+    m = _ANY_UNIT.match(text, end)
+    return m.end() if m else end
+
+
 def in_unit(text: str, span: Span, unit: tuple[str, str]) -> bool:
     """Whether the figure `span` of `text` is stated in `unit` (`asked_unit`): the unit, spoken or as its
     symbol, with the same prefix, inside the span or right after it ("288 GB", "288-gigabyte", "50 petaflops")."""

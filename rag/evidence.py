@@ -197,8 +197,9 @@ def _near(text: str, spans: Sequence[Span], q_terms: set[str], counted: bool) ->
     return any(min(abs(a - sp.end), abs(sp.start - a)) <= NEAR_CHARS for sp in spans for a in anchors)
 
 
-_HEAD = re.compile(r"\b(?:what|which)\s+(?:(?:is|was|were|are|kind of|type of|sort of)\s+)?(?:the\s+)?([a-z]{3,})\b",
-                   re.IGNORECASE)
+# "What FP4 performance ...?", "Which AI factory ...?": a code before the noun is a modifier, not the noun
+_HEAD = re.compile(r"\b(?:what|which)\s+(?:(?:is|was|were|are|kind of|type of|sort of)\s+)?(?:the\s+)?"
+                   r"(?:(?-i:[A-Z0-9][A-Z0-9-]*[A-Z0-9])\s+)?([a-z]{3,})\b", re.IGNORECASE)
 _KO_HEAD = re.compile(r"(?:어떤|어느|무슨)\s*([\uac00-\ud7a3]+)")
 _NOT_HEADS = frozenset(["is", "was", "were", "are", "does", "did", "do", "will", "would", "can", "could", "has", "have",
                         "had", "the"])

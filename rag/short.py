@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from ingest.text import terms
 
-from .answer_types import AMOUNT, COUNT, LABELS, MONEY, PERCENT, PRIMARY, Span
+from .answer_types import AMOUNT, COUNT, DURATION, LABELS, MONEY, PERCENT, PRIMARY, Span, unit_end
 from .evidence import head_noun, lemma_terms, prep_object, row_label_end, trailing_preposition
 
 _NUMBER_CELL = re.compile(r"(?:[$€£¥₩]\s?)?\(?\d[\d,]*(?:\.\d+)?\)?(?:\s?%)?")
@@ -22,6 +22,8 @@ _WORD = re.compile(r"[^\W_]+")
 _LOWER_WORDS = re.compile(r"^(?:\s+[a-z][a-z-]*)*\s+$")  # only lower-case words between a span and its noun
 _NAME_RUN = re.compile(r"[A-Z0-9][\w’'&-]*(?:\.(?=\w)[\w’'&-]*)*(?:\s[A-Z0-9][\w’'&-]*(?:\.(?=\w)[\w’'&-]*)*)*")
 _MODIFIERS = 30
+FIGURE_LIKE = frozenset({COUNT, AMOUNT, MONEY, PERCENT, DURATION})
+_FRAME_WORDS = frozenset({"more", "less", "fewer", "of", "the", "times", "much", "many"})
 # "what/which N <auxiliary>": N is surely the noun asked about ("What chips will ...", not "What total ...")
 _REASON_OR_MANNER = re.compile(r"^\W*(?:why|how\s+(?:do|does|did|is|are|was|were|can|could|would|should|has|have|had|"
                                r"will))\b|\bwhy\b|왜|어떻게|무엇 때문|이유", re.IGNORECASE)
@@ -69,6 +71,55 @@ def _with_capital_head(sentence: str, start: int, end: int, head: re.Match[str])
     if end <= head.start() and head.group(0)[:1].isupper() and not sentence[end:head.start()].strip():
         return start, head.end()
     return start, end
+
+
+_PAREN_AFTER = re.compile(r"\s*\(([^()]{1,40})\)")
+
+
+def _restates(sentence: str, sp: Span, q_lower: str) -> bool:
+    """Whether the span is the question's own term spelt out: it is followed by a parenthesised abbreviation
+    the question uses ("a Master of Business Administration (MBA)" for "Where did he obtain his MBA?")."""
+    m = _PAREN_AFTER.match(sentence, sp.end)
+    if not m:
+        return False
+    inner = m.group(1).strip()
+    return bool(re.fullmatch(r"[A-Z][A-Za-z0-9.&-]{1,11}", inner)) and re.search(
+        rf"(?<![\w]){re.escape(inner.lower())}(?![\w])", q_lower) is not None
+
+
+_HOW_MANY_HEAD = re.compile(r"\bhow\s+(?:many|much)\s+(?:[a-z-]+\s+){0,2}?([a-z]{3,})\b", re.IGNORECASE)
+
+
+def _typed_beside_head(question: str, sentence: str, typed: Sequence[Span], kind: str) -> tuple[int, int] | None:
+    """The typed span that names the question's head noun, when the sentence has one: the span holding it
+    ("Kwangwoon University" for "From which university ...?") or the figure right before it with only
+    lower-case words between ("50 petaflops performance" for "What FP4 performance ...?" gives "50 petaflops",
+    "roughly 260,000 advanced chips" for "How many chips ...?" gives "roughly 260,000"). None otherwise."""
+    head = head_noun(question)
+    if head is None and kind in FIGURE_LIKE:
+        m = _HOW_MANY_HEAD.search(question)
+        head = m.group(1).lower() if m and m.group(1).lower() not in _FRAME_WORDS else None
+    head_term = terms(head)[:1] if head else []
+    if not head_term:
+        return None
+    for m in _WORD.finditer(sentence):
+        if terms(m.group(0))[:1] != head_term:
+            continue
+        # a name holding the noun, capitalised as part of it ("Kwangwoon University"), or a figure holding its
+        # unit ("63 days" for "How many days ...?"); "the late 19th century" for "In what century ...?" is
+        # neither: the learned choice ("19th") answers
+        holding = [sp for sp in typed if sp.start <= m.start() and m.end() <= sp.end
+                   and (m.group(0)[:1].isupper() or kind in FIGURE_LIKE) and len(_WORD.findall(sp.text)) > 1]
+        if holding:
+            return holding[0].start, holding[0].end
+        if kind not in FIGURE_LIKE:
+            continue
+        before = [sp for sp in typed if 0 <= m.start() - sp.end <= _MODIFIERS
+                  and (not sentence[sp.end:m.start()].strip() or _LOWER_WORDS.match(sentence[sp.end:m.start()]))]
+        if before:
+            sp = before[-1]
+            return sp.start, unit_end(sentence, sp.end)
+    return None
 
 
 def _merge(spans: Sequence[Span], sentence: str) -> list[Span]:
@@ -134,7 +185,8 @@ def short_answer_reason(question: str, kind: str | None, sentence: str, spans: S
     if kind is None and _REASON_OR_MANNER.search(question):
         return None, "clause"  # "Why ...?", "How does ...?": a reason or a manner is the sentence, not a name in it
     novel = [sp for sp in spans
-             if sp.text.strip() and sp.text.lower() not in q_lower and not set(terms(sp.text)) <= q_terms]
+             if sp.text.strip() and sp.text.lower() not in q_lower and not set(terms(sp.text)) <= q_terms
+             and not _restates(sentence, sp, q_lower)]
     reason = "typed"
     if kind is not None:
         typed = [sp for sp in novel if sp.label in LABELS[kind]]
@@ -142,6 +194,9 @@ def short_answer_reason(question: str, kind: str | None, sentence: str, spans: S
             return None, "none"
         primary = [sp for sp in typed if sp.label in PRIMARY.get(kind, ())]
         pool = primary or typed
+        beside = _typed_beside_head(question, sentence, typed, kind)
+        if beside is not None:
+            return beside, "typed-head"
     else:
         reason = "nearest"
         prep = trailing_preposition(question)

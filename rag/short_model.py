@@ -35,7 +35,7 @@ from .evidence import (
     sigmoid,
     trailing_preposition,
 )
-from .short import _LOWER_WORDS, _NAME_RUN, _WORD, _merge, _term_positions
+from .short import _LOWER_WORDS, _NAME_RUN, _WORD, _merge, _restates, _term_positions
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def span_candidates(question: str, sentence: str, spans: Sequence[Span]) -> list
         return bool(text.strip()) and text.lower() not in q_lower and bool(t) and not t <= q_terms
 
     out: dict[tuple[int, int], Span] = {}
-    typed = [sp for sp in spans if novel(sp.text)]
+    typed = [sp for sp in spans if novel(sp.text) and not _restates(sentence, sp, q_lower)]
     for sp in [*typed, *_merge(typed, sentence)]:
         out.setdefault((sp.start, sp.end), sp)
     for m in _NAME_RUN.finditer(sentence):

@@ -173,6 +173,53 @@ def test_short_answer_of_what_noun_is_the_name_right_before_the_noun():
     assert _short("What platform did Nvidia offer for the factory?", s) == "Vera Rubin"
 
 
+def _tagged(sentence, *named):
+    """Pattern spans plus the given (text, NER label) pairs, as spaCy would tag them."""
+    spans = list(pattern_spans(sentence))
+    for text, label in named:
+        at = sentence.index(text)
+        spans.append(Span(at, at + len(text), text, label))
+    return sorted(spans, key=lambda sp: sp.start)
+
+
+def _short_tagged(question, sentence, *named):
+    span, reason = short_answer_reason(question, question_type(question), sentence, _tagged(sentence, *named))
+    return (None if span is None else sentence[span[0]:span[1]]), reason
+
+
+def test_short_answer_of_which_noun_is_the_name_that_holds_the_noun():
+    s = "He earned a degree in Electronic Engineering and Physics from Kwangwoon University in 2001."
+    named = (("Electronic Engineering and Physics", "ORG"), ("Kwangwoon University", "ORG"))
+    assert _short_tagged("From which university did he earn his degree?", s, *named) == (
+        "Kwangwoon University", "typed-head")
+    # a lower-case noun inside a date is no name: the rules' usual choice stands
+    s = "The system was patented in the late 19th century."
+    _, reason = _short_tagged("In what century was the system patented?", s, ("the late 19th century", "DATE"))
+    assert reason != "typed-head"
+    # a figure holding the unit the question counts in is whole
+    s = "The uprising lasted 63 days, not the 48 hours planned."
+    assert _short_tagged("How many days did the uprising last?", s, ("63 days", "DATE"), ("48 hours", "TIME"))[0] == (
+        "63 days")
+
+
+def test_short_answer_of_a_measure_is_the_figure_before_the_noun_with_its_unit():
+    s = "Rubin is stated to have 50 petaflops performance in FP4 (4-bit floating point math), up from 20 petaflops."
+    short, reason = _short_tagged("What FP4 performance is Rubin stated to have?", s)
+    assert (short, reason) == ("50 petaflops", "typed-head")
+    # modifiers between figure and noun are not taken, and a figure with no unit after it stays bare
+    s = "The talks follow a pledge of about 260,000 advanced chips."
+    assert _short_tagged("How many advanced chips were pledged?", s)[0] == "about 260,000"
+    assert _short_tagged("How many chips were pledged?", s)[0] == "about 260,000"
+
+
+def test_a_span_that_spells_out_the_questions_abbreviation_is_not_the_answer():
+    s = "He obtained a Master of Business Administration (MBA) from Columbia Southern University in 2005."
+    named = (("a Master of Business Administration", "ORG"), ("Columbia Southern University", "ORG"))
+    assert _short_tagged("Where did he obtain his MBA?", s, *named)[0] == "Columbia Southern University"
+    # without the abbreviation in the question the spelt-out name is a candidate like any other
+    assert _short_tagged("What degree did he obtain in 2005?", s, *named)[0] is not None
+
+
 def test_why_and_how_questions_have_no_short_answer_the_sentence_answers_them():
     s = "Fresno has only UHF stations, to avoid interference with existing VHF stations in Los Angeles."
     for q in ("Why does Fresno only have UHF stations?", "How does Fresno avoid interference?",
@@ -198,3 +245,22 @@ def test_short_answer_of_a_table_row_is_its_first_figure():
     assert _short("What were total net sales in Q2 2023?", row, table_row=True) == "$ 94,836"
     row = "Research and development 7,457 6,387"
     assert _short("How much was spent on research and development?", row, table_row=True) == "7,457"
+
+
+def test_unit_end_takes_a_spoken_unit_after_a_figure_and_nothing_else():
+    from rag.answer_types import unit_end
+
+    for text, figure, whole in (("50 petaflops of compute", "50", "50 petaflops"),
+                                ("a 288-gigabyte stack", "288", "288-gigabyte"),
+                                ("260,000 advanced chips", "260,000", "260,000"),
+                                ("a 3 nm process", "3", "3")):
+        at = text.index(figure)
+        assert text[at:unit_end(text, at + len(figure))] == whole
+
+
+def test_a_code_before_the_noun_of_a_what_question_is_a_modifier():
+    from rag.evidence import head_noun
+
+    assert head_noun("What FP4 performance is Rubin stated to have?") == "performance"
+    assert head_noun("Which HBM4 memory will it use?") == "memory"
+    assert head_noun("What chips will Nvidia supply?") == "chips"
