@@ -93,6 +93,10 @@ _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for p, kind in (
         ((r"\b(?:what|which)\s+(?:is|was|were|are)?\s*(?:the\s+)?(?:[\w'’&-]+\s+){0,4}"
           r"(?:percentage|percent|share|rate|ratio)\b"), PERCENT),
+        # "how much" with a verb of paying asks for a sum of money, which a bare count or a quantity is not
+        ((r"\bhow much\b.*\b(?:cost|costs|costing|pay|pays|paid|paying|spend|spends|spent|spending|invest|invests|"
+          r"invested|investing|charge|charges|charged|earn|earns|earned|raise|raised|worth|price|priced|fund|funds|"
+          r"funded|sell\s+for|sold\s+for|buy\s+for|bought\s+for)\b"), MONEY),
         (r"\bhow much\b", AMOUNT),
         (r"\bhow long\b", DURATION),
         # "how many days" asks for a length of time: spaCy tags "four days" DATE, which a count does not take
@@ -126,7 +130,9 @@ _KO_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"몇\s*(?:퍼센트|%)|비율|퍼센트|비중|점유율", PERCENT),
         (r"며칠|몇\s*일\s*(?:동안|간)|얼마\s*동안|기간", DURATION),
         (r"몇\s*년(?:도)?\s*(?:에|생)|언제|날짜|연도|몇\s*월|시기", DATE),
-        (r"얼마|금액|액수|규모|가격|비용|매출|수익|이익", AMOUNT),
+        # a price, cost, sum or earnings is money; "얼마" alone (how much) may be any amount
+        (r"금액|액수|가격|비용|매출|수익|이익|투자액|지불|대금|요금", MONEY),
+        (r"얼마|규모", AMOUNT),
         (r"몇", COUNT),
         (r"(?:어느|어떤|무슨)\s*(?:행사|회의|컨퍼런스|박람회|이벤트)", EVENT),
         (r"(?:어느|어떤|무슨)\s*(?:도시|나라|국가|지역|장소)|어디", PLACE),

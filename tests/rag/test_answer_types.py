@@ -16,7 +16,7 @@ from rag.short import short_answer, short_answer_reason
 @pytest.mark.parametrize(("question", "kind"), [
     ("How many advanced chips will Nvidia supply to Korea?", "count"),
     ("how long was huang in seoul", "duration"),
-    ("How much will Korea invest in shipbuilding?", "amount"),
+    ("How much will Korea invest in shipbuilding?", "money"),  # investing is spending money
     ("What was the gross margin percentage in Q2 2023?", "percent"),
     ("What was the effective tax rate?", "percent"),
     ("When was the MOU signed?", "date"),
@@ -41,6 +41,11 @@ from rag.short import short_answer, short_answer_reason
     ("루빈이라는 이름은 누구에게서 따온 건가요?", "person"),
     ("What is physical AI?", None),
     ("What platform is the AI factory built on?", None),
+    ("How much is Korea paying Nvidia for the chips?", "money"),  # a verb of paying asks for a sum of money
+    ("How much did the company spend on research?", "money"),
+    ("How much memory does Rubin have?", "amount"),
+    ("루빈 GPU의 판매 가격은 얼마인가요?", "money"),  # a price
+    ("데이터센터의 규모는 얼마인가요?", "amount"),
 ])
 def test_question_types(question, kind):
     assert question_type(question) == kind
