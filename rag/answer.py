@@ -47,6 +47,7 @@ from .evidence import (
     featurize,
     header_lines,
     is_table_row,
+    names_another_version,
 )
 from .glossary import english_words
 from .retriever import Retriever
@@ -622,6 +623,8 @@ class Answerer:
         if not cands:
             return self._abstain(turn, hits, 0.0, t0, t1)
         logits = np.where(eligible(X), self.model.candidate_logit(X), -np.inf)
+        # A sentence about "FP4" does not answer a question about "FP8", however alike they read.
+        logits[[names_another_version(ctx.question, c.text) for c in cands]] = -np.inf
         for _ in range(self.max_sentences + 1):
             ans = self._compose(turn, hits, cands, X, vecs, ctx, logits, t0, t1)
             # A follow-up never gets the previous answer back verbatim: lead with another sentence.

@@ -225,6 +225,28 @@ def lemma_terms(text: str) -> list[str]:
     return [_IRREGULAR.get(t, t) for t in terms(text)]
 
 
+# A model or version code: letters then digits ("FP8", "HBM4", "GPT-4", "H100"); one letter only before three or
+# more digits, so "Q2" (a quarter, which scoping handles) is no code.
+_CODE = re.compile(r"(?<![\w-])([A-Za-z]{2,}|[A-Za-z](?=-?\d{3}))-?(\d{1,4})(?![\w])")
+
+
+def codes(text: str) -> set[tuple[str, str]]:
+    """The (letters, digits) of every model or version code in `text`, letters in upper case; a lower-case
+    word joined to a figure ("pre-1875", "mid-2020") is English, not a code."""
+    return {(m.group(1).upper(), m.group(2)) for m in _CODE.finditer(text)
+            if not (m.group(1).islower() and "-" in m.group(0))}
+
+
+def names_another_version(question: str, text: str) -> bool:
+    """Whether `text` speaks of a sibling of a code the question names instead of it: "FP4" but no "FP8" for
+    "What is Rubin's FP8 performance?". Such a sentence answers another question."""
+    asked = codes(question)
+    if not asked:
+        return False
+    found = codes(text)
+    return any((p, d) not in found and any(fp == p and fd != d for fp, fd in found) for p, d in asked)
+
+
 def head_noun(question: str) -> str | None:
     """The noun a what/which question asks about ("What platform is ..." -> "platform"); for a Korean question,
     the English rendering of the noun after 어떤/어느/무슨 ("어떤 메모리가" -> "memory", `rag.glossary`)."""

@@ -165,3 +165,11 @@ def test_a_korean_question_matches_english_words_through_the_glossary(seeds_mult
 def test_a_korean_question_the_documents_cannot_answer_abstains_in_korean_and_english(seeds_multilingual):
     ans = seeds_multilingual.answer("엔비디아 주식의 오늘 종가는 얼마입니까?")
     assert ans.abstained and ans.text.startswith("문서에") and "The documents do not contain" in ans.text
+
+
+def test_a_sentence_about_a_sibling_version_does_not_answer(corpus):
+    # the corpus speaks of HBM4 memory only: an HBM3 question finds it, reads alike, and is not answered by it
+    ans = corpus.answer("Which company manufactures the HBM3 memory for Rubin GPUs?")
+    assert ans.abstained or all("HBM4" not in c.quote for c in ans.citations)
+    ans = corpus.answer("Which company manufactures the HBM4 memory for Rubin GPUs?")
+    assert not ans.abstained and "TSMC" in ans.text

@@ -165,3 +165,14 @@ def test_shipped_model_matches_the_code():
     m = EvidenceModel.load(MODEL_PATH)
     assert 0.0 < m.threshold < 1.0
     assert m.info.get("cv_at_threshold"), "the shipped model records its cross-validation"
+
+
+def test_names_another_version_only_for_a_sibling_code_of_the_one_asked():
+    from rag.evidence import codes, names_another_version
+
+    assert codes("FP8, HBM4, GPT-4 and the H100 in Q2 2023, pre-1875") == {
+        ("FP", "8"), ("HBM", "4"), ("GPT", "4"), ("H", "100")}  # "Q2" is a quarter, "pre-1875" English
+    assert names_another_version("What is Rubin's FP8 performance?", "It has 50 petaflops in FP4.")
+    assert not names_another_version("What is Rubin's FP8 performance?", "FP8 and FP4 both rise.")
+    assert not names_another_version("What is Rubin's performance?", "It has 50 petaflops in FP4.")
+    assert not names_another_version("rubin fp4 petaflops", "It has 50 petaflops in FP4.")
