@@ -134,9 +134,10 @@ _KO_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"금액|액수|가격|비용|매출|수익|이익|투자액|지불|대금|요금", MONEY),
         (r"얼마|규모", AMOUNT),
         (r"몇", COUNT),
-        (r"(?:어느|어떤|무슨)\s*(?:행사|회의|컨퍼런스|박람회|이벤트)", EVENT),
-        (r"(?:어느|어떤|무슨)\s*(?:도시|나라|국가|지역|장소)|어디", PLACE),
-        (r"(?:어느|어떤|무슨)\s*(?:회사|기업|기관|대학|대학교|단체|조직|업체|연구소|제조사)", ORG),
+        # one word may stand between the question word and its noun ("어떤 국제 행사": which international event)
+        (r"(?:어느|어떤|무슨)\s*(?:[\uac00-\ud7a3]+\s+)?(?:행사|회의|컨퍼런스|박람회|이벤트)", EVENT),
+        (r"(?:어느|어떤|무슨)\s*(?:[\uac00-\ud7a3]+\s+)?(?:도시|나라|국가|지역|장소)|어디", PLACE),
+        (r"(?:어느|어떤|무슨)\s*(?:[\uac00-\ud7a3]+\s+)?(?:회사|기업|기관|대학|대학교|단체|조직|업체|연구소|제조사)", ORG),
         # "이름" (name) alone is no person: "다음 세대 아키텍처의 이름은?" asks the name of a thing
         (r"누가|누구|어떤\s*사람|인물|(?:사람|인물|사람의|인물의)\s*이름", PERSON),
     )

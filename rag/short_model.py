@@ -77,7 +77,8 @@ def span_candidates(question: str, sentence: str, spans: Sequence[Span]) -> list
         s, e = m.span()
         while e > s and sentence[e - 1] in ".,;:":
             e -= 1
-        if e > s and novel(sentence[s:e]):
+        # a run of digits is no name ("000" of "260,000"): figures come from the tagger, whole
+        if e > s and novel(sentence[s:e]) and re.search(r"[^\W\d_]", sentence[s:e]):
             out.setdefault((s, e), Span(s, e, sentence[s:e], "NAME"))
     return sorted(out.values(), key=lambda sp: (sp.start, sp.end))
 

@@ -46,6 +46,8 @@ from rag.short import short_answer, short_answer_reason
     ("How much memory does Rubin have?", "amount"),
     ("루빈 GPU의 판매 가격은 얼마인가요?", "money"),  # a price
     ("데이터센터의 규모는 얼마인가요?", "amount"),
+    ("칩 공급 약속은 어떤 국제 행사에서 합의되었나요?", "event"),  # a word between 어떤 and its noun
+    ("루빈 칩은 어느 반도체 회사가 만드나요?", "org"),
 ])
 def test_question_types(question, kind):
     assert question_type(question) == kind

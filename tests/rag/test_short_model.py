@@ -30,6 +30,12 @@ def test_candidates_leave_out_what_the_question_says_and_add_name_runs():
     assert any(c.label == "NAME" for c in cands)
 
 
+def test_no_candidate_is_a_piece_of_a_figure():
+    s = "Bae asked for smooth delivery of the roughly 260,000 advanced chips agreed to at the APEC event."
+    texts = {c.text for c in span_candidates("Which event?", s, _spans(s))}
+    assert "APEC" in texts and "000" not in texts and "260" not in texts
+
+
 def test_features_have_one_row_per_candidate_and_mark_the_rules_choice():
     q = "Where was the Rubin GPU unveiled?"
     cands = span_candidates(q, SENTENCE, _spans(SENTENCE))
