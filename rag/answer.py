@@ -36,7 +36,16 @@ from ingest.settings import Settings
 from ingest.text import sentence_spans, terms
 
 from .aliases import aliases_in, name_aliases
-from .answer_types import NUMERIC, Span, Tagger, asked_unit, in_unit, pattern_spans, question_type
+from .answer_types import (
+    NUMERIC,
+    Span,
+    Tagger,
+    asked_unit,
+    drop_life_dates,
+    in_unit,
+    pattern_spans,
+    question_type,
+)
 from .evidence import (
     FEATURES,
     TOP,
@@ -82,7 +91,10 @@ MAX_TABLE_ROWS = 6  # of those, places kept for table rows when the question ask
 NAMING_LEAD_TOP = 10  # a "What chips ...?" answer may lead with a sentence this far down that names the chips
 #: Questions that ask for a figure: answered only by a sentence (or table row) that holds one not in the question.
 #: Dates are left out: names of periods ("the Eocene") are dates that no pattern finds.
-FIGURE_KINDS = frozenset({"count", "amount", "money", "percent"})
+# Questions answered by a figure or a date: a sentence with none of the asked type does not answer them.
+FIGURE_KINDS = frozenset({"count", "amount", "money", "percent", "date"})
+# ... except a period or an era, which has names no tagger dates ("the Eocene", "the Renaissance")
+_NAMED_PERIOD = re.compile(r"\b(?:period|era|age|epoch)s?\b|시대|시기", re.IGNORECASE)
 NER_TOP = 5  # candidates tagged by the NER model (after a first pass with patterns only)
 SENTENCE_CACHE_SIZE = 20_000  # sentence vectors kept in memory (~30 MB)
 FOLLOW_RATIO = 0.5  # extra sentences need at least this share of the best candidate's probability
@@ -553,14 +565,16 @@ class Answerer:
             dense = np.clip(sv @ qv, 0.0, 1.0)
         repeats = [self._repeats(c) for c in cands]
         unit = asked_unit(ctx.question)
-        cands = [replace(c, spans=_in_asked_unit(c.text, pattern_spans(c.text), unit)) for c in cands]
+        cands = [replace(c, spans=drop_life_dates(turn.question, c.text, _in_asked_unit(c.text, pattern_spans(c.text), unit)))
+                 for c in cands]
         X = featurize(ctx, cands, dense, repeats)
         if len(cands) > 0:
             first = self.model.candidate_logit(X)
             top = [int(i) for i in np.argsort(-first)[:NER_TOP]]
             tagged = self.tagger.spans([cands[i].text for i in top])
             for i, spans in zip(top, tagged):
-                cands[i] = replace(cands[i], spans=_in_asked_unit(cands[i].text, spans, unit))
+                cands[i] = replace(cands[i], spans=drop_life_dates(turn.question, cands[i].text,
+                                                                   _in_asked_unit(cands[i].text, spans, unit)))
             X = featurize(ctx, cands, dense, repeats)
         return cands, X, sv, ctx
 
@@ -645,7 +659,7 @@ class Answerer:
         if confidence < self.abstain_threshold:
             return self._abstain(turn, hits, confidence, t0, t1)
         if (ctx.kind in FIGURE_KINDS and not X[best, FEATURES.index("type_novel")]
-                and not X[best, FEATURES.index("table_row")]):
+                and not X[best, FEATURES.index("table_row")] and not _NAMED_PERIOD.search(turn.question)):
             # "How many engineers will it hire?" answered by a sentence with no figure in it: whatever else it
             # says, it does not say how many. A table row for the figure among the next best leads instead
             # ("Greater China $ 23,905 ..."); any sentence with a figure would not do (it measured worse:

@@ -144,6 +144,22 @@ _KO_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+# "When rich countries trade with poor ones, whose wages rise?": a leading when-clause followed by another
+# question word is a condition, and that question word asks.
+_WHEN_CLAUSE = re.compile(r"^\s*when\b[^,?]*,\s*(?=(?:who|whose|whom|what|which|where|how|why)\b)", re.IGNORECASE)
+_LIFE_Q = re.compile(r"\bborn\b|\bbirth|\bdied\b|\bdeath|\bage\b|\bold\b|태어|출생|생년|사망|나이", re.IGNORECASE)
+_LIFE_DATE = re.compile(r"(?:\bborn|\bb\.|\bdied|\bd\.)\s*(?:on\s+|in\s+)?$", re.IGNORECASE)
+
+
+def drop_life_dates(question: str, text: str, spans: Sequence[Span]) -> tuple[Span, ...]:
+    """`spans` less the dates of birth or death ("born 1976"), unless the question asks about a life's dates:
+    a birth year does not say when someone took office."""
+    if _LIFE_Q.search(question):
+        return tuple(spans)
+    return tuple(sp for sp in spans
+                 if sp.label not in ("DATE", "CARDINAL") or not _LIFE_DATE.search(text, max(0, sp.start - 12), sp.start))
+
+
 def question_type(question: str) -> str | None:
     """The class of span that answers `question` (see `LABELS`), or None when any span may.
 
@@ -153,6 +169,7 @@ def question_type(question: str) -> str | None:
     'org'
     """
     rules = _KO_RULES if re.search(r"[\uac00-\ud7a3]", question) else _Q_RULES
+    question = _WHEN_CLAUSE.sub("", question)
     for pattern, kind in rules:
         if pattern.search(question):
             return kind

@@ -173,3 +173,14 @@ def test_a_sentence_about_a_sibling_version_does_not_answer(corpus):
     assert ans.abstained or all("HBM4" not in c.quote for c in ans.citations)
     ans = corpus.answer("Which company manufactures the HBM4 memory for Rubin GPUs?")
     assert not ans.abstained and "TSMC" in ans.text
+
+
+def test_a_birth_year_answers_when_someone_was_born_and_not_when_they_took_office(seeds_multilingual):
+    a = seeds_multilingual
+    born = a.answer("In what year was Bae Kyung-hoon born?")
+    assert not born.abstained and born.short == "1976"
+    # the birth year is no answer to when he took office (the documents do not say)
+    for q in ("On what date was Bae Kyung-hoon sworn in as minister?", "배경훈 장관은 언제 장관으로 취임했나요?"):
+        ans = a.answer(q)
+        assert ans.abstained or "1976" not in ans.short, q
+    assert "1976" in a.answer("배경훈 장관은 몇 년에 태어났나요?").short

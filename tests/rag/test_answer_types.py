@@ -48,6 +48,7 @@ from rag.short import short_answer, short_answer_reason
     ("데이터센터의 규모는 얼마인가요?", "amount"),
     ("칩 공급 약속은 어떤 국제 행사에서 합의되었나요?", "event"),  # a word between 어떤 and its noun
     ("루빈 칩은 어느 반도체 회사가 만드나요?", "org"),
+    ("When rich countries trade with poor countries, whose wages increase?", "person"),  # "when" is a condition
 ])
 def test_question_types(question, kind):
     assert question_type(question) == kind
@@ -271,3 +272,15 @@ def test_a_code_before_the_noun_of_a_what_question_is_a_modifier():
     assert head_noun("What FP4 performance is Rubin stated to have?") == "performance"
     assert head_noun("Which HBM4 memory will it use?") == "memory"
     assert head_noun("What chips will Nvidia supply?") == "chips"
+
+
+def test_dates_of_birth_and_death_are_kept_only_for_questions_about_them():
+    from rag.answer_types import drop_life_dates
+
+    s = "Bae Kyung-hoon (born 1976) became minister in July 2025; his mentor died in 2019."
+    spans = pattern_spans(s)
+    assert {"1976", "July 2025", "2019"} <= {sp.text for sp in spans}
+    kept = {sp.text for sp in drop_life_dates("When did Bae become minister?", s, spans)}
+    assert "July 2025" in kept and "1976" not in kept and "2019" not in kept
+    assert "1976" in {sp.text for sp in drop_life_dates("In what year was Bae born?", s, spans)}
+    assert "1976" in {sp.text for sp in drop_life_dates("배경훈은 몇 년에 태어났나요?", s, spans)}
