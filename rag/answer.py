@@ -43,8 +43,10 @@ from .answer_types import (
     asked_unit,
     drop_life_dates,
     in_unit,
+    measure_units,
     pattern_spans,
     question_type,
+    stated_unit,
 )
 from .evidence import (
     FEATURES,
@@ -242,12 +244,17 @@ def _previous_answers(history: Sequence[Any] | None) -> tuple[str, ...]:
 _FIGURES = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
 
 
-def _in_asked_unit(text: str, spans: Sequence[Span], unit: tuple[str, str] | None) -> tuple[Span, ...]:
+def _in_asked_unit(text: str, spans: Sequence[Span], unit: tuple[str, str] | None,
+                   family: frozenset[str] | None = None) -> tuple[Span, ...]:
     """`spans` less the figures stated in another unit than the question asks for (`answer_types.asked_unit`):
-    "3 nm" does not answer "How many gigabytes ...?", so the sentence holds no figure of the asked type."""
-    if unit is None:
-        return tuple(spans)
-    return tuple(sp for sp in spans if sp.label not in _FIGURES or in_unit(text, sp, unit))
+    "3 nm" does not answer "How many gigabytes ...?", so the sentence holds no figure of the asked type; nor,
+    when the question asks for a measure (`answer_types.measure_units`), the figures in a unit of another
+    measure ("3 nm" for "What memory bandwidth ...?")."""
+    if unit is not None:
+        spans = [sp for sp in spans if sp.label not in _FIGURES or in_unit(text, sp, unit)]
+    elif family is not None:
+        spans = [sp for sp in spans if sp.label not in _FIGURES or stated_unit(text, sp) in (None, *family)]
+    return tuple(spans)
 
 
 class Answerer:
@@ -564,8 +571,9 @@ class Answerer:
             qv, sv = self._embed_with_cache(turn.query, cands)
             dense = np.clip(sv @ qv, 0.0, 1.0)
         repeats = [self._repeats(c) for c in cands]
-        unit = asked_unit(ctx.question)
-        cands = [replace(c, spans=drop_life_dates(turn.question, c.text, _in_asked_unit(c.text, pattern_spans(c.text), unit)))
+        unit, family = asked_unit(ctx.question), measure_units(ctx.question)
+        cands = [replace(c, spans=drop_life_dates(turn.question, c.text,
+                                                  _in_asked_unit(c.text, pattern_spans(c.text), unit, family)))
                  for c in cands]
         X = featurize(ctx, cands, dense, repeats)
         if len(cands) > 0:
@@ -574,7 +582,7 @@ class Answerer:
             tagged = self.tagger.spans([cands[i].text for i in top])
             for i, spans in zip(top, tagged):
                 cands[i] = replace(cands[i], spans=drop_life_dates(turn.question, cands[i].text,
-                                                                   _in_asked_unit(cands[i].text, spans, unit)))
+                                                                   _in_asked_unit(cands[i].text, spans, unit, family)))
             X = featurize(ctx, cands, dense, repeats)
         return cands, X, sv, ctx
 

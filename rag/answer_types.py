@@ -222,6 +222,42 @@ def unit_end(text: str, end: int) -> int:
     return m.end() if m else end
 
 
+# What a measure is stated in: "What memory bandwidth ...?" is not answered by "3 nm", nor "How tall ...?" by
+# "20 petaflops". A figure in a unit outside the measure's does not answer; a bare figure may.
+_MEASURE_UNITS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = tuple(
+    (re.compile(p, re.IGNORECASE), frozenset(units)) for p, units in (
+        (r"\bbandwidth\b|\bthroughput\b|\bdata rate\b", ("byte", "bit")),
+        (r"\b(?:memory|storage)\s+(?:capacity|size)\b|\bhow much (?:memory|storage)\b", ("byte", "bit")),
+        (r"\bperformance\b|\bcompute\b", ("flop",)),
+        (r"\bfrequency\b|\bclock speed\b", ("hertz",)),
+        (r"\b(?:distance|length|height|width|depth|altitude|elevation|how (?:far|tall|high|long|wide|deep))\b",
+         ("meter", "mile")),
+        (r"\b(?:weight|mass|how heavy)\b", ("gram", "ton")),
+        (r"\b(?:power|wattage|power draw|power consumption)\b", ("watt",)),
+    )
+)
+
+
+def measure_units(question: str) -> frozenset[str] | None:
+    """The units the measure a question asks about is stated in (`_UNITS` names), or None when it names no such
+    measure."""
+    for pattern, units in _MEASURE_UNITS:
+        if pattern.search(question):
+            return units
+    return None
+
+
+def stated_unit(text: str, span: Span) -> str | None:
+    """The unit (`_UNITS` name) the figure `span` is stated in, spoken or as a symbol right after it; None if
+    none."""
+    after = text[span.start:min(len(text), span.end + 16)]
+    for name, (spoken, symbol) in _UNITS.items():
+        forms = rf"(?i:(?:{'|'.join(_PREFIXES)})?(?:{spoken}))|(?:[kKMGTPEnμmc]?)(?:{symbol})"
+        if re.search(rf"\d[\d,.]*(?:\s|-|\xa0)?(?:{forms})(?![A-Za-z])", after):
+            return name
+    return None
+
+
 def in_unit(text: str, span: Span, unit: tuple[str, str]) -> bool:
     """Whether the figure `span` of `text` is stated in `unit` (`asked_unit`): the unit, spoken or as its
     symbol, with the same prefix, inside the span or right after it ("288 GB", "288-gigabyte", "50 petaflops")."""

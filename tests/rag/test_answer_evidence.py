@@ -184,3 +184,9 @@ def test_a_birth_year_answers_when_someone_was_born_and_not_when_they_took_offic
         ans = a.answer(q)
         assert ans.abstained or "1976" not in ans.short, q
     assert "1976" in a.answer("배경훈 장관은 몇 년에 태어났나요?").short
+
+
+def test_a_figure_in_another_measure_does_not_answer(corpus):
+    # the sentence about HBM4 holds "3 nm", a length: it says nothing of memory bandwidth
+    ans = corpus.answer("What memory bandwidth does the HBM4 memory of Rubin GPUs provide?")
+    assert ans.abstained or not ans.short.startswith("3")

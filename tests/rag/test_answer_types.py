@@ -284,3 +284,14 @@ def test_dates_of_birth_and_death_are_kept_only_for_questions_about_them():
     assert "July 2025" in kept and "1976" not in kept and "2019" not in kept
     assert "1976" in {sp.text for sp in drop_life_dates("In what year was Bae born?", s, spans)}
     assert "1976" in {sp.text for sp in drop_life_dates("배경훈은 몇 년에 태어났나요?", s, spans)}
+
+
+def test_a_measure_is_answered_only_by_figures_in_its_units_or_bare_ones():
+    from rag.answer_types import measure_units, stated_unit
+
+    assert measure_units("What memory bandwidth does HBM4 provide?") == {"byte", "bit"}
+    assert measure_units("What FP4 performance does Rubin have?") == {"flop"}
+    assert measure_units("Who leads the center?") is None
+    s = "It uses a 3 nm process, 288 GB of HBM4, 50 petaflops and about 260,000 chips."
+    units = {sp.text: stated_unit(s, sp) for sp in pattern_spans(s)}
+    assert units == {"3": "meter", "288": "byte", "50": "flop", "about 260,000": None}
