@@ -41,6 +41,7 @@ from .answer_types import (
     Span,
     Tagger,
     asked_unit,
+    drop_durations,
     drop_life_dates,
     in_unit,
     measure_units,
@@ -572,17 +573,21 @@ class Answerer:
             dense = np.clip(sv @ qv, 0.0, 1.0)
         repeats = [self._repeats(c) for c in cands]
         unit, family = asked_unit(ctx.question), measure_units(ctx.question)
-        cands = [replace(c, spans=drop_life_dates(turn.question, c.text,
-                                                  _in_asked_unit(c.text, pattern_spans(c.text), unit, family)))
-                 for c in cands]
+
+        def asked(text: str, spans: Sequence[Span]) -> tuple[Span, ...]:
+            """The spans that can answer: in the asked unit or measure, no birth year for another date, no length
+            of time for a date."""
+            return drop_durations(ctx.kind, drop_life_dates(turn.question, text,
+                                                            _in_asked_unit(text, spans, unit, family)))
+
+        cands = [replace(c, spans=asked(c.text, pattern_spans(c.text))) for c in cands]
         X = featurize(ctx, cands, dense, repeats)
         if len(cands) > 0:
             first = self.model.candidate_logit(X)
             top = [int(i) for i in np.argsort(-first)[:NER_TOP]]
             tagged = self.tagger.spans([cands[i].text for i in top])
             for i, spans in zip(top, tagged):
-                cands[i] = replace(cands[i], spans=drop_life_dates(turn.question, cands[i].text,
-                                                                   _in_asked_unit(cands[i].text, spans, unit, family)))
+                cands[i] = replace(cands[i], spans=asked(cands[i].text, spans))
             X = featurize(ctx, cands, dense, repeats)
         return cands, X, sv, ctx
 

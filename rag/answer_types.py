@@ -160,6 +160,22 @@ def drop_life_dates(question: str, text: str, spans: Sequence[Span]) -> tuple[Sp
                  if sp.label not in ("DATE", "CARDINAL") or not _LIFE_DATE.search(text, max(0, sp.start - 12), sp.start))
 
 
+_NUMBER_WORD = (r"(?:\d[\d,.]*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+                r"thirty|forty|fifty|sixty|hundred|several|few|many|some|a few|a couple of)")
+_DURATION = re.compile(
+    rf"^(?:(?:about|around|nearly|almost|over|more than|less than|under|some|the|only|just|another|first|last|"
+    rf"past|next)\s+)*{_NUMBER_WORD}(?:[\s-]+{_NUMBER_WORD})*[\s-]+(?:second|minute|hour|day|night|week|month|year|"
+    rf"decade|centur(?:y|ie))s?(?:[\s-]long)?$", re.IGNORECASE)
+
+
+def drop_durations(kind: str | None, spans: Sequence[Span]) -> tuple[Span, ...]:
+    """For a question that asks when (`DATE`), `spans` less the lengths of time ("four-day", "48 hours",
+    "several days"): spaCy tags them DATE, yet they say how long, not when."""
+    if kind != DATE:
+        return tuple(spans)
+    return tuple(sp for sp in spans if sp.label not in ("DATE", "TIME") or not _DURATION.match(sp.text.strip()))
+
+
 def question_type(question: str) -> str | None:
     """The class of span that answers `question` (see `LABELS`), or None when any span may.
 

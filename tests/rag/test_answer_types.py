@@ -295,3 +295,13 @@ def test_a_measure_is_answered_only_by_figures_in_its_units_or_bare_ones():
     s = "It uses a 3 nm process, 288 GB of HBM4, 50 petaflops and about 260,000 chips."
     units = {sp.text: stated_unit(s, sp) for sp in pattern_spans(s)}
     assert units == {"3": "meter", "288": "byte", "50": "flop", "about 260,000": None}
+
+
+def test_a_length_of_time_is_no_answer_to_when():
+    from rag.answer_types import drop_durations
+
+    s = "Huang's four-day visit began on October 29; the plague arrived within several days, in the spring of 1349."
+    spans = [Span(s.index(t), s.index(t) + len(t), t, "DATE")
+             for t in ("four-day", "October 29", "several days", "the spring of 1349")]
+    assert [sp.text for sp in drop_durations("date", spans)] == ["October 29", "the spring of 1349"]
+    assert len(drop_durations("duration", spans)) == 4  # "how long" wants exactly those
