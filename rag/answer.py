@@ -258,6 +258,22 @@ def _in_asked_unit(text: str, spans: Sequence[Span], unit: tuple[str, str] | Non
     return tuple(spans)
 
 
+# Where an excerpt was cut: "[...]", "[…]", "[...TRUNCATED...]", "[snip]"
+_CUT_MARK = re.compile(r"\[\s*(?:\.{3}|…)?\s*(?:truncated|snip|cut|omitted)?\s*(?:\.{3}|…)?\s*\]", re.IGNORECASE)
+
+
+def _uncut(text: str, spans: Sequence[Span]) -> list[Span]:
+    """`spans` less those inside an excerpt's cut mark or ending at the word it cut ("the United Sta")."""
+    cuts = [m for m in _CUT_MARK.finditer(text) if m.group(0) != "[]"]
+    if not cuts:
+        return list(spans)
+    def cut(sp: Span, m: re.Match[str]) -> bool:
+        inside = sp.start < m.end() and sp.end > m.start()
+        return inside or (sp.end <= m.start() and not text[sp.end:m.start()].strip())
+
+    return [sp for sp in spans if not any(cut(sp, m) for m in cuts)]
+
+
 class Answerer:
     """Answers questions from an index with sentence-level citations.
 
@@ -576,7 +592,8 @@ class Answerer:
 
         def asked(text: str, spans: Sequence[Span]) -> tuple[Span, ...]:
             """The spans that can answer: in the asked unit or measure, no birth year for another date, no length
-            of time for a date."""
+            of time for a date, nothing an excerpt cut ("the United Sta [...TRUNCATED...]")."""
+            spans = _uncut(text, spans)
             return drop_durations(ctx.kind, drop_life_dates(turn.question, text,
                                                             _in_asked_unit(text, spans, unit, family)))
 

@@ -305,3 +305,16 @@ def test_a_length_of_time_is_no_answer_to_when():
              for t in ("four-day", "October 29", "several days", "the spring of 1349")]
     assert [sp.text for sp in drop_durations("date", spans)] == ["October 29", "the spring of 1349"]
     assert len(drop_durations("duration", spans)) == 4  # "how long" wants exactly those
+
+
+def test_nothing_an_excerpt_cut_is_a_span_that_answers():
+    from rag.answer import _uncut
+
+    s = "It is to be signed by representatives of the United Sta [...TRUNCATED...] and by Korea […] later."
+    spans = [Span(s.index(t), s.index(t) + len(t), t, label)
+             for t, label in (("the United Sta", "GPE"), ("TRUNCATED", "PERSON"), ("Korea", "GPE"))]
+    assert [sp.text for sp in _uncut(s, spans)] == []  # "Korea" is cut by "[…]" too
+    s = "Signed by Korea and the United States [...] in 2025."
+    spans = [Span(s.index(t), s.index(t) + len(t), t, "GPE") for t in ("Korea", "the United States")]
+    assert [sp.text for sp in _uncut(s, spans)] == ["Korea"]
+    assert _uncut("No cut [1] here.", spans[:1]) == spans[:1]
