@@ -274,6 +274,25 @@ def _uncut(text: str, spans: Sequence[Span]) -> list[Span]:
     return [sp for sp in spans if not any(cut(sp, m) for m in cuts)]
 
 
+_PEOPLE = re.compile(
+    r"\b(?:people|persons?|workers?|researchers?|scientists?|engineers?|representatives?|officials?|executives?|"
+    r"students?|children|citizens?|residents?|soldiers?|troops|farmers?|employees?|premier|judges?|courts?|"
+    r"governments?|leaders?|ministers?|members?|experts?|investors?|customers?|users?|voters?|parliament|"
+    r"congress|council|committee|commission|authorities|police|army|navy|king|queen|emperor|president|"
+    r"monarch|pope|bishops?|priests?|monks?|merchants?|settlers?|immigrants?|slaves?|nobles?|peasants?|"
+    r"founders?|owners?|partners?|startups?|companies|firms|universities|states)\b", re.IGNORECASE)
+
+
+def _names_someone(question: str, text: str, spans: Sequence[Span]) -> bool:
+    """Whether the sentence names a person or an organisation the question does not, or speaks of people the
+    question does not ("researchers and startup representatives")."""
+    q_lower, q_terms = question.lower(), set(terms(question))
+    if any(sp.label in ("PERSON", "ORG") and sp.text.lower() not in q_lower and not set(terms(sp.text)) <= q_terms
+           for sp in spans):
+        return True
+    return any(not set(terms(m.group(0))) <= q_terms for m in _PEOPLE.finditer(text))
+
+
 class Answerer:
     """Answers questions from an index with sentence-level citations.
 
@@ -701,6 +720,10 @@ class Answerer:
             best = rows[0]
         # A Korean question's names count in their Latin spelling too ("배경훈" is "Bae Kyung-hoon").
         asked = f"{turn.focus} {ctx.question}" if turn.cross_lingual else turn.focus
+        if ctx.kind == "person" and not _names_someone(asked, cands[best].text, cands[best].spans):
+            # "Who will direct the center?" answered by a sentence that names nobody ("Korean partners" is no one
+            # the tagger or the list of people's nouns knows): it does not say who.
+            return self._abstain(turn, hits, confidence, t0, t1)
         best = self._naming_lead(asked, ctx, cands, X, logits, best)
         probs = np.where(live, 1.0 / (1.0 + np.exp(-np.where(live, logits, 0.0))), 0.0)
         chosen = [best]

@@ -318,3 +318,16 @@ def test_nothing_an_excerpt_cut_is_a_span_that_answers():
     spans = [Span(s.index(t), s.index(t) + len(t), t, "GPE") for t in ("Korea", "the United States")]
     assert [sp.text for sp in _uncut(s, spans)] == ["Korea"]
     assert _uncut("No cut [1] here.", spans[:1]) == spans[:1]
+
+
+def test_a_who_question_needs_a_sentence_that_names_someone_it_does_not():
+    from rag.answer import _names_someone
+
+    q = "Who will direct Nvidia's Seoul R&D center?"
+    s = "A Seoul R&D center could speed up feedback between Korean and Nvidia teams."
+    assert not _names_someone(q, s, [Span(s.index("Korean"), s.index("Korean") + 6, "Korean", "NORP")])
+    s = "Kim Jung-ho will direct the Seoul R&D center."
+    assert _names_someone(q, s, [Span(0, 11, "Kim Jung-ho", "PERSON")])
+    s = "The visit included meetings with researchers and startup representatives."
+    assert _names_someone("Besides executives, who did Huang meet?", s, [])  # people, though unnamed
+    assert not _names_someone("Which researchers did Huang meet?", "Huang met researchers.", [])
