@@ -183,6 +183,9 @@ _DIGIT_GROUP = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 
+_MARKS = re.compile("[\u2122\u00ae\u00a9\u2120]")  # ™ ® © ℠: trademark and copyright marks are no words
+
+
 def _is_punct(ch: str) -> bool:
     return ch in string.punctuation or unicodedata.category(ch).startswith("P")
 
@@ -190,7 +193,7 @@ def _is_punct(ch: str) -> bool:
 def normalize_answer(text: str) -> str:
     """SQuAD-style answer normalisation, plus digit grouping.
 
-    Steps: Unicode NFKC and lower case; drop thousands separators between digits
+    Steps: trademark and copyright marks (™ ® © ℠) become a space; Unicode NFKC and lower case; drop thousands separators between digits
     ("260,000" -> "260000"); punctuation (ASCII and Unicode, e.g. curly quotes and
     dashes) becomes a space; the articles "a", "an", "the" are removed; whitespace
     is collapsed. Unlike SQuAD's script, punctuation is replaced by a space rather
@@ -202,6 +205,7 @@ def normalize_answer(text: str) -> str:
     Returns:
         The normalised string (tokens joined by single spaces).
     """
+    text = _MARKS.sub(" ", text)  # before NFKC, which spells "™" as "TM" ("Pro™" would become "protm")
     text = unicodedata.normalize("NFKC", text).lower()
     text = _DIGIT_GROUP.sub("", text)
     text = "".join(" " if _is_punct(ch) else ch for ch in text)

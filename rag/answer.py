@@ -56,6 +56,7 @@ from .evidence import (
     EvidenceModel,
     QuestionContext,
     eligible,
+    expand_abbreviations,
     featurize,
     header_lines,
     is_table_row,
@@ -149,20 +150,6 @@ def _history_pairs(history: Sequence[Any] | None) -> list[tuple[str, str]]:
             if item[1]:
                 turns.append(("assistant", str(item[1])))
     return turns
-
-
-# Abbreviations that name line items and roles in filings and news; a question may use either form.
-_ABBREVIATIONS = {
-    "r&d": "research and development", "sg&a": "selling, general and administrative",
-    "eps": "earnings per share", "capex": "capital expenditures", "ceo": "chief executive officer",
-    "cfo": "chief financial officer", "ai": "artificial intelligence", "mou": "memorandum of understanding",
-}
-_ABBREVIATION = re.compile(r"(?<![\w&])(" + "|".join(re.escape(k) for k in _ABBREVIATIONS) + r")(?![\w&])", re.IGNORECASE)
-
-
-def expand_abbreviations(text: str) -> str:
-    """`text` with each known abbreviation followed by its long form ("R&D" -> "R&D research and development")."""
-    return _ABBREVIATION.sub(lambda m: f"{m.group(0)} {_ABBREVIATIONS[m.group(0).lower()]}", text)
 
 
 def needs_context(question: str) -> bool:

@@ -299,6 +299,27 @@ def _bigrams(ts: Sequence[str]) -> set[tuple[str, str]]:
     return set(itertools.pairwise(ts))
 
 
+# Abbreviations that name line items and roles in filings and news; a question may use either form.
+_ABBREVIATIONS = {
+    "r&d": "research and development", "sg&a": "selling, general and administrative",
+    "eps": "earnings per share", "capex": "capital expenditures", "ceo": "chief executive officer",
+    "cfo": "chief financial officer", "ai": "artificial intelligence", "mou": "memorandum of understanding",
+}
+_ABBREVIATION = re.compile(r"(?<![\w&])(" + "|".join(re.escape(k) for k in _ABBREVIATIONS) + r")(?![\w&])", re.IGNORECASE)
+
+
+def expand_abbreviations(text: str) -> str:
+    """`text` with each known abbreviation followed by its long form ("R&D" -> "R&D research and development")."""
+    return _ABBREVIATION.sub(lambda m: f"{m.group(0)} {_ABBREVIATIONS[m.group(0).lower()]}", text)
+
+
+def abbreviation_groups(question: str) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """For each known abbreviation in `question`, the terms of its short and of its long form
+    ("R&D" -> ({"r", "d"}, {"research", "development"})): a sentence that holds either form holds both."""
+    return [(frozenset(terms(m.group(0))), frozenset(terms(_ABBREVIATIONS[m.group(0).lower()])))
+            for m in _ABBREVIATION.finditer(question)]
+
+
 def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarray,
               repeats: Sequence[int]) -> np.ndarray:
     """The feature matrix (candidates x FEATURES) of one question's candidates.
@@ -337,6 +358,7 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
     head = (terms(head_word) or [None])[0] if head_word else None
     prep = trailing_preposition(ctx.question)
     prep_terms = q_set - _FRAME
+    abbreviations = abbreviation_groups(ctx.question)
     seen_terms: set[str] = set().union(*cand_terms) | {t for c in cands for t in terms(c.hit.title)}
     title_terms: dict[str, set[str]] = {}
     for i, c in enumerate(cands):
@@ -344,7 +366,11 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
         subject = title_terms.setdefault(c.doc_id, set(terms(c.hit.title)))
         w = {t: v * (0.3 if t in subject else 1.0) for t, v in weights.items()}
         lexical = sum(v for t, v in w.items() if t in ts) / (sum(w.values()) or 1.0)
-        missing = [t for t in q_set - _FRAME if t not in ts and t not in subject]
+        held = ts | subject
+        for short, long in abbreviations:  # "R&D" is not missing from "Research and development $ 7,457"
+            if short <= held or long <= held:
+                held = held | short | long
+        missing = [t for t in q_set - _FRAME if t not in held]
         missing_local = any(t not in seen_terms for t in missing)
         missing_global = any(ctx.df(t) == 0 for t in missing)
         sent_terms = lemma_terms(c.text)

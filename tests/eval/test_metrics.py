@@ -112,6 +112,7 @@ def test_retrieval_rejects_bad_input():
         ("Korea\u2019s  four-day   visit", "korea s four day visit"),
         ("An apple a day", "apple day"),
         ("$150 billion.", "150 billion"),
+        ("Apple Vision Pro\u2122, its visionOS\u00ae", "apple vision pro its visionos"),  # not "protm"
     ],
 )
 def test_normalize_answer(text, expected):

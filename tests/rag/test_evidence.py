@@ -176,3 +176,15 @@ def test_names_another_version_only_for_a_sibling_code_of_the_one_asked():
     assert not names_another_version("What is Rubin's FP8 performance?", "FP8 and FP4 both rise.")
     assert not names_another_version("What is Rubin's performance?", "It has 50 petaflops in FP4.")
     assert not names_another_version("rubin fp4 petaflops", "It has 50 petaflops in FP4.")
+
+
+def test_an_abbreviation_is_not_missing_from_a_sentence_that_spells_it_out():
+    text = "Research and development 7,457 6,387\nSales and marketing 1,200 1,100"
+    hit = _hit(text)
+    row = _cand("Research and development 7,457 6,387", hit, line=True)
+    other = _cand("Sales and marketing 1,200 1,100", hit, line=True)
+    q = "What was Apple's R&D expense?"
+    ctx = QuestionContext(question=q, query=q, kind="money", idf=lambda t: 1.0, n_chunks=10)
+    X = featurize(ctx, [row, other], np.array([0.5, 0.5]), [1, 1])
+    f, g = dict(zip(FEATURES, X[0])), dict(zip(FEATURES, X[1]))
+    assert f["missing_count"] < g["missing_count"]  # "r", "d" are held by "Research and development"
