@@ -183,6 +183,15 @@ def onnx_cache(tmp_path_factory) -> Path:
 
 
 @pytest.mark.model
+def test_onnx_passes_hold_at_most_forward_batch_texts_with_the_same_vectors(onnx_cache):
+    from ingest.onnx_embedder import FORWARD_BATCH, OnnxEmbedder
+
+    wide, one = OnnxEmbedder(cache_dir=onnx_cache, batch_size=16), OnnxEmbedder(cache_dir=onnx_cache, batch_size=1)
+    assert wide.batch_size == FORWARD_BATCH and one.batch_size == 1
+    np.testing.assert_allclose(wide.embed(TEXTS), one.embed(TEXTS), rtol=0, atol=1e-5)
+
+
+@pytest.mark.model
 def test_fp32_onnx_gives_torch_vectors_and_fingerprint(real_embedder, onnx_cache):
     from ingest.onnx_embedder import OnnxEmbedder
 
