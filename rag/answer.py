@@ -93,9 +93,8 @@ MAX_EMBED_CROSS_LINGUAL = 8  # the same for a question in another language (e5 i
 E5_FLOOR, E5_STRETCH = 0.75, 4.0  # e5 cosine c -> clip((c - 0.75) * 4, 0, 1), near MiniLM's spread
 MAX_TABLE_ROWS = 6  # of those, places kept for table rows when the question asks for a figure
 NAMING_LEAD_TOP = 10  # a "What chips ...?" answer may lead with a sentence this far down that names the chips
-#: Questions that ask for a figure: answered only by a sentence (or table row) that holds one not in the question.
-#: Dates are left out: names of periods ("the Eocene") are dates that no pattern finds.
-# Questions answered by a figure or a date: a sentence with none of the asked type does not answer them.
+#: Questions that ask for a figure or a date: answered only by a sentence (or table row) that holds one not in the
+#: question.
 FIGURE_KINDS = frozenset({"count", "amount", "money", "percent", "date"})
 # ... except a period or an era, which has names no tagger dates ("the Eocene", "the Renaissance")
 _NAMED_PERIOD = re.compile(r"\b(?:period|era|age|epoch)s?\b|시대|시기", re.IGNORECASE)
@@ -254,6 +253,7 @@ def _uncut(text: str, spans: Sequence[Span]) -> list[Span]:
     cuts = [m for m in _CUT_MARK.finditer(text) if m.group(0) != "[]"]
     if not cuts:
         return list(spans)
+
     def cut(sp: Span, m: re.Match[str]) -> bool:
         inside = sp.start < m.end() and sp.end > m.start()
         return inside or (sp.end <= m.start() and not text[sp.end:m.start()].strip())
