@@ -263,15 +263,23 @@ def measure_units(question: str) -> frozenset[str] | None:
     return None
 
 
+def _stated_in(text: str, span: Span, forms: str) -> bool:
+    """Whether the figure `span` of `text` is followed (or ended) by one of the unit `forms` (a regex)."""
+    after = text[span.start:min(len(text), span.end + 16)]
+    return re.search(rf"\d[\d,.]*(?:\s|-|\xa0)?(?:{forms})(?![A-Za-z])", after) is not None
+
+
+# Each unit with any prefix: spoken ("petaflops", any case) or as a symbol ("GB", "kW": case as written).
+_ANY_PREFIX_FORMS = {
+    name: rf"(?i:(?:{'|'.join(_PREFIXES)})?(?:{spoken}))|(?:[kK{''.join(_PREFIXES.values())}]?)(?:{symbol})"
+    for name, (spoken, symbol) in _UNITS.items()
+}
+
+
 def stated_unit(text: str, span: Span) -> str | None:
     """The unit (`_UNITS` name) the figure `span` is stated in, spoken or as a symbol right after it; None if
     none."""
-    after = text[span.start:min(len(text), span.end + 16)]
-    for name, (spoken, symbol) in _UNITS.items():
-        forms = rf"(?i:(?:{'|'.join(_PREFIXES)})?(?:{spoken}))|(?:[kKMGTPEnμmc]?)(?:{symbol})"
-        if re.search(rf"\d[\d,.]*(?:\s|-|\xa0)?(?:{forms})(?![A-Za-z])", after):
-            return name
-    return None
+    return next((name for name, forms in _ANY_PREFIX_FORMS.items() if _stated_in(text, span, forms)), None)
 
 
 def in_unit(text: str, span: Span, unit: tuple[str, str]) -> bool:
@@ -280,9 +288,7 @@ def in_unit(text: str, span: Span, unit: tuple[str, str]) -> bool:
     name, prefix = unit
     spoken, symbol = _UNITS[name]
     mark = "k|K" if prefix == "kilo" else _PREFIXES.get(prefix, "")
-    forms = rf"(?i:{prefix}(?:{spoken}))|(?:{mark})(?:{symbol})"
-    after = text[span.start:min(len(text), span.end + 16)]
-    return re.search(rf"\d[\d,.]*(?:\s|-|\xa0)?(?:{forms})(?![A-Za-z])", after) is not None
+    return _stated_in(text, span, rf"(?i:{prefix}(?:{spoken}))|(?:{mark})(?:{symbol})")
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,12 @@ def counted_phrase(words: str) -> str:
     return " ".join(out)
 
 
+def how_many(question: str) -> str:
+    """What a "how many" question counts (`counted_phrase`), or "" when it asks no "how many"."""
+    m = _COUNTED.search(question)
+    return counted_phrase(m.group(1)) if m else ""
+
+
 def _near(text: str, spans: Sequence[Span], q_terms: set[str], counted: bool) -> bool:
     """Whether a span sits within NEAR_CHARS of a word of the question (it is about what was asked).
 
@@ -350,8 +356,7 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
     typed = ctx.kind is not None
     accept = LABELS.get(ctx.kind or "", frozenset())
     primary = PRIMARY.get(ctx.kind or "", accept)
-    m = _COUNTED.search(ctx.question)
-    counted_words = set(terms(counted_phrase(m.group(1)))) - _FRAME if m else set()
+    counted_words = set(terms(how_many(ctx.question))) - _FRAME
     counted = bool(counted_words)
     near_terms = counted_words if counted else q_set - _FRAME
     head_word = head_noun(ctx.question)

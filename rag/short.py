@@ -13,8 +13,15 @@ from collections.abc import Sequence
 
 from ingest.text import terms
 
-from .answer_types import AMOUNT, COUNT, DURATION, LABELS, MONEY, PERCENT, PRIMARY, Span, unit_end
-from .evidence import head_noun, lemma_terms, prep_object, row_label_end, trailing_preposition
+from .answer_types import AMOUNT, COUNT, DURATION, LABELS, MONEY, NUMERIC, PERCENT, PRIMARY, Span, unit_end
+from .evidence import (
+    head_noun,
+    how_many,
+    lemma_terms,
+    prep_object,
+    row_label_end,
+    trailing_preposition,
+)
 
 _NUMBER_CELL = re.compile(r"(?:[$€£¥₩]\s?)?\(?\d[\d,]*(?:\.\d+)?\)?(?:\s?%)?")
 _LINK = re.compile(r"^(?:\s*(?:'s|’s)?\s*|\s+(?:of|and|&)\s+)$")
@@ -22,8 +29,7 @@ _WORD = re.compile(r"[^\W_]+")
 _LOWER_WORDS = re.compile(r"^(?:\s+[a-z][a-z-]*)*\s+$")  # only lower-case words between a span and its noun
 _NAME_RUN = re.compile(r"[A-Z0-9][\w’'&-]*(?:\.(?=\w)[\w’'&-]*)*(?:\s[A-Z0-9][\w’'&-]*(?:\.(?=\w)[\w’'&-]*)*)*")
 _MODIFIERS = 30
-FIGURE_LIKE = frozenset({COUNT, AMOUNT, MONEY, PERCENT, DURATION})
-_FRAME_WORDS = frozenset({"more", "less", "fewer", "of", "the", "times", "much", "many"})
+FIGURE_LIKE = NUMERIC | {DURATION}  # a figure answers them, with its unit if it has one
 # "what/which N <auxiliary>": N is surely the noun asked about ("What chips will ...", not "What total ...")
 _REASON_OR_MANNER = re.compile(r"^\W*(?:why|how\s+(?:do|does|did|is|are|was|were|can|could|would|should|has|have|had|"
                                r"will))\b|\bwhy\b|왜|어떻게|무엇 때문|이유", re.IGNORECASE)
@@ -87,18 +93,15 @@ def _restates(sentence: str, sp: Span, q_lower: str) -> bool:
         rf"(?<![\w]){re.escape(inner.lower())}(?![\w])", q_lower) is not None
 
 
-_HOW_MANY_HEAD = re.compile(r"\bhow\s+(?:many|much)\s+(?:[a-z-]+\s+){0,2}?([a-z]{3,})\b", re.IGNORECASE)
-
-
 def _typed_beside_head(question: str, sentence: str, typed: Sequence[Span], kind: str) -> tuple[int, int] | None:
     """The typed span that names the question's head noun, when the sentence has one: the span holding it
     ("Kwangwoon University" for "From which university ...?") or the figure right before it with only
     lower-case words between ("50 petaflops performance" for "What FP4 performance ...?" gives "50 petaflops",
     "roughly 260,000 advanced chips" for "How many chips ...?" gives "roughly 260,000"). None otherwise."""
     head = head_noun(question)
-    if head is None and kind in FIGURE_LIKE:
-        m = _HOW_MANY_HEAD.search(question)
-        head = m.group(1).lower() if m and m.group(1).lower() not in _FRAME_WORDS else None
+    if head is None and kind in FIGURE_LIKE:  # "How many advanced chips ...?": what is counted, its last word
+        counted = how_many(question)
+        head = counted.split()[-1] if counted else None
     head_term = terms(head)[:1] if head else []
     if not head_term:
         return None
