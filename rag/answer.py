@@ -708,8 +708,8 @@ class Answerer:
         # A Korean question's names count in their Latin spelling too ("배경훈" is "Bae Kyung-hoon").
         asked = f"{turn.focus} {ctx.question}" if turn.cross_lingual else turn.focus
         if ctx.kind == "person" and not _names_someone(asked, cands[best].text, cands[best].spans):
-            # "Who will direct the center?" answered by a sentence that names nobody ("Korean partners" is no one
-            # the tagger or the list of people's nouns knows): it does not say who.
+            # "Who commemorates it?" answered by a sentence that names nobody (no person or organisation the tagger
+            # finds, no noun for people such as "researchers"; "Chinese" alone is no one): it does not say who.
             return self._abstain(turn, hits, confidence, t0, t1)
         best = self._naming_lead(asked, ctx, cands, X, logits, best)
         probs = np.where(live, 1.0 / (1.0 + np.exp(-np.where(live, logits, 0.0))), 0.0)
