@@ -305,10 +305,13 @@ class ChatHandlers:
         chats = self._chats(store, user)
         return store, chat_id, gr.update(choices=self.chat_choices(chats), value=chat_id)
 
-    def open_chat(self, store: Any, chat_id: str | None, request: gr.Request) -> tuple:
-        """Outputs: chatbot, conversation, turns, sources, chat id, rename box."""
+    def open_chat(self, store: Any, chat_id: str | None, current: str | None, request: gr.Request) -> tuple:
+        """Outputs: chatbot, conversation, turns, sources, chat id, rename box.
+
+        The list fires on every blur, even when nothing was picked: the chat already open (`current`) is left
+        alone, so an answer being written or a name being typed is never replaced by the stored copy."""
         rec = next((c for c in self._chats(store, self.user_of(request)) if c["id"] == chat_id), None)
-        if rec is None:
+        if rec is None or (current and chat_id == current):
             return (gr.skip(),) * 6
         turns = [t for t in rec.get("turns", []) if isinstance(t, dict)]
         return (rec.get("chat", []), rec.get("conv", []), turns, sources_panel([t.get("sources_html", "")
@@ -322,14 +325,16 @@ class ChatHandlers:
         pick = gr.update(choices=self.chat_choices(chats), value=latest)
         if latest is None:
             return (pick, *(gr.skip(),) * 6)
-        return (pick, *self.open_chat(store, latest, request))
+        return (pick, *self.open_chat(store, latest, None, request))
 
     def rename_chat(self, store: Any, chat_id: str, title: str, request: gr.Request) -> tuple:
         """Outputs: store, chats list."""
         user, title = self.user_of(request), " ".join(str(title or "").split())[:80]
         chats = self._chats(store, user)
-        if not chat_id or not title or not any(c["id"] == chat_id for c in chats):
-            raise gr.Error("Ask a question first, then name the chat." if not chat_id else "Type a name first.")
+        if not chat_id or not any(c["id"] == chat_id for c in chats):
+            raise gr.Error("Ask a question first, then name the chat.")
+        if not title:
+            raise gr.Error("Type a name first.")
         chats = [{**c, "title": title} if c["id"] == chat_id else c for c in chats]
         return self._with_chats(store, user, chats), gr.update(choices=self.chat_choices(chats), value=chat_id)
 

@@ -270,9 +270,10 @@ def on_register_events(demo: gr.Blocks, h: ChatHandlers, p: Page) -> None:
     for event in (p.clear.click, p.chatbot.clear):
         event(h.new_chat, None, fresh, queue=False, **private).then(
             lambda: (gr.update(value=None), ""), None, [p.chats, p.chat_name], queue=False, **private)
-    p.chats.input(h.open_chat, [p.store, p.chats],
+    p.chats.input(h.open_chat, [p.store, p.chats, p.chat_id],
                   [p.chatbot, p.conv, p.turns, p.sources, p.chat_id, p.chat_name], queue=False, **private)
-    p.rename.click(h.rename_chat, [p.store, p.chat_id, p.chat_name], [p.store, p.chats], queue=False, **private)
+    for event in (p.rename.click, p.chat_name.submit):  # the button, or Enter in the name box
+        event(h.rename_chat, [p.store, p.chat_id, p.chat_name], [p.store, p.chats], queue=False, **private)
     p.delete.click(h.delete_chat, [p.store, p.chat_id], [p.store, p.chats, *fresh], queue=False, **private)
     p.export.click(h.export_chat, [p.store, p.chat_id, p.turns], p.export_file, queue=False, **private).then(
         lambda: gr.update(visible=True), None, p.export_file, queue=False, **private)

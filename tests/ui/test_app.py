@@ -478,6 +478,15 @@ def test_chats_are_kept_per_user_reopened_renamed_deleted_and_exported(hashed):
     restored = h.restore(store, kim)
     assert restored[1] == chat and restored[3] == turns and restored[5] == chat_id
     assert 'id="src-1-1"' in restored[4]
+    import gradio as gr
+
+    # The list fires its input event on blur with nothing picked: the open chat is not replaced by its copy.
+    assert h.open_chat(store, chat_id, chat_id, kim) == (gr.skip(),) * 6
+    assert h.open_chat(store, chat_id, "", kim)[4:] == (chat_id, restored[6])  # picked from a new chat: opened
+    with pytest.raises(gr.Error, match="Type a name first"):
+        h.rename_chat(store, chat_id, " \n", kim)
+    with pytest.raises(gr.Error, match="Ask a question first"):
+        h.rename_chat(store, "gone1234", "A name", kim)  # a chat that is not in this browser's store
     store, pick = h.rename_chat(store, chat_id, "  Zephyr\n dates ", kim)
     assert pick["choices"][0][0].startswith("Zephyr dates")
     md = Path(h.export_chat(store, chat_id, turns, kim)).read_text(encoding="utf-8")
@@ -485,8 +494,6 @@ def test_chats_are_kept_per_user_reopened_renamed_deleted_and_exported(hashed):
     assert "Sources:\n- [1] " in md and "2019" in md
     store, pick, *cleared = h.delete_chat(store, chat_id, kim)
     assert pick["choices"] == [] and cleared[:3] == [[], [], []]
-    import gradio as gr
-
     with pytest.raises(gr.Error, match="ask a question first"):
         h.export_chat(store, "", [], kim)
 

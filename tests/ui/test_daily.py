@@ -238,11 +238,14 @@ def test_chat_survives_reload_exports_and_takes_feedback(context, server):
         new MutationObserver(() => { const b = document.querySelector('#pqa-stop');
             if (b && b.offsetParent !== null) window.__stopShown = true; })
         .observe(document.body, {subtree: true, childList: true, attributes: true}); }""")
+    stored = pg.evaluate("localStorage.getItem('partnerqa-chats')")
     _ask(pg, "What chips will Nvidia supply to Korea?", 1)
     assert pg.evaluate("window.__stopShown"), "no Stop button while answering"
     expect(pg.locator("#pqa-stop")).to_be_hidden()
     expect(pg.locator("#pqa-send")).to_be_visible()
-    pg.wait_for_timeout(800)  # the chat is saved in the browser after the answer
+    # The chat is saved in the browser after the answer: reload only once the store has been written.
+    pg.wait_for_function("(before) => localStorage.getItem('partnerqa-chats') !== before", arg=stored,
+                         timeout=30_000)
     pg.reload()
     pg.wait_for_selector("#pqa-chat")
     expect(pg.locator(ANSWER_DONE)).to_have_count(1, timeout=30_000)  # the chat came back
@@ -251,7 +254,17 @@ def test_chat_survives_reload_exports_and_takes_feedback(context, server):
     pg.locator("#pqa-chats-acc").click()
     expect(pg.locator("#pqa-chats input")).to_have_value(re.compile("^What chips will Nvidia supply to Korea"))
     name = pg.locator("#pqa-chat-name textarea, #pqa-chat-name input").first
+    expect(name).to_have_value("What chips will Nvidia supply to Korea?")
+    name.fill("Chips")
+    name.press("Enter")  # Enter in the name box renames
+    expect(pg.locator("#pqa-chats input")).to_have_value(re.compile("^Chips  "), timeout=15_000)
+    # Looking at the list and leaving it without a pick keeps the chat and the name being typed.
     name.fill("Chip supply")
+    pg.locator("#pqa-chats input").click()
+    name.click()
+    pg.wait_for_timeout(1000)
+    expect(name).to_have_value("Chip supply")
+    expect(pg.locator(ANSWER_DONE)).to_have_count(1)
     pg.click("#pqa-rename")
     expect(pg.locator("#pqa-chats input")).to_have_value(re.compile("^Chip supply"), timeout=15_000)
     pg.click("#pqa-export")
