@@ -55,12 +55,14 @@ from .evidence import (
     Candidate,
     EvidenceModel,
     QuestionContext,
+    asked_ties,
     eligible,
     expand_abbreviations,
     featurize,
     header_lines,
     is_table_row,
     names_another_version,
+    speaks_of_no_tie,
 )
 from .glossary import english_words
 from .retriever import Retriever
@@ -710,6 +712,11 @@ class Answerer:
         if ctx.kind == "person" and not _names_someone(asked, cands[best].text, cands[best].spans):
             # "Who commemorates it?" answered by a sentence that names nobody (no person or organisation the tagger
             # finds, no noun for people such as "researchers"; "Chinese" alone is no one): it does not say who.
+            return self._abstain(turn, hits, confidence, t0, t1)
+        ties = asked_ties(f"{ctx.question} {ctx.expanded}") if ctx.kind == "person" else ()
+        if speaks_of_no_tie(ties, cands[best].text):
+            # "Who is Bae Kyung-hoon's spouse?" answered by a sentence that names him and his minister but speaks of
+            # no spouse, no marriage: it does not say who the spouse is.
             return self._abstain(turn, hits, confidence, t0, t1)
         best = self._naming_lead(asked, ctx, cands, X, logits, best)
         probs = np.where(live, 1.0 / (1.0 + np.exp(-np.where(live, logits, 0.0))), 0.0)

@@ -253,6 +253,36 @@ def names_another_version(question: str, text: str) -> bool:
     return any((p, d) not in found and any(fp == p and fd != d for fp, fd in found) for p, d in asked)
 
 
+# The family ties a who-question can ask for ("Who is Bae's wife?", "Who did Emma marry?"), each with the words
+# a sentence uses when it speaks of that tie. A "parent company" is no family.
+_KIN_ASKED = {
+    "spouse": r"spouses?|wife|wives|husbands?|marr(?:y|ies|ied)|wed",
+    "parent": r"fathers?|mothers?|parents?(?! (?:company|companies|firm|group|organi[sz]ation|body))",
+    "child": r"sons?|daughters?|child|children|heirs?",
+    "sibling": r"brothers?|sisters?|siblings?",
+}
+_KIN_SAID = {
+    "spouse": r"spouses?|wife|wives|husbands?|marr(?:y|ies|ied|iage|iages)|wed(?:s|ded|ding)?|widow(?:s|ed|er)?",
+    "parent": r"fathers?|mothers?|parents?|born to|sons? of|daughters? of|child of|fathered|mothered",
+    "child": r"sons?|daughters?|child|children|offspring|heirs?|fathered|gave birth",
+    "sibling": r"brothers?|sisters?|siblings?|twins?",
+}
+_KIN_ASKED_RE = {tie: re.compile(rf"\b(?:{words})\b", re.IGNORECASE) for tie, words in _KIN_ASKED.items()}
+_KIN_SAID_RE = {tie: re.compile(rf"\b(?:{words})\b", re.IGNORECASE) for tie, words in _KIN_SAID.items()}
+
+
+def asked_ties(question: str) -> tuple[str, ...]:
+    """The family ties a question names ("Who was Genghis's third son?" -> ("child",)); for a Korean question,
+    pass its English renderings too ("배우자" -> "spouse wife husband", `rag.glossary`)."""
+    return tuple(tie for tie, rx in _KIN_ASKED_RE.items() if rx.search(question))
+
+
+def speaks_of_no_tie(ties: Sequence[str], text: str) -> bool:
+    """Whether `text` speaks of none of the family `ties` a who-question asks for: "Bae Kyung-hoon ... is the
+    Minister of Science and ICT under the Lee Jae Myung administration" names a person, but not a spouse."""
+    return bool(ties) and not any(_KIN_SAID_RE[tie].search(text) for tie in ties)
+
+
 def head_noun(question: str) -> str | None:
     """The noun a what/which question asks about ("What platform is ..." -> "platform"); for a Korean question,
     the English rendering of the noun after 어떤/어느/무슨 ("어떤 메모리가" -> "memory", `rag.glossary`)."""

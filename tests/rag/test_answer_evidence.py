@@ -167,6 +167,13 @@ def test_a_korean_question_the_documents_cannot_answer_abstains_in_korean_and_en
     assert ans.abstained and ans.text.startswith("문서에") and "The documents do not contain" in ans.text
 
 
+def test_a_question_for_a_relative_is_not_answered_by_a_sentence_without_that_tie(seeds_multilingual):
+    # The seeds name Bae Kyung-hoon, his office and his president, never a wife or husband: not "Lee Jae Myung".
+    for q in ("Who is Bae Kyung-hoon's wife?", "배경훈 장관의 남편은 누구입니까?"):
+        ans = seeds_multilingual.answer(q)
+        assert ans.abstained, (q, ans.short)
+
+
 def test_a_sentence_about_a_sibling_version_does_not_answer(corpus):
     # the corpus speaks of HBM4 memory only: an HBM3 question finds it, reads alike, and is not answered by it
     ans = corpus.answer("Which company manufactures the HBM3 memory for Rubin GPUs?")

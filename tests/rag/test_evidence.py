@@ -188,3 +188,24 @@ def test_an_abbreviation_is_not_missing_from_a_sentence_that_spells_it_out():
     X = featurize(ctx, [row, other], np.array([0.5, 0.5]), [1, 1])
     f, g = dict(zip(FEATURES, X[0])), dict(zip(FEATURES, X[1]))
     assert f["missing_count"] < g["missing_count"]  # "r", "d" are held by "Research and development"
+
+
+def test_a_question_for_a_relative_needs_a_sentence_that_speaks_of_that_tie():
+    from rag.evidence import asked_ties, speaks_of_no_tie
+    from rag.glossary import english_words
+
+    assert asked_ties("Who is Bae Kyung-hoon's wife?") == ("spouse",)
+    assert asked_ties("Who did Emma marry?") == ("spouse",)
+    assert asked_ties("Who was Genghis's third son?") == ("child",)
+    assert asked_ties("Who is the parent company of NDS?") == ()  # a company, not a family
+    assert asked_ties("Who is the minister of science?") == ()
+    # A Korean question through its English renderings: "배우자" is a spouse.
+    ko = "배경훈 장관의 배우자는 누구인가요?"
+    assert asked_ties(" ".join(english_words(ko)[1])) == ("spouse",)
+
+    minister = "Bae Kyung-hoon is the Minister of Science and ICT under the Lee Jae Myung administration."
+    assert speaks_of_no_tie(("spouse",), minister)  # names two people, and no spouse
+    assert not speaks_of_no_tie(("spouse",), "Ties grew through the marriage of Emma and King Ethelred II.")
+    assert not speaks_of_no_tie(("child",), "Under Genghis' third son, Ogedei Khan, the Mongols took Jin.")
+    assert speaks_of_no_tie(("parent",), "Prince Louis, with his sons Daniel and Osias, met Count Ludwig.")
+    assert not speaks_of_no_tie((), minister)  # no tie asked: nothing to miss
