@@ -48,6 +48,33 @@ def _term_positions(sentence: str, q_terms: set[str]) -> list[int]:
     return out
 
 
+# "Who is the minister of science?": a question for whoever holds a role, and the verbs that give a sentence's
+# subject that role ("Bae Kyung-hoon ... is ... the Minister of Science and ICT under the Lee administration").
+_ROLE_QUESTION = re.compile(r"^\W*who\s+(?:is|was|are|were|has\s+been|had\s+been|became|serves\s+as|served\s+as)\s+"
+                            r"(?:the|a|an)\s+", re.IGNORECASE)
+_BRACKETED = re.compile(r"\([^()]*\)")
+_COPULA = re.compile(r"\b(?:is|was|are|were|has\s+been|had\s+been|became|becomes|serves\s+as|served\s+as|"
+                     r"remains|remained)\b")
+
+
+def _role_holder(question: str, sentence: str, pool: Sequence[Span], anchors: Sequence[int]) -> tuple[int, int] | None:
+    """For "Who is the <role>?", the name that is the subject of the verb giving the role: the last candidate
+    before a copula whose complement holds the question's words. A name after the role ("under the Lee Jae Myung
+    administration") is the role's modifier, not its holder; a name in brackets ("(4th century BC)") is an aside."""
+    if not _ROLE_QUESTION.match(question) or not anchors:
+        return None
+    asides = [b.span() for b in _BRACKETED.finditer(sentence)]
+    subjects = [sp for sp in pool if not any(a <= sp.start and sp.end <= b for a, b in asides)]
+    for m in _COPULA.finditer(sentence):
+        if not any(a >= m.end() for a in anchors):
+            continue
+        before = [sp for sp in subjects if sp.end <= m.start() and not _COPULA.search(sentence, sp.end, m.start())]
+        if before:
+            return before[-1].start, before[-1].end
+        return None
+    return None
+
+
 _NAME_BEFORE = re.compile(r"(?:[A-Z0-9][\w’'&.-]*\s){1,4}$")
 
 
@@ -200,6 +227,9 @@ def short_answer_reason(question: str, kind: str | None, sentence: str, spans: S
         beside = _typed_beside_head(question, sentence, typed, kind)
         if beside is not None:
             return beside, "typed-head"
+        holder = _role_holder(question, sentence, pool, _term_positions(sentence, q_terms))
+        if holder is not None:
+            return holder, "role-subject"
     else:
         reason = "nearest"
         prep = trailing_preposition(question)

@@ -210,6 +210,21 @@ def test_short_answer_of_which_noun_is_the_name_that_holds_the_noun():
         "63 days")
 
 
+def test_short_answer_of_who_holds_a_role_is_the_subject_of_the_verb_that_gives_it():
+    s = ("Bae Kyung-hoon (Korean: 배경훈; born 1976) is a South Korean AI expert and the Minister of Science and ICT "
+         "under the Lee Jae Myung administration.")
+    named = (("Bae Kyung-hoon", "PERSON"), ("Lee Jae Myung", "PERSON"))
+    # the name after the role ("under the Lee Jae Myung administration") modifies it; it does not hold it
+    assert _short_tagged("Who is the Minister of Science and ICT?", s, *named) == ("Bae Kyung-hoon", "role-subject")
+    # a name in brackets is an aside, not the subject
+    s = "In Ancient Greece, Diocles of Carystus (4th century BC) was one of several men studying plants."
+    assert _short_tagged("Who was a man studying plants in Ancient Greece?", s, ("Diocles of Carystus", "PERSON"),
+                         ("BC", "ORG"))[0] == "Diocles of Carystus"
+    # not a role question: the rule stays out
+    assert _short_tagged("Who met Bae in Seoul?", "Jensen Huang met Bae, who is minister, in Seoul.",
+                         ("Jensen Huang", "PERSON"))[1] != "role-subject"
+
+
 def test_short_answer_of_a_measure_is_the_figure_before_the_noun_with_its_unit():
     s = "Rubin is stated to have 50 petaflops performance in FP4 (4-bit floating point math), up from 20 petaflops."
     short, reason = _short_tagged("What FP4 performance is Rubin stated to have?", s)
