@@ -459,29 +459,36 @@ class ChatHandlers:
     def _doc(self, doc_id: str | None) -> dict | None:
         return next((d for d in self.retriever.documents() if d["doc_id"] == doc_id), None)
 
-    def pick_doc(self, doc_id: str | None) -> tuple:
-        """A document chosen: its details into the edit fields. Outputs: title, publisher, date, url, confirm panel."""
+    def pick_doc(self, doc_id: str | None, shown: str | None = None) -> tuple:
+        """A document chosen: its details into the edit fields. Outputs: title, publisher, date, url, confirm panel,
+        the document shown.
+
+        The picker fires on every blur, even when nothing was picked: the document already shown (`shown`) is
+        left alone, so details being edited are never replaced by the stored ones."""
+        if doc_id and doc_id == shown:
+            return (gr.skip(),) * 6
         d = self._doc(doc_id)
         if d is None:
-            return "", "", "", "", gr.update(visible=False)
+            return "", "", "", "", gr.update(visible=False), ""
         return (str(d.get("title") or ""), str(d.get("publisher") or ""), str(d.get("date") or ""),
-                str(d.get("url") or ""), gr.update(visible=False))
+                str(d.get("url") or ""), gr.update(visible=False), str(doc_id))
 
     def row_action(self, payload: str) -> tuple:
         """A row's "Edit details" or "Remove…" button (sent by the page's script as "action|doc id|nonce").
 
-        Outputs: picker, title, publisher, date, url, confirm panel, confirm text, details panel.
+        Outputs: picker, title, publisher, date, url, confirm panel, confirm text, details panel, the document
+        shown.
         """
         action, _, rest = str(payload or "").partition("|")
         doc_id = rest.rsplit("|", 1)[0]
         d = self._doc(doc_id)
         if d is None:
-            return (gr.skip(),) * 8
+            return (gr.skip(),) * 9
         fields = self.pick_doc(doc_id)[:4]
         if action == "remove":
             return (gr.update(value=doc_id), *fields, gr.update(visible=True), self.confirm_text(doc_id),
-                    gr.update(open=True))
-        return (gr.update(value=doc_id), *fields, gr.update(visible=False), "", gr.update(open=True))
+                    gr.update(open=True), doc_id)
+        return (gr.update(value=doc_id), *fields, gr.update(visible=False), "", gr.update(open=True), doc_id)
 
     def confirm_text(self, doc_id: str) -> str:
         d = self._doc(doc_id) or {}

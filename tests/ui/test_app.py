@@ -539,10 +539,18 @@ def test_feedback_comment_and_view(hashed):
 
 def test_row_actions_details_and_viewer(hashed):
     h = ChatHandlers(*hashed)
-    pick, *_, confirm, text, details = h.row_action("remove|telescope.txt|123")
+    pick, *_, confirm, text, details, shown = h.row_action("remove|telescope.txt|123")
     assert pick["value"] == "telescope.txt" and confirm["visible"] and "Remove <b>" in text and details["open"]
+    assert shown == "telescope.txt"
     assert h.row_action("edit|telescope.txt|1")[5]["visible"] is False
-    assert len(h.row_action("edit|nope.txt|1")) == 8  # a row that is gone: nothing changes
+    assert len(h.row_action("edit|nope.txt|1")) == 9  # a row that is gone: nothing changes
+    import gradio as gr
+
+    # Picking fills the fields; the picker's blur with the same document shown leaves edits being typed alone.
+    title, *_, shown = h.pick_doc("telescope.txt", "")
+    assert shown == "telescope.txt" and title
+    assert h.pick_doc("telescope.txt", "telescope.txt") == (gr.skip(),) * 6
+    assert h.pick_doc(None, "telescope.txt")[:4] == ("", "", "", "")  # the picker cleared: the fields too
     status, table, _, _ = h.save_details("telescope.txt", "Zephyr report", "Observatory Press", "2019-05-01", "")
     assert "Saved" in status and "Observatory Press · 2019-05-01" in table and "Zephyr report" in table
     assert h.ask("When was the Zephyr telescope completed?")[1]["citations"][0]["publisher"] == "Observatory Press"

@@ -135,6 +135,11 @@ def test_reupload_edit_provenance_and_remove(context, server, tmp_path):
     expect(pg.locator("#pqa-d-title textarea, #pqa-d-title input").first).to_have_value("Naver Cloud GPU cluster")
     pg.locator("#pqa-d-publisher textarea, #pqa-d-publisher input").first.fill("Naver Corp")
     pg.locator("#pqa-d-date textarea, #pqa-d-date input").first.fill("2025-11-01")
+    # A look at the document list, left without a pick, keeps the edits being typed.
+    pg.locator("#pqa-remove-pick input").click()
+    pg.locator("#pqa-d-publisher textarea, #pqa-d-publisher input").first.click()
+    pg.wait_for_timeout(1000)
+    expect(pg.locator("#pqa-d-publisher textarea, #pqa-d-publisher input").first).to_have_value("Naver Corp")
     pg.click("#pqa-save")
     expect(pg.locator("#pqa-status")).to_contain_text("Saved the details", timeout=60_000)
     expect(row).to_contain_text("Naver Corp · 2025-11-01")
