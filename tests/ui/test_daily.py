@@ -77,9 +77,26 @@ def _open(ctx, url: str, viewport: dict):
     pg.dialogs, pg.foreign = [], []
     pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
     pg.on("request", lambda r: pg.foreign.append(r.url) if not r.url.startswith((url, "data:", "blob:")) else None)
+    # The page's load events (documents, past chats, feedback) are calls to the server: the test starts once
+    # they are all back, however long a busy machine takes (the heartbeat keeps the network from going idle).
+    calls = {"open": 0, "done": 0}
+
+    def track(key: str):
+        return lambda r: calls.__setitem__(key, calls[key] + 1) if "/run/predict" in r.url else None
+
+    pg.on("request", track("open"))
+    pg.on("requestfinished", track("done"))
+    pg.on("requestfailed", track("done"))
     pg.goto(url)
     pg.wait_for_selector("#pqa-chat", timeout=60_000)
-    pg.wait_for_timeout(1500)  # the page's load events (documents, past chats) run first
+    shown = time.monotonic()
+    deadline = shown + 60
+    quiet = 0
+    while quiet < 3 and time.monotonic() < deadline:  # 300 ms with every call back
+        pg.wait_for_timeout(100)
+        quiet = quiet + 1 if calls["open"] and calls["done"] >= calls["open"] else 0
+    assert quiet >= 3, f"the page's load events did not come back: {calls}"
+    pg.wait_for_timeout(max(0, 1500 - 1000 * (time.monotonic() - shown)))  # and 1.5 s for the page's scripts
     return pg
 
 
@@ -261,6 +278,7 @@ def test_chat_survives_reload_exports_and_takes_feedback(context, server):
     name = pg.locator("#pqa-chat-name textarea, #pqa-chat-name input").first
     expect(name).to_have_value("What chips will Nvidia supply to Korea?")
     name.fill("Chips")
+    pg.wait_for_timeout(300)  # as long as a person takes from the last key to Enter, at the least
     name.press("Enter")  # Enter in the name box renames
     expect(pg.locator("#pqa-chats input")).to_have_value(re.compile("^Chips  "), timeout=15_000)
     # Looking at the list and leaving it without a pick keeps the chat and the name being typed.
