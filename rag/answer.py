@@ -709,14 +709,12 @@ class Answerer:
             best = rows[0]
         # A Korean question's names count in their Latin spelling too ("배경훈" is "Bae Kyung-hoon").
         asked = f"{turn.focus} {ctx.question}" if turn.cross_lingual else turn.focus
-        if ctx.kind == "person" and not _names_someone(asked, cands[best].text, cands[best].spans):
-            # "Who commemorates it?" answered by a sentence that names nobody (no person or organisation the tagger
-            # finds, no noun for people such as "researchers"; "Chinese" alone is no one): it does not say who.
-            return self._abstain(turn, hits, confidence, t0, t1)
-        ties = asked_ties(f"{ctx.question} {ctx.expanded}") if ctx.kind == "person" else ()
-        if speaks_of_no_tie(ties, cands[best].text):
-            # "Who is Bae Kyung-hoon's spouse?" answered by a sentence that names him and his minister but speaks of
-            # no spouse, no marriage: it does not say who the spouse is.
+        # A who-question is not answered by a sentence that names nobody ("Who commemorates it?": no person or
+        # organisation the tagger finds, no noun for people such as "researchers"; "Chinese" alone is no one), nor,
+        # when it asks for a relative ("Who is Bae Kyung-hoon's spouse?"), by one that speaks of no such tie.
+        if ctx.kind == "person" and (
+                not _names_someone(asked, cands[best].text, cands[best].spans)
+                or speaks_of_no_tie(asked_ties(f"{ctx.question} {ctx.expanded}"), cands[best].text)):
             return self._abstain(turn, hits, confidence, t0, t1)
         best = self._naming_lead(asked, ctx, cands, X, logits, best)
         probs = np.where(live, 1.0 / (1.0 + np.exp(-np.where(live, logits, 0.0))), 0.0)

@@ -57,12 +57,13 @@ _COPULA = re.compile(r"\b(?:is|was|are|were|has\s+been|had\s+been|became|becomes
                      r"remains|remained)\b")
 
 
-def _role_holder(question: str, sentence: str, pool: Sequence[Span], anchors: Sequence[int]) -> tuple[int, int] | None:
+def _role_holder(question: str, sentence: str, pool: Sequence[Span], q_terms: set[str]) -> tuple[int, int] | None:
     """For "Who is the <role>?", the name that is the subject of the verb giving the role: the last candidate
     before a copula whose complement holds the question's words. A name after the role ("under the Lee Jae Myung
     administration") is the role's modifier, not its holder; a name in brackets ("(4th century BC)") is an aside."""
-    if not _ROLE_QUESTION.match(question) or not anchors:
+    if not _ROLE_QUESTION.match(question):
         return None
+    anchors = _term_positions(sentence, q_terms)
     asides = [b.span() for b in _BRACKETED.finditer(sentence)]
     subjects = [sp for sp in pool if not any(a <= sp.start and sp.end <= b for a, b in asides)]
     for m in _COPULA.finditer(sentence):
@@ -227,7 +228,7 @@ def short_answer_reason(question: str, kind: str | None, sentence: str, spans: S
         beside = _typed_beside_head(question, sentence, typed, kind)
         if beside is not None:
             return beside, "typed-head"
-        holder = _role_holder(question, sentence, pool, _term_positions(sentence, q_terms))
+        holder = _role_holder(question, sentence, pool, q_terms)
         if holder is not None:
             return holder, "role-subject"
     else:

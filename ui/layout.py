@@ -215,7 +215,8 @@ def on_building_ui(h: ChatHandlers, settings: Any) -> Page:
                 fb_note=fb_note, fb_comment=fb_comment, fb_send=fb_send, sources=sources, viewer=viewer,
                 view_req=view_req, k_slider=k_slider, mode_radio=mode_radio, am_drop=am_drop, only_pick=only_pick,
                 docs_table=docs_table,
-                row_req=row_req, doc_shown=doc_shown, files=files, add_btn=add_btn, remove_pick=remove_pick, details=details,
+                row_req=row_req, doc_shown=doc_shown, files=files, add_btn=add_btn, remove_pick=remove_pick,
+                details=details,
                 d_title=d_title, d_publisher=d_publisher, d_date=d_date, d_url=d_url, save_btn=save_btn,
                 remove_btn=remove_btn, confirm=confirm, confirm_text=confirm_text, confirm_yes=confirm_yes,
                 confirm_no=confirm_no, status=status, fb_tab=fb_tab, fb_table=fb_table, fb_csv=fb_csv,
@@ -287,12 +288,12 @@ def on_register_events(demo: gr.Blocks, h: ChatHandlers, p: Page) -> None:
 
     index_write: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "index-write", **private}
     details = [p.d_title, p.d_publisher, p.d_date, p.d_url]
-    refresh_only = ({"fn": h.only_choices, "inputs": [p.only_pick], "outputs": [p.only_pick], "queue": False,
-                     **private})
-    # After the index changed, the next pick (or blur) of the document reads its details afresh.
-    forget_shown = ({"fn": lambda: "", "inputs": None, "outputs": [p.doc_shown], "queue": False, **private})
+    # After the index changed: the "Ask only" picker lists its documents, and the next pick (or blur) of the
+    # document picker reads the details afresh.
+    refreshed = ({"fn": lambda picked: (h.only_choices(picked), ""), "inputs": [p.only_pick],
+                  "outputs": [p.only_pick, p.doc_shown], "queue": False, **private})
     p.add_btn.click(h.add_files, [p.files], [p.status, p.docs_table, p.remove_pick, p.header, p.files],
-                    **index_write).then(**refresh_only).then(**forget_shown)
+                    **index_write).then(**refreshed)
     p.remove_pick.input(h.pick_doc, [p.remove_pick, p.doc_shown], [*details, p.confirm, p.doc_shown], queue=False,
                         **private)
     p.row_req.change(h.row_action, [p.row_req],
@@ -301,9 +302,9 @@ def on_register_events(demo: gr.Blocks, h: ChatHandlers, p: Page) -> None:
     p.remove_btn.click(h.ask_remove, [p.remove_pick], [p.confirm, p.confirm_text, p.status], queue=False, **private)
     p.confirm_no.click(lambda: gr.update(visible=False), None, p.confirm, queue=False, **private)
     p.confirm_yes.click(h.remove_doc, [p.remove_pick], [p.status, p.docs_table, p.remove_pick, p.header, p.confirm],
-                        **index_write).then(**refresh_only).then(**forget_shown)
+                        **index_write).then(**refreshed)
     p.save_btn.click(h.save_details, [p.remove_pick, *details], [p.status, p.docs_table, p.remove_pick, p.header],
-                     **index_write).then(**refresh_only).then(**forget_shown)
+                     **index_write).then(**refreshed)
     p.fb_refresh.click(h.feedback_view, None, [p.fb_table, p.fb_csv, p.fb_tab], queue=False, **private)
     demo.load(h.on_load, None, [p.header, p.docs_table, p.remove_pick, p.only_pick], queue=False, **private)
     demo.load(h.restore, [p.store], [p.chats, p.chatbot, p.conv, p.turns, p.sources, p.chat_id, p.chat_name],
