@@ -400,14 +400,22 @@ class Answerer:
         if scope is not None:
             query = scope.strip(merged)
             # A scope holds few documents but often long ones (a 40-page filing): read twice the passages.
-            hits = self.retriever.search(query, 2 * (k or self.k), mode=mode, filters={"doc_id": list(scope.doc_ids)})
+            # A question that writes "R&D" finds the rows that write "Research and development" too.
+            hits = self.retriever.search(self._search_text(query), 2 * (k or self.k), mode=mode,
+                                         filters={"doc_id": list(scope.doc_ids)})
         if not hits:
             scope, query = None, merged
-            hits = self.retriever.search(query, k or self.k, mode=mode)
+            hits = self.retriever.search(self._search_text(query), k or self.k, mode=mode)
         lang = detect_lang(question)
         cross = not is_english(lang) and self.retriever.multilingual is not None
         return _Turn(question, query, scope, _previous_answers(history), merged if merged != question else "",
                      lang, cross), hits
+
+    def _search_text(self, query: str) -> str:
+        """`query` as searched: an abbreviation the documents never write as a word ("R&D", whose letters
+        index nothing) gains its long form, so a filing's "Research and development" row is found; one they
+        do write ("AI") stays as asked, since its long form would pull the search elsewhere."""
+        return expand_abbreviations(query, only=lambda short: not any(len(t) > 1 and self._df(t) for t in terms(short)))
 
     def scope(self, question: str) -> Scope | None:
         """The documents `question` names (`rag.scope.resolve`), from profiles kept per index generation."""

@@ -338,15 +338,24 @@ def _bigrams(ts: Sequence[str]) -> set[tuple[str, str]]:
 # Abbreviations that name line items and roles in filings and news; a question may use either form.
 _ABBREVIATIONS = {
     "r&d": "research and development", "sg&a": "selling, general and administrative",
-    "eps": "earnings per share", "capex": "capital expenditures", "ceo": "chief executive officer",
-    "cfo": "chief financial officer", "ai": "artificial intelligence", "mou": "memorandum of understanding",
+    "eps": "earnings per share", "capex": "capital expenditures", "opex": "operating expenses",
+    "cogs": "cost of sales cost of revenue", "pp&e": "property, plant and equipment",
+    "d&a": "depreciation and amortization", "oci": "other comprehensive income",
+    "fx": "foreign currency exchange", "yoy": "year over year", "ceo": "chief executive officer",
+    "cfo": "chief financial officer", "coo": "chief operating officer", "ai": "artificial intelligence",
+    "mou": "memorandum of understanding",
 }
 _ABBREVIATION = re.compile(r"(?<![\w&])(" + "|".join(re.escape(k) for k in _ABBREVIATIONS) + r")(?![\w&])", re.IGNORECASE)
 
 
-def expand_abbreviations(text: str) -> str:
-    """`text` with each known abbreviation followed by its long form ("R&D" -> "R&D research and development")."""
-    return _ABBREVIATION.sub(lambda m: f"{m.group(0)} {_ABBREVIATIONS[m.group(0).lower()]}", text)
+def expand_abbreviations(text: str, only: Callable[[str], bool] | None = None) -> str:
+    """`text` with each known abbreviation followed by its long form ("R&D" -> "R&D research and development");
+    with `only`, just the abbreviations it accepts."""
+    def sub(m: re.Match[str]) -> str:
+        if only is not None and not only(m.group(0)):
+            return m.group(0)
+        return f"{m.group(0)} {_ABBREVIATIONS[m.group(0).lower()]}"
+    return _ABBREVIATION.sub(sub, text)
 
 
 def abbreviation_groups(question: str) -> list[tuple[frozenset[str], frozenset[str]]]:
@@ -411,6 +420,9 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
         sent_terms = lemma_terms(c.text)
         novel_spans = [sp for sp in c.spans if not set(terms(sp.text)) <= q_set and sp.text.lower() not in q_lower]
         row = is_table_row(c.text)
+        # A statement prints its currency sign on a block's first and total rows only: in a table, a bare
+        # figure ("Research and development 7,457 6,387") is as much an amount of money as "$ 7,457".
+        take = accept | {"CARDINAL"} if row and ctx.kind == "money" else accept
         X[i] = (
             dense[i],
             0.0,
@@ -426,10 +438,10 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
             1.0 / c.hit.bm25_rank if c.hit.bm25_rank else 0.0,
             1.0 / c.hit.dense_rank if c.hit.dense_rank else 0.0,
             float(typed),
-            float(typed and any(sp.label in accept for sp in c.spans)),
-            float(typed and any(sp.label in accept for sp in novel_spans)),
-            float(typed and any(sp.label in primary for sp in novel_spans)),
-            float(typed and _near(c.text, [sp for sp in novel_spans if sp.label in accept], near_terms, counted)),
+            float(typed and any(sp.label in take for sp in c.spans)),
+            float(typed and any(sp.label in take for sp in novel_spans)),
+            float(typed and any(sp.label in primary or sp.label in take - accept for sp in novel_spans)),
+            float(typed and _near(c.text, [sp for sp in novel_spans if sp.label in take], near_terms, counted)),
             float(not typed and bool(novel_spans)),
             math.log1p(len(c.text)) / 6.0,
             min(len(ts - q_terms), 20) / 10.0,

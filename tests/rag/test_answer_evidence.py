@@ -77,6 +77,16 @@ def test_a_named_quarter_scopes_the_answer_to_its_filing_and_reads_the_row(corpu
     assert ans.scope["doc_ids"] == ["2023 Q1 ACME.txt"] and "7,709" in ans.text
 
 
+def test_an_abbreviation_the_documents_never_write_is_searched_in_full(corpus):
+    # "R&D" indexes nothing (its letters are too short to be words); the filings' rows say "Research and
+    # development". "AI" is a word the documents use, so it is searched as asked.
+    assert "research and development" in corpus._search_text("How much did Acme spend on R&D?")
+    assert corpus._search_text("What is physical AI?") == "What is physical AI?"
+    ans = corpus.answer("How much did Acme spend on R&D in the quarter ended April 1, 2023?")
+    assert not ans.abstained and ans.citations[0].quote.startswith("Research and development")
+    assert "7,457" in ans.short
+
+
 def test_latest_filing_uses_document_dates(corpus):
     ans = corpus.answer("What were total net sales in the most recent 10-Q?")
     assert ans.scope["doc_ids"] == ["2023 Q2 ACME.txt"]

@@ -190,6 +190,17 @@ def test_an_abbreviation_is_not_missing_from_a_sentence_that_spells_it_out():
     assert f["missing_count"] < g["missing_count"]  # "r", "d" are held by "Research and development"
 
 
+def test_abbreviations_gain_their_long_form_where_asked():
+    from rag.evidence import expand_abbreviations
+
+    assert expand_abbreviations("Apple's R&D spend?") == "Apple's R&D research and development spend?"
+    assert expand_abbreviations("What were PP&E and OpEx?") == (
+        "What were PP&E property, plant and equipment and OpEx operating expenses?")
+    assert expand_abbreviations("ARD and CAIRO") == "ARD and CAIRO"  # not inside other words
+    # `only` picks which abbreviations grow
+    assert expand_abbreviations("AI R&D", only=lambda a: a != "AI") == "AI R&D research and development"
+
+
 def test_a_question_for_a_relative_needs_a_sentence_that_speaks_of_that_tie():
     from rag.evidence import asked_ties, speaks_of_no_tie
     from rag.glossary import english_words
