@@ -60,6 +60,7 @@ from .evidence import (
     expand_abbreviations,
     featurize,
     header_lines,
+    how_many,
     is_table_row,
     names_another_version,
     speaks_of_no_tie,
@@ -94,6 +95,9 @@ MAX_STORED = 24
 MAX_EMBED_CROSS_LINGUAL = 8  # the same for a question in another language (e5 is ~10x slower a sentence)
 E5_FLOOR, E5_STRETCH = 0.75, 4.0  # e5 cosine c -> clip((c - 0.75) * 4, 0, 1), near MiniLM's spread
 MAX_TABLE_ROWS = 6  # of those, places kept for table rows when the question asks for a figure
+_FIRST_FIGURE = re.compile(r"([$€£¥₩]\s?)?\(?\d")  # a row's first figure, with its currency sign if it has one
+_CURRENCY_WORDS = frozenset(terms("dollars euros won yen pounds"))
+TABLE_HEADER_LINES = 30  # how far above a row its table's headers may sit (a filing's headers wrap word by word)
 NAMING_LEAD_TOP = 10  # a "What chips ...?" answer may lead with a sentence this far down that names the chips
 #: Questions that ask for a figure or a date: answered only by a sentence (or table row) that holds one not in the
 #: question.
@@ -715,6 +719,14 @@ class Answerer:
             if not rows:
                 return self._abstain(turn, hits, confidence, t0, t1)
             best = rows[0]
+        if is_table_row(cands[best].text) and self._counts_other_things(ctx, cands[best]):
+            # "How many iPhone units ...?" is not answered by "Selling, general and administrative 6,201": a row
+            # whose table never names what is counted. A row whose table does leads instead, if one is near.
+            rows = [int(i) for i in np.argsort(-logits)[1:TOP] if np.isfinite(logits[i])
+                    and is_table_row(cands[int(i)].text) and not self._counts_other_things(ctx, cands[int(i)])]
+            if not rows:
+                return self._abstain(turn, hits, confidence, t0, t1)
+            best = rows[0]
         # A Korean question's names count in their Latin spelling too ("배경훈" is "Bae Kyung-hoon").
         asked = f"{turn.focus} {ctx.question}" if turn.cross_lingual else turn.focus
         # A who-question is not answered by a sentence that names nobody ("Who commemorates it?": no person or
@@ -766,6 +778,24 @@ class Answerer:
                       short_span=(top.start + span[0], top.start + span[1]) if span else None,
                       scope=turn.scope.to_dict() if turn.scope else None, searched_for=turn.merged,
                       lang=turn.lang, notice=_notice(turn, citations))
+
+    def _counts_other_things(self, ctx: QuestionContext, row: Candidate) -> bool:
+        """Whether a table row cannot answer a "how many X" question: its first figure is a sum of money ("iPhone
+        $ 51,334" counts no iPhones), or neither the row nor the lines above it in its table (the column
+        headers: "Total Number of Shares Purchased") name X."""
+        counted = set(terms(how_many(ctx.question)))
+        if not counted:
+            return False
+        first = _FIRST_FIGURE.search(row.text)
+        if first and first.group(1) and not counted & _CURRENCY_WORDS:
+            return True
+        text = self.retriever.document_text(row.doc_id)
+        top = row.start
+        for _ in range(TABLE_HEADER_LINES):
+            top = text.rfind("\n", 0, max(0, top - 1)) + 1
+            if top <= 0:
+                break
+        return not counted & set(terms(text[top:row.end]))
 
     @staticmethod
     def _naming_lead(asked: str, ctx: QuestionContext, cands: Sequence[Candidate], X: np.ndarray,

@@ -330,6 +330,17 @@ def _in_marks(s: int, e: int, marks: Sequence[tuple[int, int]]) -> bool:
     return any(a <= s and e <= b for a, b in marks)
 
 
+# "in millions, except number of shares, which are reflected in thousands": a scale with no figure is a unit.
+_BARE_SCALE = re.compile(r"(?:the\s+)?(?:tens|hundreds|thousands|millions|billions|trillions|dozens)(?:\s+of)?",
+                         re.IGNORECASE)
+_FIGURE_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
+
+
+def is_figure(label: str, text: str) -> bool:
+    """Whether a span the NER labels `label` can stand for a figure: not a bare scale word ("millions")."""
+    return label not in _FIGURE_LABELS or not _BARE_SCALE.fullmatch(text.strip())
+
+
 def pattern_spans(text: str) -> list[Span]:
     """Numbers, money, percentages and dates found by patterns; earlier patterns win overlaps. The number
     inside a reference mark ("petaflops.[5]") is no answer."""
@@ -429,7 +440,8 @@ class Tagger:
                 for j, doc in enumerate(nlp.pipe(flat, batch_size=16)):
                     marks = footnote_marks(todo[j])
                     ents[j] = [Span(e.start_char, e.end_char, todo[j][e.start_char:e.end_char], e.label_)
-                               for e in doc.ents if not _in_marks(e.start_char, e.end_char, marks)]
+                               for e in doc.ents if not _in_marks(e.start_char, e.end_char, marks)
+                               and is_figure(e.label_, e.text)]
             for j, i in enumerate(missing):
                 found = ents[j]
                 for sp in pattern_spans(todo[j]):

@@ -87,6 +87,32 @@ def test_an_abbreviation_the_documents_never_write_is_searched_in_full(corpus):
     assert "7,457" in ans.short
 
 
+def test_a_count_is_read_only_from_a_table_that_names_what_is_counted(tmp_path, real_embedder):
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "2023 Q3 ACME.txt").write_text(
+        "ACME CORPORATION\nFORM 10-Q\nFor the quarterly period ended July 1, 2023\n"
+        "CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS (Unaudited)\n(In millions)\n"
+        "Three Months Ended\nJuly 1, 2023 the prior year\n"
+        "Total net sales $ 81,797 $ 82,959\nCost of sales 45,384 46,387\n"
+        "Selling, general and administrative 5,973 6,012\n\n"
+        "Share repurchase activity during the three months ended July 1, 2023 was as follows:\n"
+        "Periods\nTotal Number\nof Shares\nPurchased\nAverage Price\nPaid Per\nShare\n"
+        "April 2, 2023 to May 6, 2023:\nOpen market and privately negotiated purchases 38,121 $ 165.46\n"
+        "May 7, 2023 to July 1, 2023:\nOpen market and privately negotiated purchases 64,552 $ 179.47\n"
+        "Total 102,673\n")
+    index = tmp_path / "index"
+    Ingestor(index, real_embedder).ingest([d])
+    a = Answerer(Retriever.load(index, embedder=real_embedder))
+    # "Selling ... 5,973" shares a word with "sell" but counts no stores; "$ 81,797" counts no phones
+    for q in ("How many retail stores did Acme operate at the end of the quarter ended July 1, 2023?",
+              "How many phones did Acme sell in the quarter ended July 1, 2023?"):
+        ans = a.answer(q)
+        assert ans.abstained, (q, ans.text)
+    ans = a.answer("How many shares did Acme purchase during the three months ended July 1, 2023?")
+    assert not ans.abstained and ans.short in {"102,673", "38,121", "64,552"}
+
+
 def test_latest_filing_uses_document_dates(corpus):
     ans = corpus.answer("What were total net sales in the most recent 10-Q?")
     assert ans.scope["doc_ids"] == ["2023 Q2 ACME.txt"]

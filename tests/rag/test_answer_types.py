@@ -111,6 +111,18 @@ def test_tagger_reads_a_sentence_wrapped_across_lines_as_one():
 
 
 @pytest.mark.model
+def test_a_scale_word_alone_is_no_figure():
+    from rag.answer_types import is_figure
+
+    text = ("Share repurchase activity was as follows (in millions, except number of shares, which are reflected "
+            "in thousands, and per share amounts): Total 102,673")
+    found = {s.text for s in Tagger().spans([text])[0]}
+    assert "millions" not in found and "thousands" not in found and "102,673" in found
+    assert not is_figure("CARDINAL", "the millions of")
+    assert is_figure("CARDINAL", "two million") and is_figure("ORG", "Thousands")
+
+
+@pytest.mark.model
 def test_tagger_uses_spacy_ner_and_caches():
     t = Tagger()
     text = "Science Minister Bae Kyung-hoon met Nvidia chief Jensen Huang in Seoul."
