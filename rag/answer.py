@@ -56,12 +56,14 @@ from .evidence import (
     EvidenceModel,
     QuestionContext,
     asked_ties,
+    asks_change,
     eligible,
     expand_abbreviations,
     featurize,
     header_lines,
     how_many,
     is_table_row,
+    lemma_terms,
     names_another_version,
     speaks_of_no_tie,
 )
@@ -70,7 +72,7 @@ from .retriever import Retriever
 from .scope import DocProfile, Scope
 from .scope import profile as scope_profile
 from .scope import resolve as resolve_scope
-from .short import LEARNED_REASONS, short_answer_reason
+from .short import LEARNED_REASONS, change_figure, short_answer_reason
 from .short_model import ShortModel, default_short_model
 from .types import Answer, AnswerSentence, Citation, Hit
 
@@ -737,6 +739,7 @@ class Answerer:
                 or speaks_of_no_tie(asked_ties(f"{ctx.question} {ctx.expanded}"), cands[best].text)):
             return self._abstain(turn, hits, confidence, t0, t1)
         best = self._naming_lead(asked, ctx, cands, X, logits, best)
+        best = self._change_lead(ctx, cands, logits, best)
         probs = np.where(live, 1.0 / (1.0 + np.exp(-np.where(live, logits, 0.0))), 0.0)
         chosen = [best]
         floor = probs[best] * FOLLOW_RATIO
@@ -796,6 +799,27 @@ class Answerer:
             if top <= 0:
                 break
         return not counted & set(terms(text[top:row.end]))
+
+    @staticmethod
+    def _change_lead(ctx: QuestionContext, cands: Sequence[Candidate], logits: np.ndarray, best: int) -> int:
+        """The sentence to lead with for "By how much did net sales fall?": `best`, unless it states no change
+        ("Total net sales $ 94,836 $ 97,278") while another candidate says what the same thing changed by
+        ("total net sales, which decreased 3% or $2.4 billion"): it speaks of every word of the question that
+        `best` speaks of, and a verb of change there comes to a figure."""
+        if not asks_change(ctx.question) or change_figure(cands[best].text) is not None:
+            return best
+        asked = set(lemma_terms(ctx.question))
+        held = asked & set(lemma_terms(cands[best].text))
+        if not held:
+            return best
+        for i in np.argsort(-logits)[1:]:
+            c = cands[int(i)]
+            if not np.isfinite(logits[i]):
+                break
+            if (not is_table_row(c.text) and change_figure(c.text) is not None
+                    and held <= set(lemma_terms(c.text))):
+                return int(i)
+        return best
 
     @staticmethod
     def _naming_lead(asked: str, ctx: QuestionContext, cands: Sequence[Candidate], X: np.ndarray,

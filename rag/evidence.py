@@ -183,6 +183,24 @@ def counted_phrase(words: str) -> str:
     return " ".join(out)
 
 
+# "By how much did net sales fall?", "How much did revenue grow?", "What was the percentage change in ...?"
+_CHANGE_Q = re.compile(
+    r"\bby\s+how\s+much\b|\bhow\s+much\s+(?:did|does|do|has|have|had|will|was|were|is|are)\b.*?\b(?:increas|decreas|"
+    r"rise|rose|risen|fall|fell|fallen|grow|grew|grown|declin|drop|chang|jump|climb|shrink|shrank)\w*|"
+    r"\b(?:percentage|percent)\s+(?:change|increase|decrease|growth|decline|drop)\b|"
+    r"\b(?:change|increase|decrease|growth|decline|drop)\s+in\b.*\b(?:compared|from|year\s+over\s+year|yoy)\b",
+    re.IGNORECASE)
+# A sentence's change verb and the figure it comes to: "decreased 3% or $2.4 billion", "grew by 12 percent".
+CHANGE_VERB = re.compile(r"\b(?:increas|decreas|rose|rise|risen|fell|fallen|grew|grown|declin|dropp?|jump|climb|"
+                         r"shr[ai]nk|gain|los[st])\w*(?:\s+(?:by|of|about|approximately|roughly|nearly|some))*\s+",
+                         re.IGNORECASE)
+
+
+def asks_change(question: str) -> bool:
+    """Whether `question` asks by how much something changed, not how large it is."""
+    return bool(_CHANGE_Q.search(question))
+
+
 def how_many(question: str) -> str:
     """What a "how many" question counts (`counted_phrase`), or "" when it asks no "how many"."""
     m = _COUNTED.search(question)

@@ -15,6 +15,8 @@ from ingest.text import terms
 
 from .answer_types import AMOUNT, COUNT, DURATION, LABELS, MONEY, NUMERIC, PERCENT, PRIMARY, Span, unit_end
 from .evidence import (
+    CHANGE_VERB,
+    asks_change,
     head_noun,
     how_many,
     lemma_terms,
@@ -176,6 +178,36 @@ def _first_figure(row: str) -> tuple[int, int] | None:
     return s, e
 
 
+_OR_FIGURE = re.compile(r",?\s+or\s+")
+_CHANGE_AMOUNT = re.compile(r"(?:[$€£¥₩]\s?)?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|percent\b|percentage points?\b)|"
+                            r"\s(?:million|billion|trillion|thousand)\b)?", re.IGNORECASE)
+
+
+def change_figure(sentence: str) -> tuple[int, int] | None:
+    """The figure a change verb comes to ("decreased 3% or $2.4 billion" -> "3% or $2.4 billion"), both forms
+    when the sentence gives two; None when no verb of change is followed by a figure."""
+    for m in CHANGE_VERB.finditer(sentence):
+        first = _CHANGE_AMOUNT.match(sentence, m.end())
+        if not first:
+            continue
+        s, e = first.start(), unit_end(sentence, first.end())
+        link = _OR_FIGURE.match(sentence, e)
+        second = _CHANGE_AMOUNT.match(sentence, link.end()) if link else None
+        if second:
+            e = unit_end(sentence, second.end())
+        return s, e
+    return None
+
+
+def _change_cell(row: str) -> tuple[int, int] | None:
+    """A table row's first percentage after its label ("Total net sales $ 94,836 $ 97,278 (3)%" -> "(3)%"):
+    the change column of a statement that compares two periods."""
+    for m in _NUMBER_CELL.finditer(row, row_label_end(row)):
+        if m.group(0).rstrip().endswith("%"):
+            return m.start(), m.start() + len(m.group(0).rstrip())
+    return None
+
+
 def uses_table_rule(kind: str | None, table_row: bool) -> bool:
     """Whether a table row's short answer is its first figure (a figure question, or an untyped one)."""
     return table_row and kind in (COUNT, AMOUNT, MONEY, PERCENT, None)
@@ -211,6 +243,10 @@ def short_answer_reason(question: str, kind: str | None, sentence: str, spans: S
     """
     q_lower = question.lower()
     q_terms = set(terms(question))
+    if asks_change(question):  # "By how much did it fall?": what it changed by, not what it came to
+        found = _change_cell(sentence) if table_row else change_figure(sentence)
+        if found is not None:
+            return found, "change"
     if uses_table_rule(kind, table_row):
         return _first_figure(sentence), "table"
     if kind is None and _REASON_OR_MANNER.search(question):

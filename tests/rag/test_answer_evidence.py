@@ -113,6 +113,27 @@ def test_a_count_is_read_only_from_a_table_that_names_what_is_counted(tmp_path, 
     assert not ans.abstained and ans.short in {"102,673", "38,121", "64,552"}
 
 
+def test_a_change_question_is_answered_by_what_changed_not_the_level(tmp_path, real_embedder):
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "2023 Q2 ACME.txt").write_text(
+        "ACME CORPORATION\nFORM 10-Q\nFor the quarterly period ended April 1, 2023\n"
+        "CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS (Unaudited)\n(In millions)\n"
+        "Three Months Ended\nApril 1, 2023 the prior year\n"
+        "Total net sales $ 94,836 $ 97,278\nCost of sales 52,860 54,719\n\n"
+        "Weakness in foreign currencies had an unfavorable impact on the Company's total net sales, which "
+        "decreased 3% or $2.4 billion during the quarter compared to the same quarter a year earlier.\n"
+        "The Company's cost of sales changed in line with volume.\n")
+    index = tmp_path / "index"
+    Ingestor(index, real_embedder).ingest([d])
+    a = Answerer(Retriever.load(index, embedder=real_embedder))
+    ans = a.answer("By how much did Acme's total net sales fall in the quarter ended April 1, 2023?")
+    assert not ans.abstained and ans.short == "3% or $2.4 billion", ans.text
+    _verbatim(a, ans)
+    ans = a.answer("What were Acme's total net sales in the quarter ended April 1, 2023?")  # the level, as before
+    assert not ans.abstained and ans.short == "$ 94,836", ans.text
+
+
 def test_latest_filing_uses_document_dates(corpus):
     ans = corpus.answer("What were total net sales in the most recent 10-Q?")
     assert ans.scope["doc_ids"] == ["2023 Q2 ACME.txt"]

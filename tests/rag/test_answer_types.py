@@ -358,3 +358,30 @@ def test_a_who_question_needs_a_sentence_that_names_someone_it_does_not():
     s = "The visit included meetings with researchers and startup representatives."
     assert _names_someone("Besides executives, who did Huang meet?", s, [])  # people, though unnamed
     assert not _names_someone("Which researchers did Huang meet?", "Huang met researchers.", [])
+
+
+def test_a_change_question_reads_the_figure_a_verb_of_change_comes_to():
+    from rag.evidence import asks_change
+    from rag.short import change_figure, short_answer
+
+    assert asks_change("By how much did Apple's total net sales fall in Q2?")
+    assert asks_change("How much did revenue grow year over year?")
+    assert asks_change("What was the percentage change in gross margin?")
+    assert not asks_change("How much did Apple spend on R&D?")
+    assert not asks_change("How much money did Korea pledge?")
+
+    def fig(text: str) -> str | None:
+        found = change_figure(text)
+        return text[found[0]:found[1]] if found else None
+
+    assert fig("net sales, which decreased 3% or $2.4 billion during the quarter") == "3% or $2.4 billion"
+    assert fig("Revenue grew by 12 percent to $5 billion.") == "12 percent"
+    assert fig("Margin fell 1.5 percentage points.") == "1.5 percentage points"
+    assert fig("Sales increased to $5 billion.") is None  # what they came to, not by how much
+    assert fig("Sales were $5 billion.") is None
+    q = "By how much did total net sales fall?"
+    row = "Total net sales $ 94,836 $ 97,278 (3)% $ 211,990 $ 221,223 (4)%"
+    s, e = short_answer(q, "amount", row, [], table_row=True)
+    assert row[s:e] == "(3)%"  # the change column, not the period's level
+    s, e = short_answer("What were total net sales?", "amount", row, [], table_row=True)
+    assert row[s:e] == "$ 94,836"
