@@ -65,6 +65,7 @@ from .evidence import (
     is_table_row,
     lemma_terms,
     names_another_version,
+    row_context,
     speaks_of_no_tie,
 )
 from .glossary import english_words
@@ -99,6 +100,9 @@ E5_FLOOR, E5_STRETCH = 0.75, 4.0  # e5 cosine c -> clip((c - 0.75) * 4, 0, 1), n
 MAX_TABLE_ROWS = 6  # of those, places kept for table rows when the question asks for a figure
 _FIRST_FIGURE = re.compile(r"([$€£¥₩]\s?)?\(?\d")  # a row's first figure, with its currency sign if it has one
 _CURRENCY_WORDS = frozenset(terms("dollars euros won yen pounds"))
+_PERIOD_WORDS = frozenset(terms(
+    "january february march april may june july august september october november december quarter quarters "
+    "ended ending months month year years fiscal three six nine twelve first second third fourth period periods"))
 TABLE_HEADER_LINES = 30  # how far above a row its table's headers may sit (a filing's headers wrap word by word)
 NAMING_LEAD_TOP = 10  # a "What chips ...?" answer may lead with a sentence this far down that names the chips
 #: Questions that ask for a figure or a date: answered only by a sentence (or table row) that holds one not in the
@@ -529,11 +533,25 @@ class Answerer:
         keep: list[int] = []
         if numeric:
             rows = [i for i in ranked if overlap[i] > 0 and is_table_row(cands[i].text)]
+            # A row is read with what qualifies it: "Mac 7,168 ..." sits under "Net sales by category:", so it
+            # answers "What were Mac net sales?" better than "Total net sales ..." does.
+            cover = {i: self._row_cover(q_terms, cands[i]) for i in rows}
+            rows.sort(key=lambda i: -cover[i])
             if percent:  # a percentage question wants the rows that hold percentages
                 rows.sort(key=lambda i: "%" not in cands[i].text)
             keep = rows[:min(MAX_TABLE_ROWS, limit // 2)]
         keep += [i for i in ranked if i not in keep][:limit - len(keep)]
         return [cands[i] for i in sorted(keep)]
+
+    def _row_cover(self, q_terms: set[str], row: Candidate) -> float:
+        """The idf-weighted words of a question a table row holds: in full those of the row and its group label
+        ("Japan:", "Gross margin percentage:"), at half weight those only the table's caption holds
+        (`evidence.row_context`; a caption speaks of the whole table: "Products and Services gross margin").
+        The words of a period ("quarter", "April") count for nothing, since every table of a filing names one."""
+        asked = q_terms - _PERIOD_WORDS
+        group, caption = row_context(self.retriever.document_text(row.doc_id), row.start)
+        own = asked & (row.terms | set(terms(group)))
+        return sum(self._idf(t) for t in own) + 0.5 * sum(self._idf(t) for t in (asked & set(terms(caption))) - own)
 
     def name_aliases(self) -> dict[str, str]:
         """Hangul -> Latin spellings of names the documents give in both (`rag.aliases`), per generation."""
@@ -740,6 +758,7 @@ class Answerer:
             return self._abstain(turn, hits, confidence, t0, t1)
         best = self._naming_lead(asked, ctx, cands, X, logits, best)
         best = self._change_lead(ctx, cands, logits, best)
+        best = self._row_lead(ctx, cands, logits, best)
         probs = np.where(live, 1.0 / (1.0 + np.exp(-np.where(live, logits, 0.0))), 0.0)
         chosen = [best]
         floor = probs[best] * FOLLOW_RATIO
@@ -799,6 +818,20 @@ class Answerer:
             if top <= 0:
                 break
         return not counted & set(terms(text[top:row.end]))
+
+    def _row_lead(self, ctx: QuestionContext, cands: Sequence[Candidate], logits: np.ndarray, best: int) -> int:
+        """The row to lead with: `best`, unless another candidate row holds more of the question once each is
+        read with its group label and caption (`_row_cover`): "Operating income $ 3,394" under "Japan:" for
+        "What was Japan operating income?", not the same line under "Americas:"."""
+        if not is_table_row(cands[best].text):
+            return best
+        q_terms = set(terms(expand_abbreviations(ctx.question)))
+        rows = [int(i) for i in np.argsort(-logits) if np.isfinite(logits[i]) and is_table_row(cands[int(i)].text)]
+        cover = {i: self._row_cover(q_terms, cands[i]) for i in rows}
+        top = max(cover.values())
+        if cover[best] >= top - 1e-9:
+            return best
+        return next(i for i in rows if cover[i] >= top - 1e-9)
 
     @staticmethod
     def _change_lead(ctx: QuestionContext, cands: Sequence[Candidate], logits: np.ndarray, best: int) -> int:

@@ -165,6 +165,31 @@ def header_lines(doc_text: str, row_start: int, max_up: int = 25) -> list[tuple[
     return sorted(found)
 
 
+_GROUP_LABEL = re.compile(r"^[A-Z][^()\d]{0,40}:$")  # "Japan:", "Net sales by category:"
+
+
+def row_context(doc_text: str, row_start: int, max_up: int = 30) -> tuple[str, str]:
+    """What qualifies a table row beyond its label: (the nearest group label above it, "Japan:" over "Operating
+    income $ 3,394"; the table's caption, the line ending in ':' that introduces it, with the line before, which
+    a PDF may have wrapped). Either is "" when not found within `max_up` lines."""
+    group = caption = ""
+    end = doc_text.rfind("\n", 0, row_start)
+    for _ in range(max_up):
+        if end <= 0:
+            break
+        start = doc_text.rfind("\n", 0, end) + 1
+        line = doc_text[start:end].strip()
+        if line.endswith(":"):
+            if not group and not caption and _GROUP_LABEL.match(line):
+                group = line
+            elif not _GROUP_LABEL.match(line):
+                before = doc_text.rfind("\n", 0, max(0, start - 1)) + 1
+                caption = doc_text[before:end].strip()
+                break
+        end = start - 1
+    return group, caption
+
+
 _WORD = re.compile(r"[^\W_]+")
 NEAR_CHARS = 30  # "within a few words": about five words of English
 

@@ -134,6 +134,45 @@ def test_a_change_question_is_answered_by_what_changed_not_the_level(tmp_path, r
     assert not ans.abstained and ans.short == "$ 94,836", ans.text
 
 
+def test_a_row_is_read_with_its_group_label_and_caption(tmp_path, real_embedder, monkeypatch):
+    # A filing holds far more rows than are read closely. "Total net sales" and the regions' "Net sales" rows
+    # share more words with the question than "Laptops 7,168" does; the table's group label ("Net sales by
+    # category:") says what the Laptops row counts, and "India:" which "Operating income" row is asked for.
+    names = ("Americas", "Europe", "Greater China", "Japan", "Canada", "Mexico", "Brazil", "India", "Africa",
+             "Oceania", "Nordics", "Benelux")
+    regions = "".join(f"{r}:\nNet sales $ {30 + i},784 $ {40 + i},882\nOperating income $ {9 + i},927 $ 9,279\n"
+                      for i, r in enumerate(names))
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "2023 Q2 ACME.txt").write_text(
+        "ACME CORPORATION\nFORM 10-Q\nFor the quarterly period ended April 1, 2023\n"
+        "The following table shows net sales by category for the three months ended April 1, 2023 and the prior "
+        "year (in millions):\nThree Months Ended\nApril 1, 2023 the prior year Change\nNet sales by category:\n"
+        "Phones $ 51,334 $ 50,570 2 %\nLaptops 7,168 10,435 (31)%\nTablets 6,670 7,646 (13)%\n"
+        "Services 20,907 19,821 5 %\nTotal net sales $ 94,836 $ 97,278 (3)%\n\n"
+        "CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS (Unaudited)\n(In millions)\n"
+        "Total net sales $ 94,836 $ 97,278\nTotal cost of sales 52,860 54,719\n\n"
+        f"The following table shows information by region for the three months ended April 1, 2023 (in millions):\n"
+        f"{regions}\n"
+        "Laptops net sales decreased during the quarter due primarily to lower net sales of notebooks.\n")
+    index = tmp_path / "index"
+    Ingestor(index, real_embedder).ingest([d])
+    a = Answerer(Retriever.load(index, embedder=real_embedder))
+    q = "What were Laptops net sales?"
+    ans = a.answer(q)
+    assert not ans.abstained and ans.short == "7,168", ans.text
+    ans = a.answer("What was India operating income?")
+    assert not ans.abstained and ans.short == "$ 16,927", ans.text
+    ans = a.answer("What were total net sales?")
+    assert not ans.abstained and ans.short == "$ 94,836", ans.text
+    # Of the many rows, those kept for a close reading start with the one the question names with its group
+    # label, even where its own word weighs no more than others (in a real filing "Mac" is everywhere).
+    turn, hits = a.retrieve(q, k=20)
+    monkeypatch.setattr(a, "_idf", lambda term: 1.0)
+    kept = a._prefilter(turn.query, a.candidates(hits), numeric=True, limit=4)
+    assert any(c.text.startswith("Laptops 7,168") for c in kept), [c.text for c in kept]
+
+
 def test_latest_filing_uses_document_dates(corpus):
     ans = corpus.answer("What were total net sales in the most recent 10-Q?")
     assert ans.scope["doc_ids"] == ["2023 Q2 ACME.txt"]

@@ -220,3 +220,17 @@ def test_a_question_for_a_relative_needs_a_sentence_that_speaks_of_that_tie():
     assert not speaks_of_no_tie(("child",), "Under Genghis' third son, Ogedei Khan, the Mongols took Jin.")
     assert speaks_of_no_tie(("parent",), "Prince Louis, with his sons Daniel and Osias, met Count Ludwig.")
     assert not speaks_of_no_tie((), minister)  # no tie asked: nothing to miss
+
+
+def test_row_context_gives_a_rows_group_label_and_its_tables_caption():
+    from rag.evidence import row_context
+
+    text = ("Note 10 - Segments\nThe following table shows information by reportable segment for the three months "
+            "ended April 1, 2023 (in\nmillions):\nThree Months Ended\nAmericas:\nNet sales $ 37,784 $ 40,882\n"
+            "Operating income $ 13,927 $ 15,279\nJapan:\nNet sales $ 7,176 $ 7,724\nOperating income $ 3,394 $ 3,496\n")
+    group, caption = row_context(text, text.index("Operating income $ 3,394"))
+    assert group == "Japan:"
+    assert caption.startswith("The following table shows information by reportable segment") and "millions):" in caption
+    group, _ = row_context(text, text.index("Operating income $ 13,927"))
+    assert group == "Americas:"
+    assert row_context("Total net sales $ 1 $ 2", 0) == ("", "")
