@@ -91,8 +91,9 @@ _MONEY_NOUNS = (
 _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p, re.IGNORECASE), kind)
     for p, kind in (
+        # "earnings per share" is money per share, no share of a whole
         ((r"\b(?:what|which)\s+(?:is|was|were|are)?\s*(?:the\s+)?(?:[\w'’&-]+\s+){0,4}"
-          r"(?:percentage|percent|share|rate|ratio)\b"), PERCENT),
+          r"(?:percentage|percent|(?<!\bper\s)share|rate|ratio)\b"), PERCENT),
         # "how much" with a verb of paying asks for a sum of money, which a bare count or a quantity is not
         ((r"\bhow much\b.*\b(?:cost|costs|costing|pay|pays|paid|paying|spend|spends|spent|spending|invest|invests|"
           r"invested|investing|charge|charges|charged|earn|earns|earned|raise|raised|worth|price|priced|fund|funds|"
@@ -105,16 +106,20 @@ _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          DURATION),
         (r"\bhow (?:many|large|big|far|fast|high|tall|old|heavy|often)\b", COUNT),
         (r"\b(?:what|which) (?:number|amount|quantity|volume|total|figure|size)\b", COUNT),
-        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_DATE_NOUNS})(?:s|es)?\b", DATE),
+        # "What was the company's net income?" asks for the income; "Which company's lawsuit ...?" for the company
+        (rf"\b(?:what|which)\s+(?:(?:{_DATE_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_DATE_NOUNS})(?:s|es)?\b(?![’']))", DATE),
         (r"^\s*(?:\W*\w+\W+){0,3}?when\b|\bwhen\s+(?:is|was|were|did|does|do|will|would|has|had|are)\b", DATE),
         (r"\bsince when\b|\bby when\b", DATE),
-        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_EVENT_NOUNS})(?:s|es)?\b", EVENT),
-        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_PLACE_NOUNS})(?:s|es)?\b", PLACE),
+        (rf"\b(?:what|which)\s+(?:(?:{_EVENT_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_EVENT_NOUNS})(?:s|es)?\b(?![’']))", EVENT),
+        (rf"\b(?:what|which)\s+(?:(?:{_PLACE_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_PLACE_NOUNS})(?:s|es)?\b(?![’']))", PLACE),
         (r"\bwhere\b", PLACE),
-        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_PERSON_NOUNS})(?:s|es)?\b", PERSON),
-        (rf"\b(?:what|which)\s+(?:[\w'’&-]+\s+){{0,2}}(?:{_ORG_NOUNS})(?:s|es)?\b", ORG),
+        (rf"\b(?:what|which)\s+(?:(?:{_PERSON_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_PERSON_NOUNS})(?:s|es)?\b(?![’']))", PERSON),
+        (rf"\b(?:what|which)\s+(?:(?:{_ORG_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_ORG_NOUNS})(?:s|es)?\b(?![’']))", ORG),
         (r"\bwho(?:m|se)?\b", PERSON),
         (rf"\b(?:what|which)\s+(?:is|was|were|are)?\s*(?:the\s+)?(?:[\w'’&-]+\s+){{0,3}}(?:{_MONEY_NOUNS})\b", MONEY),
+        # "What were Wearables, Home and Accessories net sales?": a line item's capitalised name, however long
+        ((rf"\b(?:what|which)\s+(?:is|was|were|are)\s+(?:the\s+)?(?:(?-i:[A-Z])[\w'’&-]*,?\s+(?:and\s+|&\s+)?){{1,6}}"
+          rf"(?:[a-z]+\s+)?(?:{_MONEY_NOUNS})\b"), MONEY),
         # a measure is a figure with its unit ("What FP4 performance is Rubin stated to have?" -> 50 petaflops)
         (rf"\b(?:what|which)\s+(?:is|was|were|are)?\s*(?:the\s+)?(?:[\w'’&-]+\s+){{0,3}}(?:{_MEASURE_NOUNS})\b",
          COUNT),

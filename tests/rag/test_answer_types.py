@@ -28,6 +28,13 @@ from rag.short import short_answer, short_answer_reason
     ("In which city is the center?", "place"),
     ("At which event was Rubin announced?", "event"),
     ("What were total net sales?", "money"),
+    ("What was diluted earnings per share in Q2 2023?", "money"),  # money per share, no share of a whole
+    ("What share of sales came from iPhone?", "percent"),
+    ("What was the company's net income?", "money"),  # the income, not the company
+    ("Which company's antitrust lawsuit is described?", "org"),  # the company
+    ("What was the minister's first job?", None),
+    ("What were Wearables, Home and Accessories net sales?", "money"),  # a line item's long name
+    ("What is the process of analyzing the amount of resources?", None),
     ("What FP4 performance is Rubin stated to have?", "count"),  # a measure: a figure with its unit
     ("What is the population of Seoul?", "count"),
     ("What area of research did he lead?", "place"),  # "area" stays a place
