@@ -66,6 +66,7 @@ from .evidence import (
     lemma_terms,
     names_another_version,
     row_context,
+    row_label_end,
     speaks_of_no_tie,
 )
 from .glossary import english_words
@@ -543,6 +544,11 @@ class Answerer:
         keep += [i for i in ranked if i not in keep][:limit - len(keep)]
         return [cands[i] for i in sorted(keep)]
 
+    def _row_terms(self, row: Candidate) -> set[str]:
+        """The terms of a table row and of its group label ("Japan:" over "Operating income $ 3,394")."""
+        group, _ = row_context(self.retriever.document_text(row.doc_id), row.start)
+        return row.terms | set(terms(group))
+
     def _row_cover(self, q_terms: set[str], row: Candidate) -> float:
         """The idf-weighted words of a question a table row holds: in full those of the row and its group label
         ("Japan:", "Gross margin percentage:"), at half weight those only the table's caption holds
@@ -820,18 +826,25 @@ class Answerer:
         return not counted & set(terms(text[top:row.end]))
 
     def _row_lead(self, ctx: QuestionContext, cands: Sequence[Candidate], logits: np.ndarray, best: int) -> int:
-        """The row to lead with: `best`, unless another candidate row holds more of the question once each is
-        read with its group label and caption (`_row_cover`): "Operating income $ 3,394" under "Japan:" for
-        "What was Japan operating income?", not the same line under "Americas:"."""
+        """The row to lead with: `best`, unless another candidate row, read with its group label, holds every
+        word of the question that `best` holds with its own and more ("Operating income $ 3,394" under "Japan:"
+        for "What was Japan operating income?", not the same line under "Americas:"; "Mac 7,168" under "Net
+        sales by category:" for "What were Mac net sales?", not "Total net sales"). Of several, the one that
+        holds the most (idf-weighted), then the model's order. Failing that, one that holds as much with fewer
+        words in its label that the question does not ask about."""
         if not is_table_row(cands[best].text):
             return best
-        q_terms = set(terms(expand_abbreviations(ctx.question)))
+        asked = set(terms(expand_abbreviations(ctx.question))) - _PERIOD_WORDS
         rows = [int(i) for i in np.argsort(-logits) if np.isfinite(logits[i]) and is_table_row(cands[int(i)].text)]
-        cover = {i: self._row_cover(q_terms, cands[i]) for i in rows}
-        top = max(cover.values())
-        if cover[best] >= top - 1e-9:
-            return best
-        return next(i for i in rows if cover[i] >= top - 1e-9)
+        held = {i: asked & self._row_terms(cands[i]) for i in rows}
+        wider = [i for i in rows if held[i] > held[best]]
+        if wider:
+            return max(wider, key=lambda i: sum(self._idf(t) for t in held[i]))
+        # As much of the question, and a label with fewer words it does not ask about: "Net income $ 24,160"
+        # before "Total other income/(expense), net $ 64"; "Total assets" before "Total non-current assets".
+        extra = {i: len(set(terms(cands[i].text[:row_label_end(cands[i].text)])) - asked) for i in rows}
+        plainer = [i for i in rows if held[i] == held[best] and extra[i] < extra[best]]
+        return min(plainer, key=lambda i: extra[i]) if plainer else best
 
     @staticmethod
     def _change_lead(ctx: QuestionContext, cands: Sequence[Candidate], logits: np.ndarray, best: int) -> int:

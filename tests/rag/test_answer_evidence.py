@@ -151,7 +151,9 @@ def test_a_row_is_read_with_its_group_label_and_caption(tmp_path, real_embedder,
         "Phones $ 51,334 $ 50,570 2 %\nLaptops 7,168 10,435 (31)%\nTablets 6,670 7,646 (13)%\n"
         "Services 20,907 19,821 5 %\nTotal net sales $ 94,836 $ 97,278 (3)%\n\n"
         "CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS (Unaudited)\n(In millions)\n"
-        "Total net sales $ 94,836 $ 97,278\nTotal cost of sales 52,860 54,719\n\n"
+        "Total net sales $ 94,836 $ 97,278\nTotal cost of sales 52,860 54,719\n"
+        "Total other income/(expense), net $ 64 $ 160\nIncome before provision for income taxes 28,382 30,139\n"
+        "Net income $ 24,160 $ 25,010\nTotal assets $ 346,747 $ 352,755\nTotal non-current assets 217,970 217,350\n\n"
         f"The following table shows information by region for the three months ended April 1, 2023 (in millions):\n"
         f"{regions}\n"
         "Laptops net sales decreased during the quarter due primarily to lower net sales of notebooks.\n")
@@ -165,6 +167,11 @@ def test_a_row_is_read_with_its_group_label_and_caption(tmp_path, real_embedder,
     assert not ans.abstained and ans.short == "$ 16,927", ans.text
     ans = a.answer("What were total net sales?")
     assert not ans.abstained and ans.short == "$ 94,836", ans.text
+    # as many of the question's words, and no label words it does not ask about
+    ans = a.answer("What was the net income?")
+    assert not ans.abstained and ans.short == "$ 24,160", ans.text
+    ans = a.answer("What were total assets?")
+    assert not ans.abstained and ans.short == "$ 346,747", ans.text
     # Of the many rows, those kept for a close reading start with the one the question names with its group
     # label, even where its own word weighs no more than others (in a real filing "Mac" is everywhere).
     turn, hits = a.retrieve(q, k=20)
