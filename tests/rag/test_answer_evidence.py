@@ -172,6 +172,9 @@ def test_a_row_is_read_with_its_group_label_and_caption(tmp_path, real_embedder,
     assert not ans.abstained and ans.short == "$ 24,160", ans.text
     ans = a.answer("What were total assets?")
     assert not ans.abstained and ans.short == "$ 346,747", ans.text
+    # another company's name for the line: "revenue" is what this filing calls "net sales"
+    ans = a.answer("What was the total revenue?")
+    assert not ans.abstained and ans.short == "$ 94,836", ans.text
     # Of the many rows, those kept for a close reading start with the one the question names with its group
     # label, even where its own word weighs no more than others (in a real filing "Mac" is everywhere).
     turn, hits = a.retrieve(q, k=20)

@@ -197,6 +197,10 @@ def test_abbreviations_gain_their_long_form_where_asked():
     assert expand_abbreviations("What were PP&E and OpEx?") == (
         "What were PP&E property, plant and equipment and OpEx operating expenses?")
     assert expand_abbreviations("ARD and CAIRO") == "ARD and CAIRO"  # not inside other words
+    # a line item's other names: one filing's "net sales" is another's "revenue"
+    assert expand_abbreviations("What were net sales?") == "What were net sales revenue?"
+    assert expand_abbreviations("Q2 revenue and gross profit") == (
+        "Q2 revenue net sales and gross profit gross margin")
     # `only` picks which abbreviations grow
     assert expand_abbreviations("AI R&D", only=lambda a: a != "AI") == "AI R&D research and development"
 
