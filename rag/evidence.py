@@ -460,11 +460,14 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
         ts = cand_terms[i]
         subject = title_terms.setdefault(c.doc_id, set(terms(c.hit.title)))
         w = {t: v * (0.3 if t in subject else 1.0) for t, v in weights.items()}
-        lexical = sum(v for t, v in w.items() if t in ts) / (sum(w.values()) or 1.0)
         held = ts | subject
+        spelt = ts
         for short, long in abbreviations:  # "R&D" is not missing from "Research and development $ 7,457"
             if short <= held or long <= held:
                 held = held | short | long
+            if long <= ts:  # the row spells out what the question abbreviates: its "sg" is not missing
+                spelt = spelt | short
+        lexical = sum(v for t, v in w.items() if t in spelt) / (sum(w.values()) or 1.0)
         missing = [t for t in q_set - _FRAME if t not in held]
         missing_local = any(t not in seen_terms for t in missing)
         missing_global = any(ctx.df(t) == 0 for t in missing)

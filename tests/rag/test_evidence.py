@@ -14,6 +14,7 @@ from rag.evidence import (
     Candidate,
     EvidenceModel,
     QuestionContext,
+    expand_abbreviations,
     featurize,
     fit_logistic,
     header_lines,
@@ -188,6 +189,21 @@ def test_an_abbreviation_is_not_missing_from_a_sentence_that_spells_it_out():
     X = featurize(ctx, [row, other], np.array([0.5, 0.5]), [1, 1])
     f, g = dict(zip(FEATURES, X[0])), dict(zip(FEATURES, X[1]))
     assert f["missing_count"] < g["missing_count"]  # "r", "d" are held by "Research and development"
+
+
+def test_an_abbreviation_weighs_as_much_as_its_long_form_in_a_row_that_spells_it_out():
+    text = "Selling, general and administrative 5,973 6,012\nTotal operating expenses 13,415 12,809"
+    hit = _hit(text)
+    row = _cand("Selling, general and administrative 5,973 6,012", hit, line=True)
+    other = _cand("Total operating expenses 13,415 12,809", hit, line=True)
+
+    def lexical(q: str) -> float:
+        ctx = QuestionContext(question=q, query=q, kind="money", idf=lambda t: 1.0, n_chunks=10,
+                              expanded=expand_abbreviations(q))
+        return dict(zip(FEATURES, featurize(ctx, [row, other], np.array([0.5, 0.5]), [1, 1])[0]))["lexical"]
+
+    short, full = lexical("What was SG&A expense?"), lexical("What was selling, general and administrative expense?")
+    assert short == pytest.approx(full, abs=0.05)  # "sg" is not counted missing from the spelt-out row
 
 
 def test_abbreviations_gain_their_long_form_where_asked():
