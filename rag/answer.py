@@ -64,14 +64,16 @@ from .evidence import (
     how_many,
     is_table_row,
     lemma_terms,
+    names_another_period,
     names_another_version,
+    quarters,
     row_context,
     row_label_end,
     speaks_of_no_tie,
 )
 from .glossary import english_words
 from .retriever import Retriever
-from .scope import DocProfile, Scope
+from .scope import DocProfile, Scope, dated_document
 from .scope import profile as scope_profile
 from .scope import resolve as resolve_scope
 from .short import LEARNED_REASONS, change_figure, short_answer_reason
@@ -104,7 +106,15 @@ _CURRENCY_WORDS = frozenset(terms("dollars euros won yen pounds"))
 _PERIOD_WORDS = frozenset(terms(
     "january february march april may june july august september october november december quarter quarters "
     "ended ending months month year years fiscal three six nine twelve first second third fourth period periods"))
-TABLE_HEADER_LINES = 30  # how far above a row its table's headers may sit (a filing's headers wrap word by word)
+TABLE_HEADER_LINES = 30
+# A document's dateline: a line that is only a date ("October 29, 2025"), near its start.
+_DATE_LINE = re.compile(r"^[ \t]*((?:January|February|March|April|May|June|July|August|September|October|November|"
+                        r"December)\s+\d{1,2},\s+(?:19|20)\d\d)[ \t]*$", re.MULTILINE)
+DATELINE_CHARS = 1500
+# What a question may say besides naming a document when it asks only for that document's date.
+_DOC_DATE_WORDS = frozenset(terms("what which when is was were the date day of on its it this that dated published "
+                                  "issued released signed announced posted written article report fact sheet "
+                                  "memorandum mou document statement release filing"))  # how far above a row its table's headers may sit (a filing's headers wrap word by word)
 NAMING_LEAD_TOP = 10  # a "What chips ...?" answer may lead with a sentence this far down that names the chips
 #: Questions that ask for a figure or a date: answered only by a sentence (or table row) that holds one not in the
 #: question.
@@ -430,6 +440,10 @@ class Answerer:
 
     def scope(self, question: str) -> Scope | None:
         """The documents `question` names (`rag.scope.resolve`), from profiles kept per index generation."""
+        return resolve_scope(question, self._doc_profiles())
+
+    def _doc_profiles(self) -> list[DocProfile]:
+        """What `rag.scope` knows of each document of the current generation, built once per generation."""
         snap = self.retriever.snapshot
         with self._cache_lock:
             cached = self._profiles
@@ -438,7 +452,7 @@ class Answerer:
             cached = (snap.generation, profs)
             with self._cache_lock:
                 self._profiles = cached
-        return resolve_scope(question, cached[1])
+        return cached[1]
 
     # -- extractive --------------------------------------------------------------------------
     @staticmethod
@@ -709,12 +723,24 @@ class Answerer:
         return qv, np.vstack(cached) if cached else np.zeros((0, len(qv)), np.float32)
 
     def _extractive(self, turn: _Turn, hits: Sequence[Hit], t0: float, t1: float) -> Answer:
+        dated = self._dateline(turn, hits, t0, t1)
+        if dated is not None:
+            return dated
         cands, X, vecs, ctx = self.score_candidates(turn, hits)
         if not cands:
             return self._abstain(turn, hits, 0.0, t0, t1)
         logits = np.where(eligible(X), self.model.candidate_logit(X), -np.inf)
         # A sentence about "FP4" does not answer a question about "FP8", however alike they read.
         logits[[names_another_version(ctx.question, c.text) for c in cands]] = -np.inf
+        # Nor does one about the second quarter answer a question about the third, nor any sentence of a document
+        # that speaks of other quarters only (a news story on Q2 results, asked about Q3).
+        # Where the question's quarter named a filing (`scope`), that filing is already the one read.
+        asked_quarters = quarters(turn.question) if turn.scope is None else set()
+        if asked_quarters:
+            doc_quarters = {d: quarters(self.retriever.document_text(d)) for d in {c.doc_id for c in cands}}
+            other = [names_another_period(turn.question, c.text)
+                     or bool(doc_quarters[c.doc_id]) and not doc_quarters[c.doc_id] & asked_quarters for c in cands]
+            logits[other] = -np.inf
         for _ in range(self.max_sentences + 1):
             ans = self._compose(turn, hits, cands, X, vecs, ctx, logits, t0, t1)
             # A follow-up never gets the previous answer back verbatim: lead with another sentence.
@@ -806,6 +832,45 @@ class Answerer:
                       short_span=(top.start + span[0], top.start + span[1]) if span else None,
                       scope=turn.scope.to_dict() if turn.scope else None, searched_for=turn.merged,
                       lang=turn.lang, notice=_notice(turn, citations))
+
+    def _dateline(self, turn: _Turn, hits: Sequence[Hit], t0: float, t1: float) -> Answer | None:
+        """The answer to "What is the date of the Technology Prosperity Deal MOU?": the question names one document
+        (its `scope`, or `rag.scope.dated_document`) and, that name set aside, asks only its date; the document
+        states it on a line of its own ("October 29, 2025") within a passage of it found for the question. None
+        when any of that fails."""
+        if question_type(turn.question) != "date":
+            return None
+        if turn.scope is not None and len(turn.scope.doc_ids) == 1:
+            doc_id, rest = turn.scope.doc_ids[0], turn.query
+        else:
+            found = dated_document(turn.question, self._doc_profiles())
+            if found is None:
+                return None
+            doc_id, rest = found[0], turn.question.replace(found[1], " ")
+        passages = [h for h in hits if h.doc_id == doc_id]
+        if not passages:  # the passages of that document the question finds
+            passages = self.retriever.search(turn.query, self.k, filters={"doc_id": [doc_id]})
+        if not passages:
+            return None
+        meta = passages[0].metadata or {}
+        own = set(terms(f"{passages[0].title} {meta.get('publisher', '')} {doc_id}"))
+        if set(terms(rest)) - _DOC_DATE_WORDS - own:
+            return None  # "When was the MOU's AI section agreed?" asks more than the document's date
+        text = self.retriever.document_text(doc_id)
+        for m in _DATE_LINE.finditer(text, 0, min(len(text), DATELINE_CHARS)):
+            s, e = m.start(1), m.end(1)
+            hit = next((h for h in passages if h.start <= s and e <= h.end), None)
+            if hit is None:
+                continue
+            quote = text[s:e]
+            citation = _citation(1, hit, s, e, quote)
+            return Answer(question=turn.question, text=f"{quote} [1]", sentences=(AnswerSentence(quote, (1,)),),
+                          citations=(citation,), abstained=False, hits=tuple(hits),
+                          timings=_timings(t0, t1, time.perf_counter()), confidence=1.0, mode="extractive",
+                          retrieval_query=turn.query, short=quote, short_span=(s, e),
+                          scope=turn.scope.to_dict() if turn.scope else None,
+                          searched_for=turn.merged, lang=turn.lang, notice=_notice(turn, [citation]))
+        return None
 
     def _counts_other_things(self, ctx: QuestionContext, row: Candidate) -> bool:
         """Whether a table row cannot answer a "how many X" question: its first figure is a sum of money ("iPhone

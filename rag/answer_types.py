@@ -123,6 +123,10 @@ _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # a measure is a figure with its unit ("What FP4 performance is Rubin stated to have?" -> 50 petaflops)
         (rf"\b(?:what|which)\s+(?:is|was|were|are)?\s*(?:the\s+)?(?:[\w'’&-]+\s+){{0,3}}(?:{_MEASURE_NOUNS})\b",
          COUNT),
+        # a search typed as keywords, no question word: its last word says what is wanted ("tesla q2 2020 revenue",
+        # "tech prosperity deal mou date")
+        (rf"^(?!.*\b(?:what|which|who|whom|whose|when|where|why|how)\b).*\b(?:{_MONEY_NOUNS})\W*$", MONEY),
+        (r"^(?!.*\b(?:what|which|who|whom|whose|when|where|why|how)\b).*\b(?:date|year)\W*$", DATE),
     )
 )
 

@@ -216,9 +216,9 @@ _CHANGE_Q = re.compile(
     r"\b(?:change|increase|decrease|growth|decline|drop)\s+in\b.*\b(?:compared|from|year\s+over\s+year|yoy)\b",
     re.IGNORECASE)
 # A sentence's change verb and the figure it comes to: "decreased 3% or $2.4 billion", "grew by 12 percent".
-CHANGE_VERB = re.compile(r"\b(?:increas|decreas|rose|rise|risen|fell|fallen|grew|grown|declin|dropp?|jump|climb|"
-                         r"shr[ai]nk|gain|los[st])\w*(?:\s+(?:by|of|about|approximately|roughly|nearly|some))*\s+",
-                         re.IGNORECASE)
+CHANGE_VERB = re.compile(r"\b(?:(?:increas|decreas|rose|rise|risen|fell|fallen|grew|grown|declin|dropp?|jump|climb|"
+                         r"shr[ai]nk|gain|los[st])\w*|(?:down|up)(?!\s+to\b))"
+                         r"(?:\s+(?:by|of|about|approximately|roughly|nearly|some))*\s+", re.IGNORECASE)
 
 
 def asks_change(question: str) -> bool:
@@ -284,6 +284,26 @@ def codes(text: str) -> set[tuple[str, str]]:
     word joined to a figure ("pre-1875", "mid-2020") is English, not a code."""
     return {(m.group(1).upper(), m.group(2)) for m in _CODE.finditer(text)
             if not (m.group(1).islower() and "-" in m.group(0))}
+
+
+_QUARTER = re.compile(r"\b(?:Q([1-4])|([1-4])Q|(first|second|third|fourth|1st|2nd|3rd|4th)\s+(?:fiscal\s+)?quarter)\b",
+                      re.IGNORECASE)
+_ORDINAL = {"first": "1", "second": "2", "third": "3", "fourth": "4", "1st": "1", "2nd": "2", "3rd": "3", "4th": "4"}
+
+
+def quarters(text: str) -> set[str]:
+    """The quarters `text` names, as "1".."4": "Q2", "2Q" and "the second quarter" are one."""
+    return {m.group(1) or m.group(2) or _ORDINAL[m.group(3).lower()] for m in _QUARTER.finditer(text)}
+
+
+def names_another_period(question: str, text: str) -> bool:
+    """Whether `text` speaks of other quarters than the one the question names, and not of it: "revenue of $6.04
+    billion for the second quarter" does not answer "What was Q3 revenue?"."""
+    asked = quarters(question)
+    if not asked:
+        return False
+    said = quarters(text)
+    return bool(said) and not said & asked
 
 
 def names_another_version(question: str, text: str) -> bool:
@@ -387,6 +407,7 @@ _ABBREVIATIONS = {
     "fx": "foreign currency exchange", "yoy": "year over year", "ceo": "chief executive officer",
     "cfo": "chief financial officer", "coo": "chief operating officer", "ai": "artificial intelligence",
     "mou": "memorandum of understanding",
+    "q1": "first quarter", "q2": "second quarter", "q3": "third quarter", "q4": "fourth quarter",
     # other names filings give the same line item: Apple's "net sales" are NVIDIA's "revenue"
     "revenue": "net sales", "revenues": "net sales", "net sales": "revenue", "gross profit": "gross margin",
     "gross margin": "gross profit", "net earnings": "net income", "net profit": "net income",

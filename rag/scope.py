@@ -226,6 +226,40 @@ def resolve(question: str, profiles: Iterable[DocProfile]) -> Scope | None:
     return Scope(tuple(sorted(ids)), why, phrase.strip())
 
 
+# "the date of the Technology Prosperity Deal MOU", "When was the White House fact sheet published?"
+_DOC_DATE_RES = (
+    re.compile(rf"\b(?:date|day)\s+of\s+(?:the\s+)?([\w&.' -]{{2,60}}?)\s+{_DOC_NOUN}\b", re.IGNORECASE),
+    re.compile(rf"\bwhen\s+(?:was|were|is|did)\s+(?:the\s+)?([\w&.' -]{{2,60}}?)\s+{_DOC_NOUN}\s+(?:published|"
+               rf"released|issued|signed|dated|posted|written|announced)\b", re.IGNORECASE),
+)
+
+
+def _named_by(phrase: str, profs: list[DocProfile]) -> list[str]:
+    """The documents whose title, publisher or file name hold at least half the words of `phrase` (the best such)."""
+    want = set(terms(phrase)) - _GENERIC
+    if "wikipedia" in phrase.lower():
+        want.add("wikipedia")
+    if not want or not profs:
+        return []
+    scored = [(len(want & p.names) / len(want), p.doc_id) for p in profs]
+    best = max(s for s, _ in scored)
+    return [d for s, d in scored if s == best] if best >= 0.5 else []
+
+
+def dated_document(question: str, profiles: Iterable[DocProfile]) -> tuple[str, str] | None:
+    """(document id, the words that name it) when `question` asks the date of one document by name ("What is the
+    date of the Technology Prosperity Deal MOU?"); None otherwise. Only the date is asked of it, so unlike a
+    `Scope` this never narrows what is searched for a question that also asks of something else."""
+    profs = list(profiles)
+    for pattern in _DOC_DATE_RES:
+        m = pattern.search(question)
+        if m:
+            ids = _named_by(m.group(1), profs)
+            if len(ids) == 1:
+                return ids[0], m.group(0)
+    return None
+
+
 def _resolve(question: str, profs: list[DocProfile]) -> tuple[list[str], str, str] | None:
     dates = {p.date for p in profs if p.date is not None}
     for m in _DATE_RE.finditer(question):
@@ -267,15 +301,8 @@ def _resolve(question: str, profs: list[DocProfile]) -> tuple[list[str], str, st
             return ids, f"{word} {m.group(1)}: {_date_text(pick.date)}", question[lead.start():m.end()]
     for pattern in _SOURCE_RES:
         for m in pattern.finditer(question):
-            want = set(terms(m.group(1))) - _GENERIC
-            if "wikipedia" in m.group(1).lower():
-                want.add("wikipedia")
-            if not want:
-                continue
-            scored = [(len(want & p.names) / len(want), p.doc_id) for p in profs]
-            best = max(s for s, _ in scored)
-            if best >= 0.5:
-                ids = [d for s, d in scored if s == best]
+            ids = _named_by(m.group(1), profs)
+            if ids:
                 return ids, f"source: {m.group(1).strip()}", m.group(0)
     low = " ".join(re.findall(r"[a-z0-9]+", question.lower()))
     if "wikipedia" in low:

@@ -183,6 +183,33 @@ def test_a_row_is_read_with_its_group_label_and_caption(tmp_path, real_embedder,
     assert any(c.text.startswith("Laptops 7,168") for c in kept), [c.text for c in kept]
 
 
+def test_news_figures_read_for_the_quarter_asked(tmp_path, real_embedder):
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "tesla.txt").write_text(
+        "Tesla Q2 2020 revenue | Markets | NewsSite\nSkip to content Menu Subscribe Sign in\nTesla Q2 2020 revenue.\n"
+        "Tesla reported revenue of $6.04 billion for the second quarter of 2020, down 5% from $6.35 billion a year "
+        "earlier.\nThe electric-car maker posted a net income of $104 million, its fourth straight quarterly profit.\n"
+        "Share this article: Facebook Twitter LinkedIn Email\n"
+        "Analysts polled by Refinitiv had expected revenue of $5.37 billion.\n")
+    (d / "memo.txt").write_text(
+        "Memorandum of Understanding on the Chip Research Partnership\nThe White House\nOctober 29, 2025\n\n"
+        "The purpose of this memorandum is to enable collaboration on chip research between the participants.\n")
+    index = tmp_path / "index"
+    Ingestor(index, real_embedder).ingest([d])
+    a = Answerer(Retriever.load(index, embedder=real_embedder))
+    ans = a.answer("Tesla Q2 2020 revenue")  # keywords, as a search box gets them
+    assert not ans.abstained and ans.short == "$6.04 billion", ans.text
+    ans = a.answer("By how much did Tesla revenue fall in Q2 2020?")
+    assert not ans.abstained and ans.short == "5%", ans.text
+    # the story is about the second quarter: nothing in it answers for the third
+    assert a.answer("What was Tesla's Q3 2020 revenue?").abstained
+    # a document's date, from its dateline, quoted verbatim
+    ans = a.answer("What is the date of the Chip Research Partnership memorandum?")
+    assert not ans.abstained and ans.short == "October 29, 2025", ans.text
+    _verbatim(a, ans)
+
+
 def test_latest_filing_uses_document_dates(corpus):
     ans = corpus.answer("What were total net sales in the most recent 10-Q?")
     assert ans.scope["doc_ids"] == ["2023 Q2 ACME.txt"]

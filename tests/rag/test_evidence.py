@@ -216,7 +216,7 @@ def test_abbreviations_gain_their_long_form_where_asked():
     # a line item's other names: one filing's "net sales" is another's "revenue"
     assert expand_abbreviations("What were net sales?") == "What were net sales revenue?"
     assert expand_abbreviations("Q2 revenue and gross profit") == (
-        "Q2 revenue net sales and gross profit gross margin")
+        "Q2 second quarter revenue net sales and gross profit gross margin")
     # `only` picks which abbreviations grow
     assert expand_abbreviations("AI R&D", only=lambda a: a != "AI") == "AI R&D research and development"
 
@@ -254,3 +254,13 @@ def test_row_context_gives_a_rows_group_label_and_its_tables_caption():
     group, _ = row_context(text, text.index("Operating income $ 13,927"))
     assert group == "Americas:"
     assert row_context("Total net sales $ 1 $ 2", 0) == ("", "")
+
+
+def test_quarters_are_one_however_written_and_another_quarter_is_another_period():
+    from rag.evidence import names_another_period, quarters
+
+    assert quarters("Q2 2020 revenue, the third quarter, 4Q results, the fourth fiscal quarter") == {"2", "3", "4"}
+    assert names_another_period("What was Tesla's Q3 2020 revenue?", "revenue of $6.04 billion for the second quarter")
+    assert not names_another_period("What was Tesla's Q2 2020 revenue?", "revenue for the second quarter of 2020")
+    assert not names_another_period("What was Tesla's Q3 revenue?", "Revenue was $6.04 billion.")  # no quarter named
+    assert not names_another_period("What was revenue?", "revenue for the second quarter")

@@ -80,3 +80,18 @@ def test_questions_that_name_nothing_have_no_scope():
     assert resolve("How many chips were pledged?", p) is None
     assert resolve("net sales in Q4 2030?", p) is None  # names a quarter no document has
     assert resolve("anything", p[:1]) is None
+
+
+def test_a_question_for_a_documents_date_names_that_document():
+    from rag.scope import dated_document
+
+    profs = [
+        profile("mou.txt", "Memorandum of Understanding regarding the U.S.-ROK Technology Prosperity Deal",
+                {"publisher": "The White House", "date": "2025-10-29"}, "October 29, 2025\nThe purpose ..."),
+        profile("sheet.txt", "Joint Fact Sheet on the Leaders' Meeting", {"publisher": "The White House"}, "..."),
+    ]
+    assert dated_document("What is the date of the Technology Prosperity Deal MOU?", profs) == (
+        "mou.txt", "date of the Technology Prosperity Deal MOU")
+    assert dated_document("When was the joint fact sheet published?", profs)[0] == "sheet.txt"
+    assert dated_document("When was the Rubin article published?", profs) is None  # names no document here
+    assert dated_document("What does the Technology Prosperity Deal MOU say about AI?", profs) is None
