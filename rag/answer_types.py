@@ -88,6 +88,10 @@ _MONEY_NOUNS = (
     r"capitali[sz]ation|market cap|assets|liabilities|proceeds|fine|penalty|subsidy|loan"
 )
 
+# Words before a question's noun with no determiner among them: "Which Korean company's chips ...?" asks for the
+# company even with its possessive; "What was the company's net income?" does not.
+_NO_DET = r"(?:(?!(?:the|its|their|this|that|these|those|an?|his|her|our)\b)[\w'’&-]+\s+)"
+
 _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p, re.IGNORECASE), kind)
     for p, kind in (
@@ -106,15 +110,16 @@ _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          DURATION),
         (r"\bhow (?:many|large|big|far|fast|high|tall|old|heavy|often)\b", COUNT),
         (r"\b(?:what|which) (?:number|amount|quantity|volume|total|figure|size)\b", COUNT),
-        # "What was the company's net income?" asks for the income; "Which company's lawsuit ...?" for the company
-        (rf"\b(?:what|which)\s+(?:(?:{_DATE_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_DATE_NOUNS})(?:s|es)?\b(?![’']))", DATE),
+        # "What was the company's net income?" asks for the income; "Which (Korean) company's lawsuit ...?" for the
+        # company
+        (rf"\b(?:what|which)\s+(?:{_NO_DET}{{0,2}}(?:{_DATE_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_DATE_NOUNS})(?:s|es)?\b(?![’']))", DATE),
         (r"^\s*(?:\W*\w+\W+){0,3}?when\b|\bwhen\s+(?:is|was|were|did|does|do|will|would|has|had|are)\b", DATE),
         (r"\bsince when\b|\bby when\b", DATE),
-        (rf"\b(?:what|which)\s+(?:(?:{_EVENT_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_EVENT_NOUNS})(?:s|es)?\b(?![’']))", EVENT),
-        (rf"\b(?:what|which)\s+(?:(?:{_PLACE_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_PLACE_NOUNS})(?:s|es)?\b(?![’']))", PLACE),
+        (rf"\b(?:what|which)\s+(?:{_NO_DET}{{0,2}}(?:{_EVENT_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_EVENT_NOUNS})(?:s|es)?\b(?![’']))", EVENT),
+        (rf"\b(?:what|which)\s+(?:{_NO_DET}{{0,2}}(?:{_PLACE_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_PLACE_NOUNS})(?:s|es)?\b(?![’']))", PLACE),
         (r"\bwhere\b", PLACE),
-        (rf"\b(?:what|which)\s+(?:(?:{_PERSON_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_PERSON_NOUNS})(?:s|es)?\b(?![’']))", PERSON),
-        (rf"\b(?:what|which)\s+(?:(?:{_ORG_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_ORG_NOUNS})(?:s|es)?\b(?![’']))", ORG),
+        (rf"\b(?:what|which)\s+(?:{_NO_DET}{{0,2}}(?:{_PERSON_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_PERSON_NOUNS})(?:s|es)?\b(?![’']))", PERSON),
+        (rf"\b(?:what|which)\s+(?:{_NO_DET}{{0,2}}(?:{_ORG_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_ORG_NOUNS})(?:s|es)?\b(?![’']))", ORG),
         (r"\bwho(?:m|se)?\b", PERSON),
         (rf"\b(?:what|which)\s+(?:is|was|were|are)?\s*(?:the\s+)?(?:[\w'’&-]+\s+){{0,3}}(?:{_MONEY_NOUNS})\b", MONEY),
         # "What were Wearables, Home and Accessories net sales?": a line item's capitalised name, however long

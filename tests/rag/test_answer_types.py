@@ -32,6 +32,7 @@ from rag.short import short_answer, short_answer_reason
     ("What share of sales came from iPhone?", "percent"),
     ("What was the company's net income?", "money"),  # the income, not the company
     ("Which company's antitrust lawsuit is described?", "org"),  # the company
+    ("What big company's shares rose?", "org"),  # no determiner: still the company
     ("What was the minister's first job?", None),
     ("What were Wearables, Home and Accessories net sales?", "money"),  # a line item's long name
     ("What is the process of analyzing the amount of resources?", None),
