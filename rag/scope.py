@@ -226,11 +226,14 @@ def resolve(question: str, profiles: Iterable[DocProfile]) -> Scope | None:
     return Scope(tuple(sorted(ids)), why, phrase.strip())
 
 
-# "the date of the Technology Prosperity Deal MOU", "When was the White House fact sheet published?"
+# "the date of the Technology Prosperity Deal MOU", "When was the White House fact sheet published?", "… mou date"
 _DOC_DATE_RES = (
     re.compile(rf"\b(?:date|day)\s+of\s+(?:the\s+)?([\w&.' -]{{2,60}}?)\s+{_DOC_NOUN}\b", re.IGNORECASE),
     re.compile(rf"\bwhen\s+(?:was|were|is|did)\s+(?:the\s+)?([\w&.' -]{{2,60}}?)\s+{_DOC_NOUN}\s+(?:published|"
                rf"released|issued|signed|dated|posted|written|announced)\b", re.IGNORECASE),
+    # typed as keywords: "tech prosperity deal mou date"
+    re.compile(rf"^\s*(?:the\s+)?([\w&.' -]{{2,60}}?)\s+{_DOC_NOUN}\s+(?:publication\s+|release\s+)?date\W*$",
+               re.IGNORECASE),
 )
 
 

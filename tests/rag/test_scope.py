@@ -93,5 +93,6 @@ def test_a_question_for_a_documents_date_names_that_document():
     assert dated_document("What is the date of the Technology Prosperity Deal MOU?", profs) == (
         "mou.txt", "date of the Technology Prosperity Deal MOU")
     assert dated_document("When was the joint fact sheet published?", profs)[0] == "sheet.txt"
+    assert dated_document("tech prosperity deal mou date", profs)[0] == "mou.txt"  # typed as keywords
     assert dated_document("When was the Rubin article published?", profs) is None  # names no document here
     assert dated_document("What does the Technology Prosperity Deal MOU say about AI?", profs) is None
