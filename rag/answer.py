@@ -65,6 +65,7 @@ from .evidence import (
     is_table_row,
     lemma_terms,
     names_another_period,
+    names_another_variant,
     names_another_version,
     quarters,
     row_context,
@@ -731,7 +732,8 @@ class Answerer:
             return self._abstain(turn, hits, 0.0, t0, t1)
         logits = np.where(eligible(X), self.model.candidate_logit(X), -np.inf)
         # A sentence about "FP4" does not answer a question about "FP8", however alike they read.
-        logits[[names_another_version(ctx.question, c.text) for c in cands]] = -np.inf
+        logits[[names_another_version(ctx.question, c.text) or names_another_variant(turn.question, c.text)
+                for c in cands]] = -np.inf
         # Nor does one about the second quarter answer a question about the third, nor any sentence of a document
         # that speaks of other quarters only (a news story on Q2 results, asked about Q3).
         # Where the question's quarter named a filing (`scope`), that filing is already the one read.

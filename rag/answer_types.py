@@ -355,6 +355,20 @@ def is_figure(label: str, text: str) -> bool:
     return label not in _FIGURE_LABELS or not _BARE_SCALE.fullmatch(text.strip())
 
 
+_SIGN_BEFORE = re.compile(r"[$€£¥₩]\s?$")
+
+
+def _with_currency(text: str, sp: Span) -> Span:
+    """`sp` with the currency sign right before it, which spaCy leaves out of some entities ("$999" -> "999"):
+    a figure after "$" is a sum of money."""
+    if sp.label not in ("MONEY", "CARDINAL"):
+        return sp
+    m = _SIGN_BEFORE.search(text, max(0, sp.start - 2), sp.start)
+    if not m:
+        return sp
+    return Span(m.start(), sp.end, text[m.start():sp.end], "MONEY")
+
+
 def pattern_spans(text: str) -> list[Span]:
     """Numbers, money, percentages and dates found by patterns; earlier patterns win overlaps. The number
     inside a reference mark ("petaflops.[5]") is no answer."""
@@ -457,7 +471,7 @@ class Tagger:
                                for e in doc.ents if not _in_marks(e.start_char, e.end_char, marks)
                                and is_figure(e.label_, e.text)]
             for j, i in enumerate(missing):
-                found = ents[j]
+                found = [_with_currency(todo[j], sp) for sp in ents[j]]
                 for sp in pattern_spans(todo[j]):
                     if not any(sp.start < e.end and e.start < sp.end for e in found):
                         found.append(sp)

@@ -286,6 +286,35 @@ def codes(text: str) -> set[tuple[str, str]]:
             if not (m.group(1).islower() and "-" in m.group(0))}
 
 
+# A product's variants by name: "iPhone 15 Pro" / "iPhone 15 Plus", "Rubin" / "Rubin Ultra".
+_VARIANT_WORDS = r"Pro|Plus|Max|Ultra|Mini|Lite|Air|SE|Super|Ti|XL"
+_VARIANT = re.compile(rf"\b((?:[a-z]+)?[A-Z][\w-]*(?:\s+\d+[\w-]*)?)\s+({_VARIANT_WORDS})\b")
+
+
+def names_another_variant(question: str, text: str) -> bool:
+    """Whether `text` speaks of a product only as another variant than the question's: "The iPhone 15 Pro starts
+    at $999" for "What is the price of the iPhone 15 Plus?" (or of the plain "iPhone 15"), "Rubin Ultra … in
+    2027" for "When will Rubin ship?". A sentence that also names the asked variant, or the product plain, is
+    about it too."""
+    said = [(m.group(1), m.group(2), m.start(), m.end()) for m in _VARIANT.finditer(text)]
+    if not said:
+        return False
+    q_low = question.lower()
+    for base in {b for b, _, _, _ in said}:
+        at = [m for m in re.finditer(rf"\b{re.escape(base.lower())}\b", q_low)]
+        if not at:
+            continue
+        asked = {(re.match(rf"\s+({_VARIANT_WORDS})\b", question[m.end():], re.IGNORECASE) or [None, ""])[1].lower()
+                 for m in at}
+        variants = {v.lower() for b, v, _, _ in said if b == base}
+        plain = any(not any(s <= m.start() < e for _, _, s, e in said)
+                    for m in re.finditer(rf"\b{re.escape(base)}\b", text))
+        if plain or asked & variants:
+            continue
+        return True
+    return False
+
+
 _QUARTER = re.compile(r"\b(?:Q([1-4])|([1-4])Q|(first|second|third|fourth|1st|2nd|3rd|4th)\s+(?:fiscal\s+)?quarter)\b",
                       re.IGNORECASE)
 _ORDINAL = {"first": "1", "second": "2", "third": "3", "fourth": "4", "1st": "1", "2nd": "2", "3rd": "3", "4th": "4"}
@@ -430,6 +459,31 @@ def expand_abbreviations(text: str, only: Callable[[str], bool] | None = None) -
     return _ABBREVIATION.sub(sub, text)
 
 
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
+
+
+def spells_out(acronym: str, text: str) -> bool:
+    """Whether `text` writes `acronym` out as capitalised words ("TSMC" in "Taiwan Semiconductor Manufacturing
+    Co", "IBM" in "International Business Machines", "MOU" in "Memorandum of Understanding"); "of", "and", "the"
+    and "for" inside the name may give a letter or none."""
+    words = [w.strip(",.;:()\"“”") for w in text.split()]
+
+    def match(i: int, k: int) -> bool:
+        if k == len(acronym):
+            return True
+        if i >= len(words) or not words[i]:
+            return False
+        w = words[i]
+        if w in _NAME_LINKS:
+            return (w[0].upper() == acronym[k] and match(i + 1, k + 1)) or (k > 0 and match(i + 1, k))
+        return w[:1].isupper() and w[0] == acronym[k] and match(i + 1, k + 1)
+
+    return any(words[i][:1] == acronym[0] and match(i, 0) for i in range(len(words)))
+
+
+_NAME_LINKS = frozenset({"of", "and", "&", "the", "for"})
+
+
 def abbreviation_groups(question: str) -> list[tuple[frozenset[str], frozenset[str]]]:
     """For each known abbreviation in `question`, the terms of its short and of its long form
     ("R&D" -> ({"r", "d"}, {"research", "development"})): a sentence that holds either form holds both."""
@@ -475,6 +529,7 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
     prep = trailing_preposition(ctx.question)
     prep_terms = q_set - _FRAME
     abbreviations = abbreviation_groups(ctx.question)
+    acronyms = [(a, frozenset(terms(a))) for a in set(_ACRONYM.findall(ctx.question)) if terms(a)]
     seen_terms: set[str] = set().union(*cand_terms) | {t for c in cands for t in terms(c.hit.title)}
     title_terms: dict[str, set[str]] = {}
     for i, c in enumerate(cands):
@@ -488,6 +543,9 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
                 held = held | short | long
             if long <= ts:  # the row spells out what the question abbreviates: its "sg" is not missing
                 spelt = spelt | short
+        for acronym, short in acronyms:  # "TSMC" is held by "Taiwan Semiconductor Manufacturing Co"
+            if not short <= ts and spells_out(acronym, c.text):
+                held, spelt = held | short, spelt | short
         lexical = sum(v for t, v in w.items() if t in spelt) / (sum(w.values()) or 1.0)
         missing = [t for t in q_set - _FRAME if t not in held]
         missing_local = any(t not in seen_terms for t in missing)

@@ -192,6 +192,10 @@ def test_news_figures_read_for_the_quarter_asked(tmp_path, real_embedder):
         "earlier.\nThe electric-car maker posted a net income of $104 million, its fourth straight quarterly profit.\n"
         "Share this article: Facebook Twitter LinkedIn Email\n"
         "Analysts polled by Refinitiv had expected revenue of $5.37 billion.\n")
+    (d / "phones.txt").write_text(
+        "Apple unveils iPhone 15 - GadgetDaily\nAdvertisement\n"
+        "The iPhone 15 Pro starts at $999 and will go on sale September 22.\n"
+        "The company said the new phones use a USB-C port instead of Lightning.\n")
     (d / "memo.txt").write_text(
         "Memorandum of Understanding on the Chip Research Partnership\nThe White House\nOctober 29, 2025\n\n"
         "The purpose of this memorandum is to enable collaboration on chip research between the participants.\n")
@@ -204,6 +208,9 @@ def test_news_figures_read_for_the_quarter_asked(tmp_path, real_embedder):
     assert not ans.abstained and ans.short == "5%", ans.text
     # the story is about the second quarter: nothing in it answers for the third
     assert a.answer("What was Tesla's Q3 2020 revenue?").abstained
+    ans = a.answer("How much does the iPhone 15 Pro cost?")
+    assert not ans.abstained and ans.short == "$999", ans.text  # with its sign
+    assert a.answer("What is the price of the iPhone 15 Plus?").abstained  # the Pro's price is not the Plus's
     # a document's date, from its dateline, quoted verbatim
     ans = a.answer("What is the date of the Chip Research Partnership memorandum?")
     assert not ans.abstained and ans.short == "October 29, 2025", ans.text

@@ -134,6 +134,12 @@ def test_a_scale_word_alone_is_no_figure():
 
 
 @pytest.mark.model
+def test_a_figure_after_a_currency_sign_is_money_with_its_sign():
+    found = {(s.text, s.label) for s in Tagger().spans(["The iPhone 15 Pro starts at $999 and ships soon."])[0]}
+    assert ("$999", "MONEY") in found  # spaCy alone gives "999"
+
+
+@pytest.mark.model
 def test_tagger_uses_spacy_ner_and_caches():
     t = Tagger()
     text = "Science Minister Bae Kyung-hoon met Nvidia chief Jensen Huang in Seoul."

@@ -264,3 +264,32 @@ def test_quarters_are_one_however_written_and_another_quarter_is_another_period(
     assert not names_another_period("What was Tesla's Q2 2020 revenue?", "revenue for the second quarter of 2020")
     assert not names_another_period("What was Tesla's Q3 revenue?", "Revenue was $6.04 billion.")  # no quarter named
     assert not names_another_period("What was revenue?", "revenue for the second quarter")
+
+
+def test_a_sentence_about_another_variant_of_a_product_is_about_another_product():
+    from rag.evidence import names_another_variant
+
+    pro = "The iPhone 15 Pro starts at $999 and will go on sale September 22."
+    assert names_another_variant("What is the price of the iPhone 15 Plus?", pro)
+    assert names_another_variant("What is the price of the iPhone 15?", pro)  # the plain model is not the Pro
+    assert not names_another_variant("What is the price of the iPhone 15 Pro?", pro)
+    assert not names_another_variant("how much is the iphone 15 pro", pro)
+    both = "At GTC it was announced that Rubin will be followed by an improved Rubin Ultra architecture in 2027."
+    assert not names_another_variant("What comes after Rubin?", both)  # it names Rubin plain too
+    assert names_another_variant("When will Rubin ship?", "Rubin Ultra will ship in 2027.")
+
+
+def test_an_acronym_is_held_by_the_words_it_abbreviates():
+    from rag.evidence import spells_out
+
+    assert spells_out("TSMC", "It will award Taiwan Semiconductor Manufacturing Co $6.6 billion.")
+    assert spells_out("MOU", "the Memorandum of Understanding with respect to Strategic Investments")
+    assert spells_out("IBM", "International Business Machines said")
+    assert not spells_out("TSMC", "Taiwan makes most of the chips")
+    text = "The Commerce Department will award Taiwan Semiconductor Manufacturing Co $6.6 billion."
+    hit = _hit(text)
+    cand = _cand(text, hit)
+    q = "How much did the Commerce Department award TSMC?"
+    ctx = QuestionContext(question=q, query=q, kind="money", idf=lambda t: 1.0, n_chunks=10)
+    f = dict(zip(FEATURES, featurize(ctx, [cand], np.array([0.5]), [1])[0]))
+    assert f["missing_count"] == 0  # "tsmc" is not missing from the spelt-out name
