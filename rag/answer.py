@@ -57,11 +57,11 @@ from .evidence import (
     QuestionContext,
     asked_ties,
     asks_change,
+    counted_thing,
     eligible,
     expand_abbreviations,
     featurize,
     header_lines,
-    how_many,
     is_table_row,
     lemma_terms,
     names_another_period,
@@ -72,7 +72,7 @@ from .evidence import (
     row_label_end,
     speaks_of_no_tie,
 )
-from .glossary import english_words
+from .glossary import counted_noun, english_words
 from .retriever import Retriever
 from .scope import DocProfile, Scope, dated_document
 from .scope import profile as scope_profile
@@ -609,7 +609,7 @@ class Answerer:
         return QuestionContext(
             question=question, query=query, kind=question_type(turn.question), idf=self._idf,
             cross_lingual=turn.cross_lingual,
-            expanded=expanded, df=self._df,
+            expanded=expanded, df=self._df, counted=counted_noun(turn.question) if turn.cross_lingual else None,
             n_chunks=max(1, snap.bm25.n_docs), scope=frozenset(turn.scope.doc_ids) if turn.scope else frozenset(),
             doc_length=lambda d: len(snap.docs[d].text) if d in snap.docs else 0)
 
@@ -649,7 +649,7 @@ class Answerer:
             qv, sv = self._embed_with_cache(turn.query, cands)
             dense = np.clip(sv @ qv, 0.0, 1.0)
         repeats = [self._repeats(c) for c in cands]
-        unit, family = asked_unit(ctx.question), measure_units(ctx.question)
+        unit, family = asked_unit(turn.question), measure_units(ctx.question)  # "몇 GB": the unit as asked
 
         def asked(text: str, spans: Sequence[Span]) -> tuple[Span, ...]:
             """The spans that can answer: in the asked unit or measure, no birth year for another date, no length
@@ -878,7 +878,7 @@ class Answerer:
         """Whether a table row cannot answer a "how many X" question: its first figure is a sum of money ("iPhone
         $ 51,334" counts no iPhones), or neither the row nor the lines above it in its table (the column
         headers: "Total Number of Shares Purchased") name X."""
-        counted = set(terms(how_many(ctx.question)))
+        counted = set(terms(counted_thing(ctx)))
         if not counted:
             return False
         first = _FIRST_FIGURE.search(row.text)

@@ -223,7 +223,8 @@ _UNITS: dict[str, tuple[str, str]] = {
 }
 _PREFIXES = {"kilo": "k", "mega": "M", "giga": "G", "tera": "T", "peta": "P", "exa": "E", "nano": "n",
              "micro": "μ", "milli": "m", "centi": "c"}
-_ASKED_UNIT = re.compile(r"\bhow\s+many\s+([a-z]+)\b|\b(?:in|of)\s+([a-z]+)\s*[?？.]*\s*$", re.IGNORECASE)
+_ASKED_UNIT = re.compile(r"\bhow\s+many\s+([a-z]+)\b|\b(?:in|of)\s+([a-z]+)\s*[?？.]*\s*$|몇\s*([A-Za-z]+)",
+                         re.IGNORECASE)
 
 
 def asked_unit(question: str) -> tuple[str, str] | None:
@@ -232,11 +233,17 @@ def asked_unit(question: str) -> tuple[str, str] | None:
     m = _ASKED_UNIT.search(question)
     if not m:
         return None
-    word = (m.group(1) or m.group(2)).lower()
+    written = m.group(1) or m.group(2) or m.group(3)
+    word = written.lower()
     prefix = next((p for p in _PREFIXES if word.startswith(p) and len(word) > len(p) + 2), "")
     for unit, (spoken, _) in _UNITS.items():
         if re.fullmatch(spoken, word[len(prefix):]):
             return unit, prefix
+    # a symbol, as written ("몇 GB", "how many TB"): its prefix symbol, then the unit's
+    for unit, (_, symbol) in _UNITS.items():
+        for name, short in (*_PREFIXES.items(), ("", "")):
+            if re.fullmatch(f"{re.escape(short)}(?:{symbol})", written):
+                return unit, name
     return None
 
 

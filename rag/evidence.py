@@ -114,6 +114,7 @@ class QuestionContext:
     df: Callable[[str], int] = lambda term: 1  # chunks of the index holding the term
     cross_lingual: bool = False  # question not in English; `dense` comes from the multilingual model
     expanded: str = ""  # the long forms of the question's abbreviations ("R&D" -> "research and development")
+    counted: str | None = None  # what a how-many question counts, where `how_many(question)` cannot tell (Korean)
 
 
 def is_table_row(text: str) -> bool:
@@ -224,6 +225,11 @@ CHANGE_VERB = re.compile(r"\b(?:(?:increas|decreas|rose|rise|risen|fell|fallen|g
 def asks_change(question: str) -> bool:
     """Whether `question` asks by how much something changed, not how large it is."""
     return bool(_CHANGE_Q.search(question))
+
+
+def counted_thing(ctx: QuestionContext) -> str:
+    """What the question counts: `ctx.counted` where the caller knows it, else `how_many(ctx.question)`."""
+    return ctx.counted if ctx.counted is not None else how_many(ctx.question)
 
 
 def how_many(question: str) -> str:
@@ -521,7 +527,7 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
     typed = ctx.kind is not None
     accept = LABELS.get(ctx.kind or "", frozenset())
     primary = PRIMARY.get(ctx.kind or "", accept)
-    counted_words = set(terms(how_many(ctx.question))) - _FRAME
+    counted_words = set(terms(counted_thing(ctx))) - _FRAME
     counted = bool(counted_words)
     near_terms = counted_words if counted else q_set - _FRAME
     head_word = head_noun(ctx.question)

@@ -79,6 +79,7 @@ _ENTRIES = """
 마이크로소프트 Microsoft | 아마존 Amazon | 구글 Google | 메타 Meta | 오픈AI OpenAI | 퀄컴 Qualcomm | 소니 Sony
 젠슨_황 Jensen Huang | 젠슨황 Jensen Huang | 젠슨 Jensen | 이재명 Lee Jae Myung | 트럼프 Trump | 호퍼 Hopper | 블랙웰 Blackwell | 루빈 Rubin | 베라 Vera
 파인먼 Feynman | 그레이스 Grace | 컴퓨텍스 Computex | 에이펙 APEC
+울트라 Ultra | 프로 Pro | 플러스 Plus | 맥스 Max | 미니 Mini | 아이폰 iPhone | 아이패드 iPad | 맥북 MacBook
 """
 
 
@@ -110,6 +111,22 @@ def english_words(question: str) -> tuple[list[str], list[str]]:
                 (names if w[0].isupper() else words).append(w)
             rest = rest.replace(key, " ")
     return names, words
+
+
+_KO_COUNT_BEFORE = re.compile(r"([\uac00-\ud7a3]+)\s*몇\s*(?:개|대|명|곳|장|척|기|가지|종)?")
+_KO_COUNT_AFTER = re.compile(r"몇\s*(?:개|대|명|곳|장|척|기|가지|종)의?\s+([\uac00-\ud7a3]+)")
+
+
+def counted_noun(question: str) -> str:
+    """What a Korean how-many question counts, in English: "칩은 몇 개인가요?" and "몇 개의 칩을" -> "chips" (the
+    glossary's noun for the word next to 몇); "" when it asks no count or the word is not in the glossary."""
+    for pattern in (_KO_COUNT_BEFORE, _KO_COUNT_AFTER):
+        m = pattern.search(question)
+        if m:
+            head = glossary_head(m.group(1))
+            if head:
+                return head
+    return ""
 
 
 def glossary_head(word: str) -> str | None:

@@ -295,6 +295,16 @@ def test_a_korean_question_is_answered_with_a_verbatim_english_quote(seeds_multi
     _verbatim(a, ans)
 
 
+def test_a_korean_count_reads_the_number_before_the_counted_noun(seeds_multilingual):
+    # "칩은 몇 개" counts chips: "4 takeaways from Korea's meeting with Nvidia on chips" holds a number and
+    # the word, but the number does not count chips; "about 260,000 advanced chips" does.
+    ans = seeds_multilingual.answer("엔비디아가 한국에 공급하기로 한 칩은 몇 개인가요?")
+    assert not ans.abstained and "260,000" in ans.short, ans.text
+    # "몇 GB" asks for gigabytes: Rubin Ultra's "100 petaflops" is a figure of another measure
+    ans = seeds_multilingual.answer("루빈 울트라의 메모리 용량은 몇 GB인가요?")
+    assert ans.abstained or "petaflop" not in ans.text.split("[1]")[0], ans.text
+
+
 def test_a_korean_question_matches_english_words_through_the_glossary(seeds_multilingual):
     # "최고경영자" (chief executive) is only in Hangul: the glossary makes it match "Nvidia chief Jensen Huang".
     ans = seeds_multilingual.answer("엔비디아의 최고경영자는 누구입니까?")

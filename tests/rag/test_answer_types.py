@@ -404,3 +404,11 @@ def test_a_change_question_reads_the_figure_a_verb_of_change_comes_to():
     assert row[s:e] == "(3)%"  # the change column, not the period's level
     s, e = short_answer("What were total net sales?", "amount", row, [], table_row=True)
     assert row[s:e] == "$ 94,836"
+
+
+def test_the_unit_a_question_asks_for_may_be_written_as_a_symbol_or_in_korean():
+    assert asked_unit("How many GB of memory does it have?") == ("byte", "giga")
+    assert asked_unit("루빈 울트라의 메모리 용량은 몇 GB인가요?") == ("byte", "giga")
+    assert asked_unit("How many TB?") == ("byte", "tera")
+    assert asked_unit("How many days did he stay?") is None
+    assert asked_unit("몇 개인가요?") is None

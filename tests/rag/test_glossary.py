@@ -28,3 +28,12 @@ def test_every_entry_is_hangul_with_english_renderings():
     for key, english in GLOSSARY.items():
         assert all("\uac00" <= ch <= "\ud7a3" or ch == " " for ch in key.replace("AI", "")), key
         assert english and all(w.isascii() for w in english), key
+
+
+def test_a_korean_count_question_counts_the_noun_next_to_its_question_word():
+    from rag.glossary import counted_noun
+
+    assert counted_noun("엔비디아가 한국에 공급하기로 한 칩은 몇 개인가요?") == "chips"
+    assert counted_noun("몇 개의 칩을 받나요?") == "chips"
+    assert counted_noun("루빈 GPU는 어느 회사가 제조하나요?") == ""  # no count asked
+    assert counted_noun("직원은 몇 명인가요?") == "employees"
