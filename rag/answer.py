@@ -64,6 +64,7 @@ from .evidence import (
     header_lines,
     is_table_row,
     lemma_terms,
+    lines_above,
     names_another_period,
     names_another_variant,
     names_another_version,
@@ -107,7 +108,7 @@ _CURRENCY_WORDS = frozenset(terms("dollars euros won yen pounds"))
 _PERIOD_WORDS = frozenset(terms(
     "january february march april may june july august september october november december quarter quarters "
     "ended ending months month year years fiscal three six nine twelve first second third fourth period periods"))
-TABLE_HEADER_LINES = 30
+TABLE_HEADER_LINES = 30  # how far above a row its table's headers may sit (a filing's headers wrap word by word)
 # A document's dateline: a line that is only a date ("October 29, 2025"), near its start.
 _DATE_LINE = re.compile(r"^[ \t]*((?:January|February|March|April|May|June|July|August|September|October|November|"
                         r"December)\s+\d{1,2},\s+(?:19|20)\d\d)[ \t]*$", re.MULTILINE)
@@ -115,7 +116,7 @@ DATELINE_CHARS = 1500
 # What a question may say besides naming a document when it asks only for that document's date.
 _DOC_DATE_WORDS = frozenset(terms("what which when is was were the date day of on its it this that dated published "
                                   "issued released signed announced posted written article report fact sheet "
-                                  "memorandum mou document statement release filing"))  # how far above a row its table's headers may sit (a filing's headers wrap word by word)
+                                  "memorandum mou document statement release filing"))
 NAMING_LEAD_TOP = 10  # a "What chips ...?" answer may lead with a sentence this far down that names the chips
 #: Questions that ask for a figure or a date: answered only by a sentence (or table row) that holds one not in the
 #: question.
@@ -885,11 +886,7 @@ class Answerer:
         if first and first.group(1) and not counted & _CURRENCY_WORDS:
             return True
         text = self.retriever.document_text(row.doc_id)
-        top = row.start
-        for _ in range(TABLE_HEADER_LINES):
-            top = text.rfind("\n", 0, max(0, top - 1)) + 1
-            if top <= 0:
-                break
+        top = min((start for start, _ in lines_above(text, row.start, TABLE_HEADER_LINES)), default=row.start)
         return not counted & set(terms(text[top:row.end]))
 
     def _row_lead(self, ctx: QuestionContext, cands: Sequence[Candidate], logits: np.ndarray, best: int) -> int:

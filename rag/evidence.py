@@ -18,7 +18,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,17 +143,24 @@ def is_heading(text: str, line: bool) -> bool:
     return len(t.split()) <= 12
 
 
+def lines_above(doc_text: str, at: int, max_up: int) -> Iterator[tuple[int, int]]:
+    """(start, end) in `doc_text` of the lines above the one holding offset `at`, nearest first, `max_up` at most."""
+    end = doc_text.rfind("\n", 0, at)
+    for _ in range(max_up):
+        if end <= 0:
+            return
+        start = doc_text.rfind("\n", 0, end) + 1
+        yield start, end
+        end = start - 1
+
+
 def header_lines(doc_text: str, row_start: int, max_up: int = 25) -> list[tuple[int, int]]:
     """The nearest column-header lines above a table row ('Three Months Ended', 'April 1, 2023').
 
     Returns (start, end) offsets in `doc_text` of at most two lines, top first.
     """
     found: list[tuple[int, int]] = []
-    end = doc_text.rfind("\n", 0, row_start)
-    for _ in range(max_up):
-        if end <= 0:
-            break
-        start = doc_text.rfind("\n", 0, end) + 1
+    for start, end in lines_above(doc_text, row_start, max_up):
         line = doc_text[start:end].strip()
         if line and _HEADER_CUE.search(line) and not is_table_row(line) and len(line) <= 160:
             s = start + (len(doc_text[start:end]) - len(doc_text[start:end].lstrip()))
@@ -162,7 +169,6 @@ def header_lines(doc_text: str, row_start: int, max_up: int = 25) -> list[tuple[
                 break
         elif found:
             break
-        end = start - 1
     return sorted(found)
 
 
@@ -174,11 +180,7 @@ def row_context(doc_text: str, row_start: int, max_up: int = 30) -> tuple[str, s
     income $ 3,394"; the table's caption, the line ending in ':' that introduces it, with the line before, which
     a PDF may have wrapped). Either is "" when not found within `max_up` lines."""
     group = caption = ""
-    end = doc_text.rfind("\n", 0, row_start)
-    for _ in range(max_up):
-        if end <= 0:
-            break
-        start = doc_text.rfind("\n", 0, end) + 1
+    for start, end in lines_above(doc_text, row_start, max_up):
         line = doc_text[start:end].strip()
         if line.endswith(":"):
             if not group and not caption and _GROUP_LABEL.match(line):
@@ -187,7 +189,6 @@ def row_context(doc_text: str, row_start: int, max_up: int = 30) -> tuple[str, s
                 before = doc_text.rfind("\n", 0, max(0, start - 1)) + 1
                 caption = doc_text[before:end].strip()
                 break
-        end = start - 1
     return group, caption
 
 

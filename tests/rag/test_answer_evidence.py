@@ -56,6 +56,17 @@ def _verbatim(a: Answerer, ans) -> None:
         assert a.retriever.document_text(first.doc_id)[s:e] == ans.short
 
 
+def _answerer_over(tmp_path, embedder, files: dict[str, str]) -> Answerer:
+    """An answerer over `files` (name -> text), indexed with the bundled embedder."""
+    d = tmp_path / "docs"
+    d.mkdir()
+    for name, text in files.items():
+        (d / name).write_text(text)
+    index = tmp_path / "index"
+    Ingestor(index, embedder).ingest([d])
+    return Answerer(Retriever.load(index, embedder=embedder))
+
+
 def test_short_answer_first_inside_a_verbatim_quote(corpus):
     ans = corpus.answer("How many advanced chips will Nvidia supply to Korea?")
     assert not ans.abstained and "260,000" in ans.short
@@ -88,22 +99,19 @@ def test_an_abbreviation_the_documents_never_write_is_searched_in_full(corpus):
 
 
 def test_a_count_is_read_only_from_a_table_that_names_what_is_counted(tmp_path, real_embedder):
-    d = tmp_path / "docs"
-    d.mkdir()
-    (d / "2023 Q3 ACME.txt").write_text(
-        "ACME CORPORATION\nFORM 10-Q\nFor the quarterly period ended July 1, 2023\n"
-        "CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS (Unaudited)\n(In millions)\n"
-        "Three Months Ended\nJuly 1, 2023 the prior year\n"
-        "Total net sales $ 81,797 $ 82,959\nCost of sales 45,384 46,387\n"
-        "Selling, general and administrative 5,973 6,012\n\n"
-        "Share repurchase activity during the three months ended July 1, 2023 was as follows:\n"
-        "Periods\nTotal Number\nof Shares\nPurchased\nAverage Price\nPaid Per\nShare\n"
-        "April 2, 2023 to May 6, 2023:\nOpen market and privately negotiated purchases 38,121 $ 165.46\n"
-        "May 7, 2023 to July 1, 2023:\nOpen market and privately negotiated purchases 64,552 $ 179.47\n"
-        "Total 102,673\n")
-    index = tmp_path / "index"
-    Ingestor(index, real_embedder).ingest([d])
-    a = Answerer(Retriever.load(index, embedder=real_embedder))
+    a = _answerer_over(tmp_path, real_embedder, {
+        "2023 Q3 ACME.txt": (
+            "ACME CORPORATION\nFORM 10-Q\nFor the quarterly period ended July 1, 2023\n"
+            "CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS (Unaudited)\n(In millions)\n"
+            "Three Months Ended\nJuly 1, 2023 the prior year\n"
+            "Total net sales $ 81,797 $ 82,959\nCost of sales 45,384 46,387\n"
+            "Selling, general and administrative 5,973 6,012\n\n"
+            "Share repurchase activity during the three months ended July 1, 2023 was as follows:\n"
+            "Periods\nTotal Number\nof Shares\nPurchased\nAverage Price\nPaid Per\nShare\n"
+            "April 2, 2023 to May 6, 2023:\nOpen market and privately negotiated purchases 38,121 $ 165.46\n"
+            "May 7, 2023 to July 1, 2023:\nOpen market and privately negotiated purchases 64,552 $ 179.47\n"
+            "Total 102,673\n"),
+    })
     # "Selling ... 5,973" shares a word with "sell" but counts no stores; "$ 81,797" counts no phones
     for q in ("How many retail stores did Acme operate at the end of the quarter ended July 1, 2023?",
               "How many phones did Acme sell in the quarter ended July 1, 2023?"):
@@ -114,19 +122,16 @@ def test_a_count_is_read_only_from_a_table_that_names_what_is_counted(tmp_path, 
 
 
 def test_a_change_question_is_answered_by_what_changed_not_the_level(tmp_path, real_embedder):
-    d = tmp_path / "docs"
-    d.mkdir()
-    (d / "2023 Q2 ACME.txt").write_text(
-        "ACME CORPORATION\nFORM 10-Q\nFor the quarterly period ended April 1, 2023\n"
-        "CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS (Unaudited)\n(In millions)\n"
-        "Three Months Ended\nApril 1, 2023 the prior year\n"
-        "Total net sales $ 94,836 $ 97,278\nCost of sales 52,860 54,719\n\n"
-        "Weakness in foreign currencies had an unfavorable impact on the Company's total net sales, which "
-        "decreased 3% or $2.4 billion during the quarter compared to the same quarter a year earlier.\n"
-        "The Company's cost of sales changed in line with volume.\n")
-    index = tmp_path / "index"
-    Ingestor(index, real_embedder).ingest([d])
-    a = Answerer(Retriever.load(index, embedder=real_embedder))
+    a = _answerer_over(tmp_path, real_embedder, {
+        "2023 Q2 ACME.txt": (
+            "ACME CORPORATION\nFORM 10-Q\nFor the quarterly period ended April 1, 2023\n"
+            "CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS (Unaudited)\n(In millions)\n"
+            "Three Months Ended\nApril 1, 2023 the prior year\n"
+            "Total net sales $ 94,836 $ 97,278\nCost of sales 52,860 54,719\n\n"
+            "Weakness in foreign currencies had an unfavorable impact on the Company's total net sales, which "
+            "decreased 3% or $2.4 billion during the quarter compared to the same quarter a year earlier.\n"
+            "The Company's cost of sales changed in line with volume.\n"),
+    })
     ans = a.answer("By how much did Acme's total net sales fall in the quarter ended April 1, 2023?")
     assert not ans.abstained and ans.short == "3% or $2.4 billion", ans.text
     _verbatim(a, ans)
@@ -142,24 +147,21 @@ def test_a_row_is_read_with_its_group_label_and_caption(tmp_path, real_embedder,
              "Oceania", "Nordics", "Benelux")
     regions = "".join(f"{r}:\nNet sales $ {30 + i},784 $ {40 + i},882\nOperating income $ {9 + i},927 $ 9,279\n"
                       for i, r in enumerate(names))
-    d = tmp_path / "docs"
-    d.mkdir()
-    (d / "2023 Q2 ACME.txt").write_text(
-        "ACME CORPORATION\nFORM 10-Q\nFor the quarterly period ended April 1, 2023\n"
-        "The following table shows net sales by category for the three months ended April 1, 2023 and the prior "
-        "year (in millions):\nThree Months Ended\nApril 1, 2023 the prior year Change\nNet sales by category:\n"
-        "Phones $ 51,334 $ 50,570 2 %\nLaptops 7,168 10,435 (31)%\nTablets 6,670 7,646 (13)%\n"
-        "Services 20,907 19,821 5 %\nTotal net sales $ 94,836 $ 97,278 (3)%\n\n"
-        "CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS (Unaudited)\n(In millions)\n"
-        "Total net sales $ 94,836 $ 97,278\nTotal cost of sales 52,860 54,719\n"
-        "Total other income/(expense), net $ 64 $ 160\nIncome before provision for income taxes 28,382 30,139\n"
-        "Net income $ 24,160 $ 25,010\nTotal assets $ 346,747 $ 352,755\nTotal non-current assets 217,970 217,350\n\n"
-        f"The following table shows information by region for the three months ended April 1, 2023 (in millions):\n"
-        f"{regions}\n"
-        "Laptops net sales decreased during the quarter due primarily to lower net sales of notebooks.\n")
-    index = tmp_path / "index"
-    Ingestor(index, real_embedder).ingest([d])
-    a = Answerer(Retriever.load(index, embedder=real_embedder))
+    a = _answerer_over(tmp_path, real_embedder, {
+        "2023 Q2 ACME.txt": (
+            "ACME CORPORATION\nFORM 10-Q\nFor the quarterly period ended April 1, 2023\n"
+            "The following table shows net sales by category for the three months ended April 1, 2023 and the prior "
+            "year (in millions):\nThree Months Ended\nApril 1, 2023 the prior year Change\nNet sales by category:\n"
+            "Phones $ 51,334 $ 50,570 2 %\nLaptops 7,168 10,435 (31)%\nTablets 6,670 7,646 (13)%\n"
+            "Services 20,907 19,821 5 %\nTotal net sales $ 94,836 $ 97,278 (3)%\n\n"
+            "CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS (Unaudited)\n(In millions)\n"
+            "Total net sales $ 94,836 $ 97,278\nTotal cost of sales 52,860 54,719\n"
+            "Total other income/(expense), net $ 64 $ 160\nIncome before provision for income taxes 28,382 30,139\n"
+            "Net income $ 24,160 $ 25,010\nTotal assets $ 346,747 $ 352,755\nTotal non-current assets 217,970 217,350\n\n"
+            f"The following table shows information by region for the three months ended April 1, 2023 (in millions):\n"
+            f"{regions}\n"
+            "Laptops net sales decreased during the quarter due primarily to lower net sales of notebooks.\n"),
+    })
     q = "What were Laptops net sales?"
     ans = a.answer(q)
     assert not ans.abstained and ans.short == "7,168", ans.text
@@ -184,24 +186,21 @@ def test_a_row_is_read_with_its_group_label_and_caption(tmp_path, real_embedder,
 
 
 def test_news_figures_read_for_the_quarter_asked(tmp_path, real_embedder):
-    d = tmp_path / "docs"
-    d.mkdir()
-    (d / "tesla.txt").write_text(
-        "Tesla Q2 2020 revenue | Markets | NewsSite\nSkip to content Menu Subscribe Sign in\nTesla Q2 2020 revenue.\n"
-        "Tesla reported revenue of $6.04 billion for the second quarter of 2020, down 5% from $6.35 billion a year "
-        "earlier.\nThe electric-car maker posted a net income of $104 million, its fourth straight quarterly profit.\n"
-        "Share this article: Facebook Twitter LinkedIn Email\n"
-        "Analysts polled by Refinitiv had expected revenue of $5.37 billion.\n")
-    (d / "phones.txt").write_text(
-        "Apple unveils iPhone 15 - GadgetDaily\nAdvertisement\n"
-        "The iPhone 15 Pro starts at $999 and will go on sale September 22.\n"
-        "The company said the new phones use a USB-C port instead of Lightning.\n")
-    (d / "memo.txt").write_text(
-        "Memorandum of Understanding on the Chip Research Partnership\nThe White House\nOctober 29, 2025\n\n"
-        "The purpose of this memorandum is to enable collaboration on chip research between the participants.\n")
-    index = tmp_path / "index"
-    Ingestor(index, real_embedder).ingest([d])
-    a = Answerer(Retriever.load(index, embedder=real_embedder))
+    a = _answerer_over(tmp_path, real_embedder, {
+        "tesla.txt": (
+            "Tesla Q2 2020 revenue | Markets | NewsSite\nSkip to content Menu Subscribe Sign in\nTesla Q2 2020 revenue.\n"
+            "Tesla reported revenue of $6.04 billion for the second quarter of 2020, down 5% from $6.35 billion a year "
+            "earlier.\nThe electric-car maker posted a net income of $104 million, its fourth straight quarterly profit.\n"
+            "Share this article: Facebook Twitter LinkedIn Email\n"
+            "Analysts polled by Refinitiv had expected revenue of $5.37 billion.\n"),
+        "phones.txt": (
+            "Apple unveils iPhone 15 - GadgetDaily\nAdvertisement\n"
+            "The iPhone 15 Pro starts at $999 and will go on sale September 22.\n"
+            "The company said the new phones use a USB-C port instead of Lightning.\n"),
+        "memo.txt": (
+            "Memorandum of Understanding on the Chip Research Partnership\nThe White House\nOctober 29, 2025\n\n"
+            "The purpose of this memorandum is to enable collaboration on chip research between the participants.\n"),
+    })
     ans = a.answer("Tesla Q2 2020 revenue")  # keywords, as a search box gets them
     assert not ans.abstained and ans.short == "$6.04 billion", ans.text
     ans = a.answer("By how much did Tesla revenue fall in Q2 2020?")
