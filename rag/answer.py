@@ -350,6 +350,7 @@ class Answerer:
         self._repeat_cache: OrderedDict[tuple[str, str, int, int], int] = OrderedDict()
         self._profiles: tuple[str, list[DocProfile]] | None = None
         self._aliases: tuple[str, dict[str, str]] | None = None
+        self._quarters: tuple[str, dict[str, set[str]]] | None = None  # per generation: doc id -> quarters it names
         self._cache_lock = threading.Lock()
         if generator is not None:
             self._generators[answer_mode] = generator
@@ -560,20 +561,37 @@ class Answerer:
         keep += [i for i in ranked if i not in keep][:limit - len(keep)]
         return [cands[i] for i in sorted(keep)]
 
-    def _row_terms(self, row: Candidate) -> set[str]:
-        """The terms of a table row and of its group label ("Japan:" over "Operating income $ 3,394")."""
-        group, _ = row_context(self.retriever.document_text(row.doc_id), row.start)
-        return row.terms | set(terms(group))
+    def _row_terms(self, row: Candidate) -> tuple[set[str], set[str]]:
+        """The terms of a table row with its group label ("Japan:" over "Operating income $ 3,394"), and those of
+        its table's caption (`evidence.row_context`)."""
+        group, caption = row_context(self.retriever.document_text(row.doc_id), row.start)
+        return row.terms | set(terms(group)), set(terms(caption))
 
     def _row_cover(self, q_terms: set[str], row: Candidate) -> float:
         """The idf-weighted words of a question a table row holds: in full those of the row and its group label
-        ("Japan:", "Gross margin percentage:"), at half weight those only the table's caption holds
-        (`evidence.row_context`; a caption speaks of the whole table: "Products and Services gross margin").
-        The words of a period ("quarter", "April") count for nothing, since every table of a filing names one."""
+        ("Japan:", "Gross margin percentage:"), at half weight those only the table's caption holds (a caption
+        speaks of the whole table: "Products and Services gross margin"). The words of a period ("quarter",
+        "April") count for nothing, since every table of a filing names one."""
         asked = q_terms - _PERIOD_WORDS
-        group, caption = row_context(self.retriever.document_text(row.doc_id), row.start)
-        own = asked & (row.terms | set(terms(group)))
-        return sum(self._idf(t) for t in own) + 0.5 * sum(self._idf(t) for t in (asked & set(terms(caption))) - own)
+        own, caption = self._row_terms(row)
+        own &= asked
+        return sum(self._idf(t) for t in own) + 0.5 * sum(self._idf(t) for t in (asked & caption) - own)
+
+    def _doc_quarters(self, doc_id: str) -> set[str]:
+        """The quarters a document names anywhere (`evidence.quarters`), read once per document and generation: a
+        filing is ~80,000 characters, ~4 ms to scan, and a question that names a quarter checks every document
+        its candidates come from."""
+        generation = self.retriever.snapshot.generation
+        with self._cache_lock:
+            if self._quarters is None or self._quarters[0] != generation:
+                self._quarters = (generation, {})
+            table = self._quarters[1]
+            if doc_id in table:
+                return table[doc_id]
+        found = quarters(self.retriever.document_text(doc_id))
+        with self._cache_lock:
+            table[doc_id] = found
+        return found
 
     def name_aliases(self) -> dict[str, str]:
         """Hangul -> Latin spellings of names the documents give in both (`rag.aliases`), per generation."""
@@ -740,7 +758,7 @@ class Answerer:
         # Where the question's quarter named a filing (`scope`), that filing is already the one read.
         asked_quarters = quarters(turn.question) if turn.scope is None else set()
         if asked_quarters:
-            doc_quarters = {d: quarters(self.retriever.document_text(d)) for d in {c.doc_id for c in cands}}
+            doc_quarters = {d: self._doc_quarters(d) for d in {c.doc_id for c in cands}}
             other = [names_another_period(turn.question, c.text)
                      or bool(doc_quarters[c.doc_id]) and not doc_quarters[c.doc_id] & asked_quarters for c in cands]
             logits[other] = -np.inf
@@ -900,7 +918,7 @@ class Answerer:
             return best
         asked = set(terms(expand_abbreviations(ctx.question))) - _PERIOD_WORDS
         rows = [int(i) for i in np.argsort(-logits) if np.isfinite(logits[i]) and is_table_row(cands[int(i)].text)]
-        held = {i: asked & self._row_terms(cands[i]) for i in rows}
+        held = {i: asked & self._row_terms(cands[i])[0] for i in rows}
         wider = [i for i in rows if held[i] > held[best]]
         if wider:
             return max(wider, key=lambda i: sum(self._idf(t) for t in held[i]))
