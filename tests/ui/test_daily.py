@@ -87,17 +87,26 @@ def _open(ctx, url: str, viewport: dict):
     pg.on("request", track("open"))
     pg.on("requestfinished", track("done"))
     pg.on("requestfailed", track("done"))
+    pg.calls = calls
     pg.goto(url)
+    _settle(pg)
+    return pg
+
+
+def _settle(pg) -> None:
+    """Wait until the page shows and its load events are back from the server (300 ms with every call answered),
+    and at least 1.5 s after it shows, for the page's scripts: after `goto` and after a reload, whose load events
+    (the past chats restored, their name box filled) may otherwise land on what the test types next."""
+    calls = pg.calls
     pg.wait_for_selector("#pqa-chat", timeout=60_000)
     shown = time.monotonic()
     deadline = shown + 60
     quiet = 0
-    while quiet < 3 and time.monotonic() < deadline:  # 300 ms with every call back
+    while quiet < 3 and time.monotonic() < deadline:
         pg.wait_for_timeout(100)
         quiet = quiet + 1 if calls["open"] and calls["done"] >= calls["open"] else 0
     assert quiet >= 3, f"the page's load events did not come back: {calls}"
-    pg.wait_for_timeout(max(0, 1500 - 1000 * (time.monotonic() - shown)))  # and 1.5 s for the page's scripts
-    return pg
+    pg.wait_for_timeout(max(0, 1500 - 1000 * (time.monotonic() - shown)))
 
 
 def _shot(pg, name: str, width: str) -> None:
@@ -269,7 +278,7 @@ def test_chat_survives_reload_exports_and_takes_feedback(context, server):
     pg.wait_for_function("(before) => localStorage.getItem('partnerqa-chats') !== before", arg=stored,
                          timeout=30_000)
     pg.reload()
-    pg.wait_for_selector("#pqa-chat")
+    _settle(pg)
     expect(pg.locator(ANSWER_DONE)).to_have_count(1, timeout=30_000)  # the chat came back
     expect(pg.locator("#pqa-sources")).to_contain_text("What chips will Nvidia supply to Korea?")
 
