@@ -162,16 +162,34 @@ _KO_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 # question word is a condition, and that question word asks.
 _WHEN_CLAUSE = re.compile(r"^\s*when\b[^,?]*,\s*(?=(?:who|whose|whom|what|which|where|how|why)\b)", re.IGNORECASE)
 _LIFE_Q = re.compile(r"\bborn\b|\bbirth|\bdied\b|\bdeath|\bage\b|\bold\b|태어|출생|생년|사망|나이", re.IGNORECASE)
-_LIFE_DATE = re.compile(r"(?:\bborn|\bb\.|\bdied|\bd\.)\s*(?:on\s+|in\s+)?$", re.IGNORECASE)
+# "b." and "d." alone, not the end of "Ph.D." (a doctorate in 2006 is no date of death)
+_LIFE_DATE = re.compile(r"(?:\bborn|(?<!\.)\bb\.|\bdied|(?<!\.)\bd\.)\s*(?:on\s+|in\s+)?$", re.IGNORECASE)
+
+
+# A degree's year: "earned his Bachelor of Science degree ... in 2001", "followed by a Ph.D. in 2006" (read back to
+# the clause's start); and what asks about one.
+_STUDY_Q = re.compile(r"\bdegrees?\b|\bbachelor|\bmaster|\bdoctor|\bph\.?\s?d\b|\bgraduat|\bstud(?:y|ied|ies)\b|"
+                      r"\buniversit|\bcollege|\bschool|\beducat|\bMBA\b|학위|졸업|학사|석사|박사|대학|학교|공부|교육|전공",
+                      re.IGNORECASE)
+_STUDY_DATE = re.compile(r"\b(?:degree|bachelor|master(?:'s| of)|doctor of|ph\.?\s?d\b|doctorate|diploma|MBA\b)",
+                         re.IGNORECASE)
 
 
 def drop_life_dates(question: str, text: str, spans: Sequence[Span]) -> tuple[Span, ...]:
-    """`spans` less the dates of birth or death ("born 1976"), unless the question asks about a life's dates:
-    a birth year does not say when someone took office."""
-    if _LIFE_Q.search(question):
-        return tuple(spans)
-    return tuple(sp for sp in spans
-                 if sp.label not in ("DATE", "CARDINAL") or not _LIFE_DATE.search(text, max(0, sp.start - 12), sp.start))
+    """`spans` less the dates of birth or death ("born 1976") and of degrees ("earned his Bachelor of Science
+    degree ... in 2001"), unless the question asks about a life's dates or about study: a birth year or a
+    graduation does not say when someone took office."""
+    life, study = not _LIFE_Q.search(question), not _STUDY_Q.search(question)
+
+    def other_event(sp: Span) -> bool:
+        if sp.label not in ("DATE", "CARDINAL"):
+            return False
+        if life and _LIFE_DATE.search(text, max(0, sp.start - 12), sp.start):
+            return True
+        clause = max(text.rfind(",", 0, sp.start), text.rfind(";", 0, sp.start)) + 1
+        return study and bool(_STUDY_DATE.search(text, clause, sp.start))
+
+    return tuple(sp for sp in spans if not other_event(sp))
 
 
 _NUMBER_WORD = (r"(?:\d[\d,.]*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
@@ -227,13 +245,29 @@ _ASKED_UNIT = re.compile(r"\bhow\s+many\s+([a-z]+)\b|\b(?:in|of)\s+([a-z]+)\s*[?
                          re.IGNORECASE)
 
 
+_KO_ASKED_UNIT = re.compile(r"몇\s*([\uac00-\ud7a3]+)")
+
+
 def asked_unit(question: str) -> tuple[str, str] | None:
     """The unit a question wants its figure in, as (unit, metric prefix): "How many gigabytes of memory ...?"
-    -> ("byte", "giga"); "What is its performance in petaflops?" -> ("flop", "peta"); None when it names none."""
+    -> ("byte", "giga"); "What is its performance in petaflops?" -> ("flop", "peta"); "몇 나노미터" -> ("meter",
+    "nano") through the Korean glossary's renderings; None when it names none."""
     m = _ASKED_UNIT.search(question)
     if not m:
+        k = _KO_ASKED_UNIT.search(question)
+        if k:
+            from .glossary import glossary_renderings
+
+            for word in glossary_renderings(k.group(1)):
+                unit = _unit_of(word)
+                if unit:
+                    return unit
         return None
-    written = m.group(1) or m.group(2) or m.group(3)
+    return _unit_of(m.group(1) or m.group(2) or m.group(3))
+
+
+def _unit_of(written: str) -> tuple[str, str] | None:
+    """A unit word or symbol as (unit, metric prefix) ("gigabytes" -> ("byte", "giga"), "GB" too)."""
     word = written.lower()
     prefix = next((p for p in _PREFIXES if word.startswith(p) and len(word) > len(p) + 2), "")
     for unit, (spoken, _) in _UNITS.items():

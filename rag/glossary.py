@@ -129,6 +129,15 @@ def counted_noun(question: str) -> str:
     return ""
 
 
+def glossary_renderings(word: str) -> tuple[str, ...]:
+    """Every English word the glossary gives for a Korean word that may carry a particle or a suffix
+    ("나노미터" -> "nm", "nanometer"): the renderings of the longest key it starts with, split into words."""
+    for key in _KEYS:
+        if word.startswith(key):
+            return tuple(w for r in GLOSSARY[key] for w in r.split())
+    return ()
+
+
 def glossary_head(word: str) -> str | None:
     """The English noun for a Korean word that may carry a particle ("메모리가" -> "memory"): the first
     rendering of the longest key it starts with, when that is a common (lower-case) word."""

@@ -71,6 +71,9 @@ def test_question_types(question, kind):
     ("What is its FP4 performance in petaflops?", "It reaches 50 petaflops, or 1.2 exaflops a rack.", ["50"]),
     ("How many kilometers long is the bridge?", "It is 5 km long, 6 kilometres wide and 7 m deep.", ["5", "6"]),
     ("How many nanometers is the process?", "A 3 nm process; 5 NM is no unit.", ["3"]),
+    # a unit spelled in Hangul, read through the glossary ("나노" -> nm, nanometer)
+    ("블랙웰 GPU는 몇 나노미터 공정으로 만들어지나요?", "It is made on a 4 nm process in 20 factories.", ["4"]),
+    ("루빈은 몇 와트를 쓰나요?", "It draws 1,800 watts across 72 GPUs.", ["1,800"]),
 ])
 def test_figures_are_kept_only_in_the_asked_unit(question, sentence, stated):
     unit = asked_unit(question)
@@ -79,7 +82,8 @@ def test_figures_are_kept_only_in_the_asked_unit(question, sentence, stated):
 
 
 @pytest.mark.parametrize("question", ["How many chips will ship?", "How many cores does it have?",
-                                      "Where is the center in?", "How many terms of office did he serve?"])
+                                      "Where is the center in?", "How many terms of office did he serve?",
+                                      "칩은 몇 개입니까?", "몇 명이 참석했나요?", "몇 년에 태어났나요?"])
 def test_a_question_without_a_unit_of_measure_asks_none(question):
     assert asked_unit(question) is None
 
@@ -328,6 +332,20 @@ def test_dates_of_birth_and_death_are_kept_only_for_questions_about_them():
     assert "July 2025" in kept and "1976" not in kept and "2019" not in kept
     assert "1976" in {sp.text for sp in drop_life_dates("In what year was Bae born?", s, spans)}
     assert "1976" in {sp.text for sp in drop_life_dates("배경훈은 몇 년에 태어났나요?", s, spans)}
+
+
+def test_a_degree_s_year_is_kept_only_for_questions_about_study():
+    from rag.answer_types import drop_life_dates
+
+    s = ("Bae earned his Bachelor of Science degree in Engineering and Physics in 2001, followed by a Ph.D. in "
+         "2006; he joined LG in 2010.")
+    spans = pattern_spans(s)
+    assert {"2001", "2006", "2010"} <= {sp.text for sp in spans}
+    kept = {sp.text for sp in drop_life_dates("When did Bae take office as minister?", s, spans)}
+    assert kept >= {"2010"} and not kept & {"2001", "2006"}
+    assert {"2001", "2006"} <= {sp.text for sp in drop_life_dates("When did Bae earn his degree?", s, spans)}
+    assert "2006" in {sp.text for sp in drop_life_dates("배경훈은 언제 박사 학위를 받았나요?", s, spans)}
+    assert not {"2001", "2006"} & {sp.text for sp in drop_life_dates("배경훈 장관은 언제 취임했나요?", s, spans)}
 
 
 def test_a_measure_is_answered_only_by_figures_in_its_units_or_bare_ones():
