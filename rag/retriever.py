@@ -51,8 +51,12 @@ class Retriever:
             first checks the index's CURRENT (one small read) and switches to a newer
             generation, so a document removed or added by another process (the CLI, an
             ingest) is seen by the next request, not by the next restart.
-        multilingual: The multilingual channel's embedder (`ingest.multilingual.make_multilingual`), or None. It is used only
-            when the index holds this model's vectors (the manifest's "e5" channel, same fingerprint).
+        multilingual: The multilingual channel's embedder (`ingest.multilingual.make_multilingual`), or None.
+            It is used only when the index holds this model's vectors (the manifest's "e5" channel, same
+            fingerprint).
+        multilingual_loader: fingerprint -> the multilingual embedder that makes such vectors (or None), called
+            when a new generation's channel was made by another runtime than `multilingual`; default
+            `ingest.multilingual.load_multilingual`.
         multilingual_mode: `auto`: the channel is searched for questions not in Latin script, and for
             every question when the index holds non-Latin text; `on`: for every question; `off`: never.
         multilingual_weight: Weight of the multilingual ranks in the fusion.
