@@ -1,9 +1,11 @@
 """What the multilingual (e5) channel costs: embedding and ingest throughput, query latency, serving memory.
 
-    python -m eval.multilingual_cost [--chunks 300] [--serve 10000,100000] [--out reports/multilingual_cost.json]
+    python -m eval.multilingual_cost [--chunks 300] [--serve 10000,100000] [--encoder onnx-int8]
+        [--out reports/multilingual_cost.json]
 
 Ingests run in this process, alternating "MiniLM only" and "MiniLM + e5" on the same files, after both
-models are warm; serving figures load an index of synthetic chunks with random unit vectors in both
+models are warm; MiniLM runs as configured (PARTNERQA_ENCODER, default ONNX fp32) and e5 on `--encoder`
+(PARTNERQA_MULTILINGUAL_ENCODER's runtimes); serving figures load an index of synthetic chunks with random unit vectors in both
 channels (FAISS and BM25 costs do not depend on what the vectors mean) in a fresh process each, and
 embed real Korean questions with e5. `partnerqa bench` is being reorganised; this script stands alone.
 """
@@ -53,13 +55,22 @@ def synthetic_folder(folder: Path, n_chunks: int, seed: int = 0) -> Path:
     return folder
 
 
-def embedding_throughput(texts: list[str], rounds: int = 3) -> dict:
-    """Chunks per second of each embedder alone on the same texts (median of `rounds`), wall and CPU."""
-    from ingest.embedder import SentenceTransformerEmbedder
-    from ingest.multilingual import E5Embedder
+def _models(encoder: str):
+    """The English embedder as configured and the multilingual one on `encoder`, neither loaded."""
+    from ingest.embedder import embedder_from_settings
+    from ingest.multilingual import make_multilingual
+    from ingest.settings import Settings
 
+    settings = Settings.from_env()
+    return embedder_from_settings(settings), make_multilingual(encoder, cache_dir=settings.cache_dir,
+                                                              threads=settings.threads)
+
+
+def embedding_throughput(texts: list[str], encoder: str, rounds: int = 3) -> dict:
+    """Chunks per second of each embedder alone on the same texts (median of `rounds`), wall and CPU."""
     out = {}
-    models = {"minilm": SentenceTransformerEmbedder(), "e5": E5Embedder()}
+    minilm, e5 = _models(encoder)
+    models = {"minilm": minilm, "e5": e5}
     for m in models.values():
         m.warm_up()
         m.embed(texts[:8])
@@ -78,13 +89,11 @@ def embedding_throughput(texts: list[str], rounds: int = 3) -> dict:
     return out
 
 
-def ingest_throughput(folder: Path, work: Path, rounds: int = 2) -> dict:
+def ingest_throughput(folder: Path, work: Path, encoder: str, rounds: int = 2) -> dict:
     """Documents and chunks per second of a fresh ingest of `folder`, with and without the channel."""
-    from ingest.embedder import SentenceTransformerEmbedder
-    from ingest.multilingual import E5Embedder
     from ingest.pipeline import Ingestor
 
-    minilm, e5 = SentenceTransformerEmbedder(), E5Embedder()
+    minilm, e5 = _models(encoder)
     minilm.warm_up()
     e5.warm_up()
     times: dict[str, list[float]] = {"minilm": [], "minilm+e5": []}
@@ -109,11 +118,10 @@ def korean_questions() -> list[str]:
     return [r["question"] for r in rows]
 
 
-def query_latency(rounds: int = 1) -> dict:
-    """e5 query embedding (distinct Korean questions) and 16 English candidate sentences' passage embedding."""
-    from ingest.multilingual import E5Embedder
-
-    e5 = E5Embedder()
+def query_latency(encoder: str, rounds: int = 1) -> dict:
+    """e5 query embedding (distinct Korean questions) and 24 English candidate sentences' passage embedding by
+    the runtime's scorer (what the answerer embeds for a Korean question when the index stores no units)."""
+    _, e5 = _models(encoder)
     e5.warm_up()
     qs = korean_questions()
     e5.embed_queries(qs[:2])
@@ -123,15 +131,17 @@ def query_latency(rounds: int = 1) -> dict:
             t = time.perf_counter()
             e5.embed_queries([q])
             ms.append((time.perf_counter() - t) * 1000)
-    texts = _seed_sentences()[:16]
+    texts = _seed_sentences()[:24]
+    scorer = e5.scorer
+    scorer.embed_passages(texts[:2])
     cand = []
     for _ in range(5):
         t = time.perf_counter()
-        e5.embed_passages(texts)
+        scorer.embed_passages(texts)
         cand.append((time.perf_counter() - t) * 1000)
     return {"query_p50_ms": round(float(np.percentile(ms, 50)), 1),
             "query_p95_ms": round(float(np.percentile(ms, 95)), 1),
-            "16_sentences_ms": round(statistics.median(cand), 1)}
+            "24_sentences_ms": round(statistics.median(cand), 1)}
 
 
 def _seed_sentences() -> list[str]:
@@ -141,9 +151,10 @@ def _seed_sentences() -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text) if e - s > 60]
 
 
-def build_synthetic_index(index: Path, n: int, seed: int = 0) -> None:
-    """An index of `n` synthetic chunks with random unit vectors in both channels (nothing is embedded)."""
-    from ingest.multilingual import CHANNEL, E5_DIMENSION, E5_NAME
+def build_synthetic_index(index: Path, n: int, encoder: str, seed: int = 0) -> None:
+    """An index of `n` synthetic chunks with random unit vectors in both channels (nothing is embedded), as
+    `encoder`'s runtime writes it (sentence units or not)."""
+    from ingest.multilingual import CHANNEL, E5_DIMENSION
     from ingest.store import ChannelUnits, DocRecord, SentenceVectors, write_generation, writer_lock
     from ingest.text import sentence_spans
     from ingest.types import Chunk
@@ -172,17 +183,15 @@ def build_synthetic_index(index: Path, n: int, seed: int = 0) -> None:
         v = rng.standard_normal((rows, dim), dtype=np.float32)
         return v / np.linalg.norm(v, axis=1, keepdims=True)
 
-    from ingest.embedder import SentenceTransformerEmbedder
-    from ingest.multilingual import E5Embedder
-
-    minilm = SentenceTransformerEmbedder()
+    minilm, e5 = _models(encoder)
     manifest = {"embedder": {"name": minilm.name, "fingerprint": minilm.fingerprint(), "dimension": 384,
                              "normalized": True}, "dimension": 384, "metric": "inner_product",
                 "chunker": {}, "documents": {d.doc_id: d.content_hash for d in docs}, "languages": {"en": len(chunks)}}
-    e5_info = {"name": E5_NAME, "fingerprint": E5Embedder().fingerprint()}
+    e5_info = {"name": e5.name, "fingerprint": e5.fingerprint()}
     spans = [np.asarray(sentence_spans(c.text) or [(0, len(c.text))], np.int32) for c in chunks]
+    vectors = unit(len(chunks), E5_DIMENSION)
     channels = {CHANNEL: (e5_info, ChannelUnits.from_rows([(sp, unit(len(sp), E5_DIMENSION)) for sp in spans],
-                                                          E5_DIMENSION, unit(len(chunks), E5_DIMENSION)))}
+                                                          E5_DIMENSION, vectors) if e5.stores_units else vectors)}
     with writer_lock(index):
         # with in-context MiniLM sentence vectors too, as an ingest stores them (the answerer reads them)
         sentences = SentenceVectors.from_rows([(sp, unit(len(sp), 384)) for sp in spans], 384)
@@ -216,7 +225,8 @@ def serve_worker(index: str) -> dict:
         r.search(q, k=8)
         ms_en.append((time.perf_counter() - t) * 1000)
     # Whole answers as the chat gives them, each question embedded afresh (the searches above are forgotten);
-    # candidate sentences' vectors come from the index (a fresh answerer: nothing cached from another answer).
+    # candidate sentences' vectors come from the index, or, for a runtime that stores none, from its scorer (a fresh
+    # answerer; the passage cache keeps what earlier questions embedded, as a server's does).
     from rag.answer import Answerer
 
     answerer = Answerer(r)
@@ -245,31 +255,36 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chunks", type=int, default=300, help="size of the synthetic ingest corpus")
     p.add_argument("--serve", default="10000,100000", help="index sizes for the serving figures ('' for none)")
     p.add_argument("--skip-ingest", action="store_true")
+    p.add_argument("--encoder", default=None, help="the multilingual runtime (default: PARTNERQA_MULTILINGUAL_ENCODER)")
     p.add_argument("--out", type=Path, default=REPO / "reports" / "multilingual_cost.json")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
         print(json.dumps(serve_worker(args.worker)))
         return 0
-    result: dict = {"cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()[0]}
+    from ingest.settings import Settings
+
+    encoder = args.encoder or Settings.from_env().multilingual_encoder
+    result: dict = {"cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()[0], "encoder": encoder}
     with tempfile.TemporaryDirectory(prefix="mlcost-") as tmp:
         work = Path(tmp)
-        result["query"] = query_latency()
+        result["query"] = query_latency(encoder)
         print("query", result["query"], flush=True)
         if not args.skip_ingest:
             syn = synthetic_folder(work / "syn", args.chunks)
-            result["ingest_seeds"] = ingest_throughput(REPO / "seeds", work / "i-seeds")
+            result["ingest_seeds"] = ingest_throughput(REPO / "seeds", work / "i-seeds", encoder)
             print("ingest seeds", result["ingest_seeds"], flush=True)
-            result["ingest_synthetic"] = ingest_throughput(syn, work / "i-syn", rounds=1)
+            result["ingest_synthetic"] = ingest_throughput(syn, work / "i-syn", encoder, rounds=1)
             print("ingest synthetic", result["ingest_synthetic"], flush=True)
-            result["embedding"] = embedding_throughput(_texts_of(work / "i-syn" / "minilm")[:96], rounds=2)
+            result["embedding"] = embedding_throughput(_texts_of(work / "i-syn" / "minilm")[:96], encoder, rounds=2)
             print("embedding", result["embedding"], flush=True)
         for n in [int(x) for x in args.serve.split(",") if x.strip()]:
             index = work / f"serve-{n}"
             t = time.perf_counter()
-            build_synthetic_index(index, n)
+            build_synthetic_index(index, n, encoder)
             built = time.perf_counter() - t
-            env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "PYTHONPATH": str(REPO)}
+            env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "PYTHONPATH": str(REPO),
+                   "PARTNERQA_MULTILINGUAL_ENCODER": encoder}
             got = subprocess.run([sys.executable, "-m", "eval.multilingual_cost", "--worker", str(index)], env=env,
                                  capture_output=True, text=True, check=True)
             row = json.loads(got.stdout.strip().splitlines()[-1])
