@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--thread-queries", type=int, default=40)
     p.add_argument("--neighbours", type=int, default=1, help="busy processes in the thread experiment")
     p.add_argument("--skip", type=lambda s: [x for x in s.split(",") if x], default=[],
-                   help="comma list of: seeds, sec, stock, limit, cold, threads, encoders")
+                   help="comma list of: seeds, sec, stock, limit, cold, threads, encoders, multilingual")
     p.add_argument("--encoders", type=_encoder_list, default=["torch", "onnx", "onnx-int8"],
                    help="encoders measured bare, side by side (the fastest is the limit; default "
                         "torch,onnx,onnx-int8); partnerqa itself runs $PARTNERQA_ENCODER (`partnerqa --encoder X bench`)")

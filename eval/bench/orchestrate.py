@@ -258,6 +258,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                                str(spec), str(work / "limit-ask.out.json")]))
         report["cold_start"] = {k: median(v) if v else None for k, v in times.items()}
         report["cold_start_each"] = times
+    # -- the multilingual (e5) channel's cost (issue 12), by eval.multilingual_cost in its own processes
+    if "multilingual" not in skip and not fake:
+        serve = [n for n in scales if n in (10_000, 100_000)]  # the sizes issue 12's targets name
+        b.say(f"the multilingual channel's cost (ingest, Korean answers at {', '.join(map(str, serve)) or 'no'} "
+              "chunks)")
+        out_path = work / "multilingual_cost.json"
+        b.timed([sys.executable, "-m", "eval.multilingual_cost", "--chunks", "300",
+                 "--serve", ",".join(map(str, serve)), "--out", str(out_path)], timeout=3600)
+        report["multilingual"] = json.loads(out_path.read_text())
     # -- threads next to a busy neighbour
     if "threads" not in skip and not fake:
         report["threads"] = threads_experiment(b, work, args)

@@ -138,7 +138,7 @@ def format_markdown_table(rows: Sequence[Row]) -> str:
 
 
 def check_targets(report: Mapping[str, Any]) -> list[tuple[str, bool | None, str]]:
-    """(target, met, the numbers) for the performance targets of issues 7 and 17."""
+    """(target, met, the numbers) for the performance targets of issues 7, 12 and 17."""
     out: list[tuple[str, bool | None, str]] = []
     for name, ing in report.get("ingest", {}).items():
         p, lim = ing.get("partnerqa"), ing.get("limit")
@@ -187,6 +187,20 @@ def check_targets(report: Mapping[str, Any]) -> list[tuple[str, bool | None, str
     if cold:
         out.append((f"cold start to first answer < 5 s (issue 17; encoder {enc}, export cached)",
                     cold["partnerqa"] < 5, f"{cold['partnerqa']:.2f} s"))
+    ml = report.get("multilingual") or {}
+    syn = ml.get("ingest_synthetic")
+    if syn:
+        a, b = syn["minilm"]["chunks_per_s"], syn["minilm+e5"]["chunks_per_s"]
+        target = f"ingest with the multilingual channel >= 0.5 of MiniLM-only (issue 12; e5 on {ml.get('encoder', '?')})"
+        out.append((target, syn["ratio"] >= 0.5,
+                    f"{syn['ratio']:.2f} ({b:.1f} vs {a:.1f} chunks/s, {syn['chunks']} chunks)"))
+    if ml.get("serve_10000"):
+        p = ml["serve_10000"]["korean_answer_p50_ms"]
+        out.append(("Korean answer p50 at 10k chunks < 300 ms (issue 12)", p < 300, f"{p:.1f} ms"))
+    if ml.get("serve_100000"):
+        mb = ml["serve_100000"]["rss_mb"]
+        out.append(("serving memory with the multilingual channel at 100k chunks < 1.5 GB (issue 12)", mb < 1536,
+                    f"{mb:.0f} MB"))
     th = report.get("threads", {})
     if "default, busy neighbour" in th and "PASSIVE, busy neighbour" in th:
         a, b = th["default, busy neighbour"]["p50"], th["PASSIVE, busy neighbour"]["p50"]
