@@ -305,6 +305,16 @@ def _names_someone(question: str, text: str, spans: Sequence[Span]) -> bool:
     return any(not set(terms(m.group(0))) <= q_terms for m in _PEOPLE.finditer(text))
 
 
+def _only_a_group(question: str, text: str, spans: Sequence[Span], span: tuple[int, int]) -> bool:
+    """The short answer `span` is a nationality or group (NORP) and the sentence names no person or organisation
+    the question does not."""
+    if not any(sp.label == "NORP" and (sp.start, sp.end) == tuple(span) for sp in spans):
+        return False
+    q_lower, q_terms = question.lower(), set(terms(question))
+    return not any(sp.label in ("PERSON", "ORG") and sp.text.lower() not in q_lower
+                   and not set(terms(sp.text)) <= q_terms for sp in spans)
+
+
 class Answerer:
     """Answers questions from an index with sentence-level citations.
 
@@ -857,6 +867,10 @@ class Answerer:
         if self.short_model is not None and reason in LEARNED_REASONS:
             span = self.short_model.choose(asked, ctx.kind, top.text, top.spans, span)
         short = top.text[span[0]:span[1]] if span else ""
+        if ctx.kind == "person" and span and _only_a_group(asked, top.text, top.spans, span):
+            # "Who will direct the center?" is not answered by "Korean" in "... between Korean partners and Nvidia
+            # engineers": a nationality or group, where the sentence names no one the question does not.
+            return self._abstain(turn, hits, confidence, t0, t1)
         text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
         t2 = time.perf_counter()
         return Answer(question=turn.question, text=text, sentences=tuple(sentences), citations=tuple(citations),

@@ -346,3 +346,11 @@ def test_a_figure_in_another_measure_does_not_answer(corpus):
     # the sentence about HBM4 holds "3 nm", a length: it says nothing of memory bandwidth
     ans = corpus.answer("What memory bandwidth does the HBM4 memory of Rubin GPUs provide?")
     assert ans.abstained or not ans.short.startswith("3")
+
+
+def test_a_who_question_is_not_answered_by_a_nationality_alone(seeds_multilingual):
+    # "... between Korean partners and Nvidia engineers" names no one: "Korean" does not say who directs it
+    ans = seeds_multilingual.answer("Who will direct Nvidia's Seoul R&D center?")
+    assert ans.abstained or ans.short != "Korean", ans.short
+    met = seeds_multilingual.answer("Who did Bae Kyung-hoon meet?")  # a person named: still answered
+    assert not met.abstained and "Jensen Huang" in met.text
