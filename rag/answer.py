@@ -305,10 +305,18 @@ def _names_someone(question: str, text: str, spans: Sequence[Span]) -> bool:
     return any(not set(terms(m.group(0))) <= q_terms for m in _PEOPLE.finditer(text))
 
 
+_FIGURE_LABELS = frozenset({"MONEY", "PERCENT", "DATE", "TIME", "CARDINAL", "QUANTITY", "ORDINAL"})
+
+
+def _span_label(spans: Sequence[Span], span: tuple[int, int]) -> str | None:
+    """The label of the typed span at exactly `span`, if one is."""
+    return next((sp.label for sp in spans if (sp.start, sp.end) == tuple(span)), None)
+
+
 def _only_a_group(question: str, text: str, spans: Sequence[Span], span: tuple[int, int]) -> bool:
     """The short answer `span` is a nationality or group (NORP) and the sentence names no person or organisation
     the question does not."""
-    if not any(sp.label == "NORP" and (sp.start, sp.end) == tuple(span) for sp in spans):
+    if _span_label(spans, span) != "NORP":
         return False
     q_lower, q_terms = question.lower(), set(terms(question))
     return not any(sp.label in ("PERSON", "ORG") and sp.text.lower() not in q_lower
@@ -867,9 +875,11 @@ class Answerer:
         if self.short_model is not None and reason in LEARNED_REASONS:
             span = self.short_model.choose(asked, ctx.kind, top.text, top.spans, span)
         short = top.text[span[0]:span[1]] if span else ""
-        if ctx.kind == "person" and span and _only_a_group(asked, top.text, top.spans, span):
+        if ctx.kind == "person" and span and (_only_a_group(asked, top.text, top.spans, span)
+                                              or _span_label(top.spans, span) in _FIGURE_LABELS):
             # "Who will direct the center?" is not answered by "Korean" in "... between Korean partners and Nvidia
-            # engineers": a nationality or group, where the sentence names no one the question does not.
+            # engineers": a nationality or group, where the sentence names no one the question does not; nor
+            # "Who signed the MOU?" by "$200 billion": an amount, a date or a number is no one.
             return self._abstain(turn, hits, confidence, t0, t1)
         text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
         t2 = time.perf_counter()

@@ -348,9 +348,12 @@ def test_a_figure_in_another_measure_does_not_answer(corpus):
     assert ans.abstained or not ans.short.startswith("3")
 
 
-def test_a_who_question_is_not_answered_by_a_nationality_alone(seeds_multilingual):
+def test_a_who_question_is_not_answered_by_a_nationality_alone_nor_by_an_amount(seeds_multilingual):
     # "... between Korean partners and Nvidia engineers" names no one: "Korean" does not say who directs it
     ans = seeds_multilingual.answer("Who will direct Nvidia's Seoul R&D center?")
     assert ans.abstained or ans.short != "Korean", ans.short
+    # the fact sheet says the MOU "is expected to be signed by representatives of the United Sta[tes]": no one
+    ans = seeds_multilingual.answer("Who signed the Technology Prosperity Deal MOU on behalf of the Republic of Korea?")
+    assert ans.abstained or "$" not in ans.short, ans.short
     met = seeds_multilingual.answer("Who did Bae Kyung-hoon meet?")  # a person named: still answered
     assert not met.abstained and "Jensen Huang" in met.text
