@@ -359,19 +359,24 @@ _KIN_ASKED = {
     "parent": r"fathers?|mothers?|parents?(?! (?:company|companies|firm|group|organi[sz]ation|body))",
     "child": r"sons?|daughters?|child|children|heirs?",
     "sibling": r"brothers?|sisters?|siblings?",
+    # not family, but a tie between two people a sentence must speak of as well: "Who supervised X's thesis?"
+    "teacher": r"supervis(?:e|ed|es|or|ors|ing|ion)|advis(?:or|ors|er|ers)|mentor(?:s|ed)?|tutor(?:s|ed)?",
 }
 _KIN_SAID = {
     "spouse": r"spouses?|wife|wives|husbands?|marr(?:y|ies|ied|iage|iages)|wed(?:s|ded|ding)?|widow(?:s|ed|er)?",
     "parent": r"fathers?|mothers?|parents?|born to|sons? of|daughters? of|child of|fathered|mothered",
     "child": r"sons?|daughters?|child|children|offspring|heirs?|fathered|gave birth",
     "sibling": r"brothers?|sisters?|siblings?|twins?",
+    "teacher": r"supervis\w*|advis\w*|mentor\w*|tutor\w*|students?|studied under|under the (?:guidance|direction) of|"
+               r"doctoral|thesis|dissertation|taught",
 }
 _KIN_ASKED_RE = {tie: re.compile(rf"\b(?:{words})\b", re.IGNORECASE) for tie, words in _KIN_ASKED.items()}
 _KIN_SAID_RE = {tie: re.compile(rf"\b(?:{words})\b", re.IGNORECASE) for tie, words in _KIN_SAID.items()}
 
 
 def asked_ties(question: str) -> tuple[str, ...]:
-    """The family ties a question names ("Who was Genghis's third son?" -> ("child",)); for a Korean question,
+    """The family ties a question names ("Who was Genghis's third son?" -> ("child",)), and a teacher's ("Who
+    supervised her thesis?" -> ("teacher",)); for a Korean question,
     pass its English renderings too ("배우자" -> "spouse wife husband", `rag.glossary`)."""
     return tuple(tie for tie, rx in _KIN_ASKED_RE.items() if rx.search(question))
 

@@ -318,7 +318,8 @@ def test_a_korean_question_the_documents_cannot_answer_abstains_in_korean_and_en
 
 def test_a_question_for_a_relative_is_not_answered_by_a_sentence_without_that_tie(seeds_multilingual):
     # The seeds name Bae Kyung-hoon, his office and his president, never a wife or husband: not "Lee Jae Myung".
-    for q in ("Who is Bae Kyung-hoon's wife?", "배경훈 장관의 남편은 누구입니까?"):
+    for q in ("Who is Bae Kyung-hoon's wife?", "배경훈 장관의 남편은 누구입니까?",
+              "Who supervised Bae Kyung-hoon's Ph.D. thesis?"):  # nor a teacher's tie
         ans = seeds_multilingual.answer(q)
         assert ans.abstained, (q, ans.short)
 

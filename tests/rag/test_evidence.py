@@ -240,6 +240,12 @@ def test_a_question_for_a_relative_needs_a_sentence_that_speaks_of_that_tie():
     assert not speaks_of_no_tie(("child",), "Under Genghis' third son, Ogedei Khan, the Mongols took Jin.")
     assert speaks_of_no_tie(("parent",), "Prince Louis, with his sons Daniel and Osias, met Count Ludwig.")
     assert not speaks_of_no_tie((), minister)  # no tie asked: nothing to miss
+    # a teacher's tie the same way: "Who supervised ...?" is not answered by a sentence about a minister
+    assert asked_ties("Who supervised Bae Kyung-hoon's Ph.D. thesis?") == ("teacher",)
+    assert asked_ties("Who was her doctoral advisor?") == ("teacher",)
+    assert asked_ties("Who advised the president?") == ()  # a verb of many senses: not asked as a tie
+    assert speaks_of_no_tie(("teacher",), minister)
+    assert not speaks_of_no_tie(("teacher",), "He wrote his dissertation under the direction of Kim Ji-ho.")
 
 
 def test_row_context_gives_a_rows_group_label_and_its_tables_caption():
