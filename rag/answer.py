@@ -305,6 +305,9 @@ def _names_someone(question: str, text: str, spans: Sequence[Span]) -> bool:
     return any(not set(terms(m.group(0))) <= q_terms for m in _PEOPLE.finditer(text))
 
 
+_SCHOOL_WORDS = r"schools?|universit(?:y|ies)|colleges?|academ(?:y|ies)|institutes?|conservator(?:y|ies)|seminar(?:y|ies)"
+_ASKS_SCHOOL = re.compile(rf"\b(?:which|what)\s+(?:[\w'’-]+\s+){{0,2}}(?:{_SCHOOL_WORDS})\b", re.IGNORECASE)
+_SCHOOL = re.compile(rf"\b(?:{_SCHOOL_WORDS}|polytechnic|gymnasium|lyc[eé]e)\b", re.IGNORECASE)
 _FIGURE_LABELS = frozenset({"MONEY", "PERCENT", "DATE", "TIME", "CARDINAL", "QUANTITY", "ORDINAL"})
 
 
@@ -838,6 +841,11 @@ class Answerer:
         if ctx.kind == "person" and (
                 not _names_someone(asked, cands[best].text, cands[best].spans)
                 or speaks_of_no_tie(asked_ties(f"{ctx.question} {ctx.expanded}"), cands[best].text)):
+            return self._abstain(turn, hits, confidence, t0, t1)
+        # "Which high school did he attend?" is not answered by a sentence that names no school, college or
+        # university: the organisation it names (his ministry) is of another kind.
+        if (ctx.kind == "org" and _ASKS_SCHOOL.search(f"{ctx.question} {ctx.expanded}")
+                and not _SCHOOL.search(cands[best].text)):
             return self._abstain(turn, hits, confidence, t0, t1)
         best = self._naming_lead(asked, ctx, cands, X, logits, best)
         best = self._change_lead(ctx, cands, logits, best)

@@ -358,3 +358,11 @@ def test_a_who_question_is_not_answered_by_a_nationality_alone_nor_by_an_amount(
     assert ans.abstained or "$" not in ans.short, ans.short
     met = seeds_multilingual.answer("Who did Bae Kyung-hoon meet?")  # a person named: still answered
     assert not met.abstained and "Jensen Huang" in met.text
+
+
+def test_a_question_for_a_school_needs_a_sentence_that_names_one(seeds_multilingual):
+    # the biography names his ministry, an organisation of another kind, and no high school
+    ans = seeds_multilingual.answer("Which high school did Bae Kyung-hoon attend?")
+    assert ans.abstained, ans.short
+    ans = seeds_multilingual.answer("Which university awarded Bae Kyung-hoon his Ph.D.?")
+    assert not ans.abstained and "Kwangwoon" in ans.text
