@@ -311,6 +311,23 @@ _SCHOOL = re.compile(rf"\b(?:{_SCHOOL_WORDS}|polytechnic|gymnasium|lyc[eé]e)\b"
 _FIGURE_LABELS = frozenset({"MONEY", "PERCENT", "DATE", "TIME", "CARDINAL", "QUANTITY", "ORDINAL"})
 
 
+_FORM_ENDINGS = ("s", "es", "n", "an", "ian", "ese", "ish", "i")  # plurals and demonyms: "chips", "Korean"
+
+
+def _repeats_question(short: str, question: str) -> bool:
+    """Every word of `short` is a word of `question`, or that word with a plural's or a demonym's ending ("Korean"
+    for "Korea's", "chips" for "chip"; not "Amazonas" for "Amazon")."""
+    said = terms(short)
+    asked = set(terms(question))
+
+    def form_of(t: str, q: str) -> bool:
+        longer, shorter = (t, q) if len(t) >= len(q) else (q, t)
+        return longer == shorter or (len(shorter) >= 4 and longer.startswith(shorter)
+                                     and longer[len(shorter):] in _FORM_ENDINGS)
+
+    return bool(said) and all(any(form_of(t, q) for q in asked) for t in said)
+
+
 def _span_label(spans: Sequence[Span], span: tuple[int, int]) -> str | None:
     """The label of the typed span at exactly `span`, if one is."""
     return next((sp.label for sp in spans if (sp.start, sp.end) == tuple(span)), None)
@@ -883,6 +900,10 @@ class Answerer:
         if self.short_model is not None and reason in LEARNED_REASONS:
             span = self.short_model.choose(asked, ctx.kind, top.text, top.spans, span)
         short = top.text[span[0]:span[1]] if span else ""
+        if short and _repeats_question(short, asked):
+            # "What is the annual cap on Korea's payments ...?" is not answered by "Korean", nor "which korean
+            # company gets the most nvidia chips" by "Korea-Nvidia": the short answer only says the question again.
+            return self._abstain(turn, hits, confidence, t0, t1)
         if ctx.kind == "person" and span and (_only_a_group(asked, top.text, top.spans, span)
                                               or _span_label(top.spans, span) in _FIGURE_LABELS):
             # "Who will direct the center?" is not answered by "Korean" in "... between Korean partners and Nvidia

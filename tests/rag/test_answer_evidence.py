@@ -366,3 +366,16 @@ def test_a_question_for_a_school_needs_a_sentence_that_names_one(seeds_multiling
     assert ans.abstained, ans.short
     ans = seeds_multilingual.answer("Which university awarded Bae Kyung-hoon his Ph.D.?")
     assert not ans.abstained and "Kwangwoon" in ans.text
+
+
+def test_a_short_answer_that_only_repeats_the_question_is_no_answer(seeds_multilingual):
+    from rag.answer import _repeats_question
+
+    assert _repeats_question("Korean", "What is the annual cap on Korea's payments?")  # a demonym of its word
+    assert _repeats_question("Korea-Nvidia", "which korean company gets the most nvidia chips")
+    assert not _repeats_question("the Amazonas Basin", "Where did water west of the Amazon basin flow?")
+    assert not _repeats_question("TSMC", "Which company makes Rubin chips?")
+    assert not _repeats_question("", "Which company makes Rubin chips?")
+    ans = seeds_multilingual.answer("What is the annual cap on Korea's payments under the $200 billion strategic "
+                                    "investment commitment?")
+    assert ans.abstained, ans.short
