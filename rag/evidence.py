@@ -376,8 +376,8 @@ _KIN_SAID_RE = {tie: re.compile(rf"\b(?:{words})\b", re.IGNORECASE) for tie, wor
 
 def asked_ties(question: str) -> tuple[str, ...]:
     """The family ties a question names ("Who was Genghis's third son?" -> ("child",)), and a teacher's ("Who
-    supervised her thesis?" -> ("teacher",)); for a Korean question,
-    pass its English renderings too ("배우자" -> "spouse wife husband", `rag.glossary`)."""
+    supervised her thesis?" -> ("teacher",)); for a Korean question, pass its English renderings too ("배우자" ->
+    "spouse wife husband", `rag.glossary`)."""
     return tuple(tie for tie, rx in _KIN_ASKED_RE.items() if rx.search(question))
 
 
