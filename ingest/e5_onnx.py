@@ -281,7 +281,6 @@ class E5OnnxEmbedder(E5Seam):
         if threads < 0:
             raise ValueError(f"threads must be >= 0, got {threads!r}")
         self.variant = variant
-        self.engine = f"onnx-{variant}" if variant == "int8" else "onnx"
         self.threads = threads
         self.cache_dir = cache_dir
         self.quant = (quant or quant_config_for_cpu()) if variant == "int8" else None
