@@ -49,6 +49,7 @@ from .answer_types import (
     question_type,
     stated_unit,
 )
+from .contradict import says_otherwise
 from .evidence import (
     FEATURES,
     TOP,
@@ -812,6 +813,16 @@ class Answerer:
             other = [names_another_period(turn.question, c.text)
                      or bool(doc_quarters[c.doc_id]) and not doc_quarters[c.doc_id] & asked_quarters for c in cands]
             logits[other] = -np.inf
+        if turn.lang == "en":
+            # Nor does one that says otherwise than the question takes for granted: "The primary law of the EU
+            # consists mainly of the founding treaties" for "What is not the primary law of the EU?", "took a left
+            # turn" for "a right turn", "By 1977" for "in 1982" (a named filing's period is its scope, not a date).
+            logits[[says_otherwise(turn.focus, c.text, years=turn.scope is None) for c in cands]] = -np.inf
+        if turn.lang == "en":
+            # Nor does one that says otherwise than the question takes for granted: "The primary law of the EU
+            # consists mainly of the founding treaties" for "What is not the primary law of the EU?", "took a left
+            # turn" for "a right turn", "By 1977" for "in 1982" (a named filing's period is its scope, not a date).
+            logits[[says_otherwise(turn.focus, c.text, years=turn.scope is None) for c in cands]] = -np.inf
         for _ in range(self.max_sentences + 1):
             ans = self._compose(turn, hits, cands, X, vecs, ctx, logits, t0, t1)
             # A follow-up never gets the previous answer back verbatim: lead with another sentence.

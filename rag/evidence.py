@@ -265,7 +265,7 @@ _NAME = re.compile(r"\b[A-Z0-9][\w’'.-]*")
 PREP_BEFORE = 40  # a question word ends at most this many characters before the preposition
 PREP_AFTER = 15  # and the new name starts at most this many after it
 # Irregular past forms, so "What is it built on?" finds "to build ... based on" (stems do not fold these).
-_IRREGULAR = {
+IRREGULAR_PAST = {
     "built": "build", "made": "make", "led": "lead", "held": "hold", "won": "win", "sold": "sell",
     "bought": "buy", "paid": "pay", "gave": "give", "given": "give", "took": "take", "taken": "take",
     "began": "begin", "begun": "begin", "wrote": "write", "written": "write", "chose": "choose",
@@ -278,7 +278,7 @@ _IRREGULAR = {
 
 def lemma_terms(text: str) -> list[str]:
     """`terms`, with irregular past forms folded to their verb ("built" -> "build")."""
-    return [_IRREGULAR.get(t, t) for t in terms(text)]
+    return [IRREGULAR_PAST.get(t, t) for t in terms(text)]
 
 
 # A model or version code: letters then digits ("FP8", "HBM4", "GPT-4", "H100"); one letter only before three or
@@ -521,7 +521,7 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
     q_terms = set(lemma_terms(ctx.query)) | set(lemma_terms(ctx.expanded))
     q_set = set(q_focus)
     log_n = math.log(1.0 + ctx.n_chunks + 0.5) or 1.0
-    cand_terms = [frozenset(_IRREGULAR.get(t, t) for t in c.terms) for c in cands]
+    cand_terms = [frozenset(IRREGULAR_PAST.get(t, t) for t in c.terms) for c in cands]
     weights: dict[str, float] = {}
     for t in q_terms:
         df = sum(1 for ts in cand_terms if t in ts)

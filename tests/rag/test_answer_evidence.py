@@ -379,3 +379,18 @@ def test_a_short_answer_that_only_repeats_the_question_is_no_answer(seeds_multil
     ans = seeds_multilingual.answer("What is the annual cap on Korea's payments under the $200 billion strategic "
                                     "investment commitment?")
     assert ans.abstained, ans.short
+
+
+def test_a_sentence_that_says_otherwise_than_the_question_assumes_is_no_answer(tmp_path, real_embedder):
+    a = _answerer_over(tmp_path, real_embedder, {
+        "plant.txt": (
+            "Chip plant opens in Pyeongtaek\n"
+            "The plant opened in 2024 and employs 3,000 engineers.\n"
+            "Its first production line makes HBM4 memory for AI accelerators.\n"
+            "Exports from the plant rose 12% in its first year.\n"),
+    })
+    ans = a.answer("When did the Pyeongtaek chip plant open?")
+    assert not ans.abstained and ans.short == "2024", ans.text  # the question as the document answers it
+    assert a.answer("What does the plant's first production line not make?").abstained
+    assert a.answer("How many engineers did the plant employ in 2019?").abstained
+    assert a.answer("By how much did exports from the plant fall in its first year?").abstained
