@@ -58,6 +58,7 @@ from .evidence import (
     QuestionContext,
     asked_ties,
     asks_change,
+    back_matter_start,
     counted_thing,
     eligible,
     expand_abbreviations,
@@ -542,6 +543,7 @@ class Answerer:
             text = docs[hit.doc_id].text if hit.doc_id in docs else None
             stored = self._stored_vectors(snap, hit)
             stored_ml = self._stored_ml_vectors(snap, hit) if multilingual else {}
+            back = back_matter_start(text) if text is not None else len(hit.text) + hit.start
             for s, e in sentence_spans(hit.text):
                 vector = stored.get((s, e))
                 ml_vector = stored_ml.get((s, e))
@@ -565,7 +567,7 @@ class Answerer:
                 line = bool(_LINE_PREFIX.fullmatch(prefix)) and (b == len(text) or text[b] == "\n")
                 out.append(Candidate(hit.doc_id, a, b, hit.text[s:e], hit, rank, frozenset(sentence_terms),
                                      line=line, listed=s != s0 or bool(prefix.strip()), vector=vector,
-                                     ml_vector=ml_vector))
+                                     ml_vector=ml_vector, back_matter=a >= back))
         return out
 
     def _df(self, term: str) -> int:
@@ -842,6 +844,14 @@ class Answerer:
         confidence = self.model.answer_proba(X[live], logits[live])
         if confidence < self.abstain_threshold:
             return self._abstain(turn, hits, confidence, t0, t1)
+        # The works a document cites ("3. Nick Flaherty (March 18, 2025). "Nvidia accelerates Feynman chip design
+        # ..."". eenews.") count as the passage's words, as the model was trained, but a headline the document
+        # only lists is never quoted as what it says.
+        logits = np.where([not c.back_matter for c in cands], logits, -np.inf)
+        best = int(np.argmax(logits))
+        if not np.isfinite(logits[best]):
+            return self._abstain(turn, hits, confidence, t0, t1)
+        live = np.isfinite(logits)
         if (ctx.kind in FIGURE_KINDS and not X[best, FEATURES.index("type_novel")]
                 and not X[best, FEATURES.index("table_row")] and not _NAMED_PERIOD.search(turn.question)):
             # "How many engineers will it hire?" answered by a sentence with no figure in it: whatever else it

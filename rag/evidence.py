@@ -20,6 +20,7 @@ import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,7 @@ class Candidate:
     terms: frozenset[str]
     line: bool = False
     listed: bool = False  # a bullet or list number was trimmed off its start
+    back_matter: bool = False  # in the document's references or links (`back_matter_start`): never quoted
     spans: tuple[Span, ...] = field(default=(), compare=False)
     vector: Any = field(default=None, compare=False, repr=False)  # its stored in-context vector, if any
     ml_vector: Any = field(default=None, compare=False, repr=False)  # its stored multilingual (e5) vector, if any
@@ -141,6 +143,22 @@ def is_heading(text: str, line: bool) -> bool:
     if not line or not t or t[-1] in ".!?:;\"”'’)" or is_table_row(t) or re.search(r"\w: \S", t):
         return False
     return len(t.split()) <= 12
+
+
+# The heading of a document's back matter: the works it cites and the links it lists, not what it says.
+_BACK_MATTER = re.compile(r"^[ \t]*(?:References|Notes|Footnotes|Bibliography|Citations|Works cited|External links"
+                          r"|Further reading|See also)[ \t]*:?[ \t]*$", re.IGNORECASE | re.MULTILINE)
+
+
+@lru_cache(maxsize=512)
+def back_matter_start(doc_text: str) -> int:
+    """Where the document's back matter starts (its "References" or "External links" heading in its second half),
+    else its length. A reference ("3. Nick Flaherty (March 18, 2025). "Nvidia accelerates Feynman chip design,
+    manufacture on Blackwell GPU". eenews.") is the title of another work: quoting it as an answer would cite a
+    headline the document does not vouch for."""
+    for m in _BACK_MATTER.finditer(doc_text, len(doc_text) // 2):
+        return m.start()
+    return len(doc_text)
 
 
 def lines_above(doc_text: str, at: int, max_up: int) -> Iterator[tuple[int, int]]:

@@ -394,3 +394,21 @@ def test_a_sentence_that_says_otherwise_than_the_question_assumes_is_no_answer(t
     assert a.answer("What does the plant's first production line not make?").abstained
     assert a.answer("How many engineers did the plant employ in 2019?").abstained
     assert a.answer("By how much did exports from the plant fall in its first year?").abstained
+
+
+def test_a_documents_references_are_never_quoted(tmp_path, real_embedder):
+    body = ("Rubin (microarchitecture)\n"
+            "Rubin is a GPU microarchitecture announced at Computex in 2024.\n"
+            "The chips will be manufactured by TSMC using a 3 nm process.\n"
+            "Rubin will be followed by Rubin Ultra in 2027.\n" + "It is named after an astronomer.\n" * 3)
+    refs = ("References\n"
+            "1. Jo Lee (March 18, 2025). \"Samsung to manufacture Feynman chips for Nvidia GPUs\". ChipNews.\n"
+            "2. \"Nvidia teases Rubin GPUs\". TechSite.\n")
+    a = _answerer_over(tmp_path, real_embedder, {"rubin.txt": body + refs})
+    doc = a.retriever.document_text("rubin.txt")
+    for q in ("Which company will manufacture the chips?", "Who will manufacture Nvidia's chips?",
+              "When will Rubin Ultra follow Rubin?"):
+        ans = a.answer(q)
+        assert all(c.start < doc.index("References") for c in ans.citations), (q, ans.text)
+    ans = a.answer("Which company will manufacture the chips?")
+    assert not ans.abstained and ans.short == "TSMC", ans.text

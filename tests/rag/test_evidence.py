@@ -299,3 +299,17 @@ def test_an_acronym_is_held_by_the_words_it_abbreviates():
     ctx = QuestionContext(question=q, query=q, kind="money", idf=lambda t: 1.0, n_chunks=10)
     f = dict(zip(FEATURES, featurize(ctx, [cand], np.array([0.5]), [1])[0]))
     assert f["missing_count"] == 0  # "tsmc" is not missing from the spelt-out name
+
+
+def test_back_matter_starts_at_a_references_heading_in_the_second_half():
+    from rag.evidence import back_matter_start
+
+    body = "Rubin is a GPU microarchitecture.\n" * 10
+    doc = body + "References\n1. \"Nvidia teases Rubin\". ZDNET.\n"
+    assert back_matter_start(doc) == len(body)
+    assert back_matter_start(body + "External links:\n- https://example.com\n") == len(body)
+    # a "Notes" heading near the top opens a section of the text, not its back matter
+    early = "Notes\n" + body
+    assert back_matter_start(early) == len(early)
+    # a sentence that mentions references is no heading
+    assert back_matter_start(body + "The references are listed below.\n" + body) > len(body) * 2
