@@ -49,7 +49,7 @@ from .answer_types import (
     question_type,
     stated_unit,
 )
-from .contradict import says_otherwise
+from .contradict import misses_life_event, says_otherwise
 from .evidence import (
     FEATURES,
     TOP,
@@ -879,6 +879,9 @@ class Answerer:
         if ctx.kind == "person" and (
                 not _names_someone(asked, cands[best].text, cands[best].spans)
                 or speaks_of_no_tie(asked_ties(f"{ctx.question} {ctx.expanded}"), cands[best].text)):
+            return self._abstain(turn, hits, confidence, t0, t1)
+        # "When was Möngke Khan born?" is not answered by the year he became Great Khan.
+        if turn.lang == "en" and misses_life_event(turn.focus, cands[best].text):
             return self._abstain(turn, hits, confidence, t0, t1)
         # "Which high school did he attend?" is not answered by a sentence that names no school, college or
         # university: the organisation it names (his ministry) is of another kind.

@@ -187,6 +187,23 @@ def names_another_year(question: str, text: str) -> bool:
     return bool(said) and not any(a0 <= s1 and s0 <= a1 for a0, a1 in asked for s0, s1 in said)
 
 
+# A question about a birth or a death, and the words (or a life-span in brackets) a sentence states each with.
+_LIFE_SPAN = r"\(\s*(?:c\.\s*)?\d{3,4}\s*[–-]\s*(?:c\.\s*)?\d{3,4}\s*\)"
+_LIFE_EVENTS = (
+    (re.compile(r"\b(?:born|birth|birthday|birthplace)\b", re.IGNORECASE),
+     re.compile(rf"\b(?:born|birth|birthday|birthplace|n[ée]e)\b|{_LIFE_SPAN}", re.IGNORECASE)),
+    (re.compile(r"\b(?:died|die|death|buried)\b", re.IGNORECASE),
+     re.compile(rf"\b(?:died|dies|dying|death|deceased|killed|buried|passed away)\b|{_LIFE_SPAN}", re.IGNORECASE)),
+)
+
+
+def misses_life_event(question: str, text: str) -> bool:
+    """Whether a question about when or where someone was born (or died) meets a sentence that does not say so:
+    "Möngke Khan succeeded Güyük as Great Khan in 1251" does not say when Möngke was born. (Read of the answer's
+    own sentence only: most sentences of a biography state no birth, and all of them weigh in the confidence.)"""
+    return any(asked.search(question) and not said.search(text) for asked, said in _LIFE_EVENTS)
+
+
 def says_otherwise(question: str, text: str, *, years: bool = True) -> bool:
     """Whether an English sentence says otherwise than the English question takes for granted (any test above;
     the years' only with `years`)."""

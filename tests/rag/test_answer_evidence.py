@@ -388,12 +388,18 @@ def test_a_sentence_that_says_otherwise_than_the_question_assumes_is_no_answer(t
             "The plant opened in 2024 and employs 3,000 engineers.\n"
             "Its first production line makes HBM4 memory for AI accelerators.\n"
             "Exports from the plant rose 12% in its first year.\n"),
+        "director.txt": (
+            "Kim Min-jun\nKim Min-jun (born 1971) is a Korean engineer.\n"
+            "Kim Min-jun became director of the Pyeongtaek chip plant in 2019.\n"),
     })
     ans = a.answer("When did the Pyeongtaek chip plant open?")
     assert not ans.abstained and ans.short == "2024", ans.text  # the question as the document answers it
     assert a.answer("What does the plant's first production line not make?").abstained
     assert a.answer("How many engineers did the plant employ in 2019?").abstained
     assert a.answer("By how much did exports from the plant fall in its first year?").abstained
+    ans = a.answer("When was Kim Min-jun born?")
+    assert not ans.abstained and ans.short == "1971", ans.text
+    assert a.answer("When did Kim Min-jun die?").abstained  # his birth or his appointment is no death
 
 
 def test_a_documents_references_are_never_quoted(tmp_path, real_embedder):

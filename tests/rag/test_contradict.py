@@ -6,6 +6,7 @@ import pytest
 
 from rag.contradict import (
     asks_negated,
+    misses_life_event,
     misses_negation,
     names_another_year,
     negates_asked,
@@ -81,3 +82,12 @@ def test_says_otherwise_reads_years_only_when_asked():
     assert says_otherwise("What did Nvidia pledge in 2023?", AGREED)
     assert not says_otherwise("What did Nvidia pledge in 2023?", AGREED, years=False)
     assert not says_otherwise("How many advanced chips will Nvidia supply to Korea?", AGREED)
+
+
+def test_a_birth_or_death_asked_needs_a_sentence_that_states_it():
+    bio = "Kim Min-jun (born 1971) became the plant's director in 2019."
+    assert not misses_life_event("When was Kim Min-jun born?", bio)
+    assert misses_life_event("When was Kim Min-jun born?", "Kim Min-jun became the plant's director in 2019.")
+    assert misses_life_event("When did Kim Min-jun die?", bio)  # a birth is no death
+    assert not misses_life_event("When did Lee die?", "Lee Kun-hee (1942–2020) led Samsung.")
+    assert not misses_life_event("When did Kim become director?", "Kim became the plant's director in 2019.")
