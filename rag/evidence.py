@@ -316,6 +316,24 @@ _VARIANT_WORDS = r"Pro|Plus|Max|Ultra|Mini|Lite|Air|SE|Super|Ti|XL"
 _VARIANT = re.compile(rf"\b((?:[a-z]+)?[A-Z][\w-]*(?:\s+\d+[\w-]*)?)\s+({_VARIANT_WORDS})\b")
 
 
+def variant_mentions(text: str) -> list[tuple[str, str, int, int]]:
+    """(base, variant in lower case, start, end) of every product `text` names with a variant word: ("Rubin",
+    "ultra", ...) for "Rubin Ultra", ("iPhone 15", "pro", ...) for "iPhone 15 Pro"."""
+    return [(m.group(1), m.group(2).lower(), m.start(), m.end()) for m in _VARIANT.finditer(text)]
+
+
+def asked_variant(question: str, base: str) -> str | None:
+    """The variant the question names `base` with ("ultra" for "Rubin Ultra"), "" when it names it plain, None
+    when it does not name it."""
+    found = None
+    for m in re.finditer(rf"\b{re.escape(base.lower())}\b", question.lower()):
+        after = re.match(rf"\s+({_VARIANT_WORDS})\b", question[m.end():], re.IGNORECASE)
+        if after:
+            return after.group(1).lower()
+        found = ""
+    return found
+
+
 def names_another_variant(question: str, text: str) -> bool:
     """Whether `text` speaks of a product only as another variant than the question's: "The iPhone 15 Pro starts
     at $999" for "What is the price of the iPhone 15 Plus?" (or of the plain "iPhone 15"), "Rubin Ultra … in

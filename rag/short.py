@@ -13,9 +13,10 @@ from collections.abc import Sequence
 
 from ingest.text import terms
 
-from .answer_types import AMOUNT, COUNT, DURATION, LABELS, MONEY, NUMERIC, PERCENT, PRIMARY, Span, unit_end
+from .answer_types import AMOUNT, COUNT, DATE, DURATION, LABELS, MONEY, NUMERIC, PERCENT, PRIMARY, Span, unit_end
 from .evidence import (
     CHANGE_VERB,
+    asked_variant,
     asks_change,
     head_noun,
     how_many,
@@ -23,6 +24,7 @@ from .evidence import (
     prep_object,
     row_label_end,
     trailing_preposition,
+    variant_mentions,
 )
 
 _NUMBER_CELL = re.compile(r"(?:[$€£¥₩]\s?)?\(?\d[\d,]*(?:\.\d+)?\)?(?:\s?%)?")
@@ -206,6 +208,62 @@ def _change_cell(row: str) -> tuple[int, int] | None:
         if m.group(0).rstrip().endswith("%"):
             return m.start(), m.start() + len(m.group(0).rstrip())
     return None
+
+
+# Where a sentence turns from one thing to another: "..., while Rubin Ultra will double ...", "...; the Pro ...".
+_CLAUSE_BREAK = re.compile(r"\s*;\s*|,?\s+(?:while|whereas)\s+|,\s+(?:but|compared\s+(?:with|to))\s+")
+
+
+_FIGURE_OR_DATE = LABELS[COUNT] | LABELS[AMOUNT] | LABELS[DATE]
+
+
+def _clauses(sentence: str) -> list[tuple[int, int]]:
+    cuts = [0] + [x for m in _CLAUSE_BREAK.finditer(sentence) for x in (m.start(), m.end())] + [len(sentence)]
+    return [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts), 2)]
+
+
+def prefer_asked_variant(question: str, sentence: str, spans: Sequence[Span],
+                         chosen: tuple[int, int] | None) -> tuple[int, int] | None:
+    """`chosen`, or the span of its kind in the clause about the product variant the question asks of: "Rubin is
+    stated to have 50 petaflops ..., while Rubin Ultra will double the performance of Rubin with 100 petaflops"
+    answers 100 petaflops for Rubin Ultra and 50 for Rubin. A clause that names a variant speaks of it (its plain
+    "Rubin" is the comparison)."""
+    said = variant_mentions(sentence)
+    if chosen is None or not said:
+        return chosen
+    clauses = _clauses(sentence)
+
+    def clause_of(at: int) -> tuple[int, int]:
+        return next((c for c in clauses if c[0] <= at < c[1]), clauses[-1])
+
+    for base in dict.fromkeys(b for b, _, _, _ in said):
+        want = asked_variant(question, base)
+        if want is None:
+            continue
+
+        def speaks(clause: tuple[int, int], base: str = base) -> set[str]:
+            named = {v for b, v, a, _ in said if b == base and clause[0] <= a < clause[1]}
+            if named:
+                return named
+            plain = any(clause[0] <= m.start() < clause[1] and not any(a <= m.start() < e for _, _, a, e in said)
+                        for m in re.finditer(rf"\b{re.escape(base)}\b", sentence))
+            return {""} if plain else set()
+
+        here = speaks(clause_of(chosen[0]))
+        if not here or want in here:
+            continue
+        own = next((sp for sp in spans if sp.start <= chosen[0] < sp.end), None)
+        if own is None or own.label not in _FIGURE_OR_DATE:
+            return chosen  # a figure or a date only: the other variant's name is not what to swap
+        mention = [m.start() for m in re.finditer(rf"\b{re.escape(base)}\b", sentence)]
+        fits = [sp for sp in spans if sp.label == own.label and want in speaks(clause_of(sp.start))]
+        if not fits:
+            return chosen
+        best = min(fits, key=lambda sp: min(abs(sp.start - a) for a in mention))
+        # "50 petaflops" was chosen with its unit: so is the answer
+        end = unit_end(sentence, best.end) if chosen[1] > own.end else best.end
+        return best.start, end
+    return chosen
 
 
 def uses_table_rule(kind: str | None, table_row: bool) -> bool:

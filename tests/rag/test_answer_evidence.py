@@ -418,3 +418,16 @@ def test_a_documents_references_are_never_quoted(tmp_path, real_embedder):
         assert all(c.start < doc.index("References") for c in ans.citations), (q, ans.text)
     ans = a.answer("Which company will manufacture the chips?")
     assert not ans.abstained and ans.short == "TSMC", ans.text
+
+
+def test_a_figure_for_the_variant_asked(tmp_path, real_embedder):
+    a = _answerer_over(tmp_path, real_embedder, {"rubin.txt": (
+        "Rubin performance\n"
+        "Rubin is stated to have 50 petaflops performance in FP4, increased from 20 petaflops in Blackwell, while "
+        "Rubin Ultra will double the performance of Rubin with 100 petaflops.\n"
+        "Rubin chips will be manufactured by TSMC.\n")})
+    ans = a.answer("What is the FP4 performance of Rubin Ultra?")
+    assert not ans.abstained and ans.short.startswith("100"), ans.short
+    _verbatim(a, ans)
+    ans = a.answer("How many petaflops does Rubin deliver in FP4?")
+    assert not ans.abstained and ans.short.startswith("50"), ans.short

@@ -430,3 +430,34 @@ def test_the_unit_a_question_asks_for_may_be_written_as_a_symbol_or_in_korean():
     assert asked_unit("How many TB?") == ("byte", "tera")
     assert asked_unit("How many days did he stay?") is None
     assert asked_unit("몇 개인가요?") is None
+
+
+def _span(sentence: str, text: str, label: str, nth: int = 0) -> Span:
+    start = -1
+    for _ in range(nth + 1):
+        start = sentence.index(text, start + 1)
+    return Span(start, start + len(text), text, label)
+
+
+def test_a_figure_is_read_in_the_clause_of_the_variant_asked():
+    from rag.short import prefer_asked_variant
+
+    s = ("Rubin is stated to have 50 petaflops performance in FP4, increased from 20 petaflops in Blackwell, "
+         "while Rubin Ultra will double the performance of Rubin with 100 petaflops.")
+    spans = [_span(s, "50", "CARDINAL"), _span(s, "20", "CARDINAL"), _span(s, "100", "CARDINAL"),
+             _span(s, "Rubin Ultra", "PERSON")]
+    fifty, hundred = (s.index("50"), s.index("50") + 2), (s.index("100"), s.index("100") + 3)
+    with_unit = (s.index("50"), s.index("50") + len("50 petaflops"))
+    assert prefer_asked_variant("What is the FP4 performance of Rubin Ultra?", s, spans, with_unit) == (
+        hundred[0], hundred[0] + len("100 petaflops"))  # with its unit, as chosen
+    assert prefer_asked_variant("What is Rubin's FP4 performance?", s, spans, hundred) == fifty
+    assert prefer_asked_variant("What is Rubin's FP4 performance?", s, spans, fifty) == fifty
+    assert prefer_asked_variant("What is Blackwell's FP4 performance?", s, spans, fifty) == fifty  # not asked
+    # a name is not swapped for the other variant's: only figures and dates are
+    name = (spans[3].start, spans[3].end)
+    assert prefer_asked_variant("Which GPU has 50 petaflops, Rubin?", s, spans, name) == name
+    phones = "The iPhone 15 starts at $799; the iPhone 15 Pro starts at $999."
+    spans = [_span(phones, "$799", "MONEY"), _span(phones, "$999", "MONEY")]
+    at = phones.index("$799"), phones.index("$799") + 4
+    assert prefer_asked_variant("How much is the iPhone 15 Pro?", phones, spans, at) == (
+        phones.index("$999"), phones.index("$999") + 4)
