@@ -40,7 +40,7 @@ _OPPOSITES = [
     ("higher", "lower"), ("highest", "lowest"), ("greater", "lesser"), ("greatest", "least"),
     ("maximum", "minimum"), ("stronger", "weaker"), ("strongest", "weakest"), ("strong", "weak"),
     ("better", "worse"), ("best", "worst"), ("earliest", "latest"), ("newest", "oldest"), ("youngest", "oldest"),
-    ("success", "failure"), ("successful", "unsuccessful"), ("succeed", "fail"), ("win", "lose"),
+    ("succeed successor", "precede predecessor"), ("success", "failure"), ("successful", "unsuccessful"), ("succeed", "fail"), ("win", "lose"),
     ("victory", "defeat"), ("victorious", "defeated"), ("accept", "reject"), ("allow", "forbid"),
     ("legal", "illegal"), ("import", "export"), ("private", "public"), ("internal", "external"), ("inner", "outer"),
     ("upper", "lower"), ("major", "minor"), ("positive", "negative"), ("minority", "majority"),

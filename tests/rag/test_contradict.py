@@ -45,6 +45,7 @@ def test_a_sentence_that_denies_what_the_question_asserts():
 @pytest.mark.parametrize("question, text", [
     ("Which region saw sales increase?", "Sales in Europe decreased 4% in the quarter."),
     ("By how much did exports fall?", "Exports rose 12% in the first year."),  # "rose" is "rise"
+    ("Who will succeed Rubin?", "Predecessor: Blackwell"),
     ("Which company is the largest buyer?", "Samsung is the smallest of the four buyers."),
     ("What lies north of the river?", "The new campus lies west of the river."),
     ("What runs in non-volatile memory?", "The firmware runs in volatile memory."),
