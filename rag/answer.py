@@ -67,6 +67,7 @@ from .evidence import (
     is_table_row,
     lemma_terms,
     lines_above,
+    links_elsewhere,
     names_another_period,
     names_another_variant,
     names_another_version,
@@ -557,6 +558,8 @@ class Answerer:
                 a, b = hit.start + s, hit.start + e
                 if text is None or text[a:b] != hit.text[s:e]:  # index changed under us: skip
                     continue
+                if links_elsewhere(text, a):
+                    continue  # "Related: Tesla stock hits record high": another story's headline
                 key = (hit.doc_id, a, b)
                 if key in seen:
                     continue
@@ -845,8 +848,8 @@ class Answerer:
         if confidence < self.abstain_threshold:
             return self._abstain(turn, hits, confidence, t0, t1)
         # The works a document cites ("3. Nick Flaherty (March 18, 2025). "Nvidia accelerates Feynman chip design
-        # ..."". eenews.") count as the passage's words, as the model was trained, but a headline the document
-        # only lists is never quoted as what it says.
+        # ..."". eenews.") count as the passage's words, as the model was trained (they corroborate what the text
+        # says), but a headline the document only lists is never quoted as what it says.
         logits = np.where([not c.back_matter for c in cands], logits, -np.inf)
         best = int(np.argmax(logits))
         if not np.isfinite(logits[best]):

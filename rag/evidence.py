@@ -145,20 +145,34 @@ def is_heading(text: str, line: bool) -> bool:
     return len(t.split()) <= 12
 
 
-# The heading of a document's back matter: the works it cites and the links it lists, not what it says.
-_BACK_MATTER = re.compile(r"^[ \t]*(?:References|Notes|Footnotes|Bibliography|Citations|Works cited|External links"
-                          r"|Further reading|See also)[ \t]*:?[ \t]*$", re.IGNORECASE | re.MULTILINE)
+# The heading of a document's back matter: the works it cites and the links it lists, not what it says. A web
+# page's list of other stories counts ("// Related Articles", "You may also like").
+_BACK_MATTER = re.compile(
+    r"^[ \t]*(?:[/#*>|•—–-]+[ \t]*)?(?:References|Notes|Footnotes|Bibliography|Citations|Works cited|External links"
+    r"|Further reading|See also|Related(?: articles| stories| posts| coverage| content| news| reading| links)?"
+    r"|You (?:may|might) also like|Recommended(?: for you| stories| articles| reading)?|Most (?:read|popular|viewed)"
+    r"|Trending(?: now| stories)?)[ \t]*:?[ \t]*$", re.IGNORECASE | re.MULTILINE)
+# A line that links to another story: "Related: Tesla stock hits record high", "Read more: ...".
+_LINK_LINE = re.compile(r"[ \t]*(?:[/#*>|•—–-]+[ \t]*)?(?:Related(?: articles?| stories| coverage)?|Read (?:more|also|next)"
+                        r"|Also read|See also|Recommended|Trending|Watch|Listen|More from [^:\n]{1,40})[ \t]*:",
+                        re.IGNORECASE)
 
 
 @lru_cache(maxsize=512)
 def back_matter_start(doc_text: str) -> int:
-    """Where the document's back matter starts (its "References" or "External links" heading in its second half),
-    else its length. A reference ("3. Nick Flaherty (March 18, 2025). "Nvidia accelerates Feynman chip design,
-    manufacture on Blackwell GPU". eenews.") is the title of another work: quoting it as an answer would cite a
-    headline the document does not vouch for."""
+    """Where the document's back matter starts (its "References", "External links" or "Related Articles" heading
+    in its second half), else its length. A reference ("3. Nick Flaherty (March 18, 2025). "Nvidia accelerates
+    Feynman chip design, manufacture on Blackwell GPU". eenews.") is the title of another work: quoting it as an
+    answer would cite a headline the document does not vouch for."""
     for m in _BACK_MATTER.finditer(doc_text, len(doc_text) // 2):
         return m.start()
     return len(doc_text)
+
+
+def links_elsewhere(doc_text: str, at: int) -> bool:
+    """Whether offset `at` lies on a line that links to another story ("Related: Tesla stock hits record high |
+    Advertisement"): the line's words are that story's headline, not this document's."""
+    return bool(_LINK_LINE.match(doc_text, doc_text.rfind("\n", 0, at) + 1))
 
 
 def lines_above(doc_text: str, at: int, max_up: int) -> Iterator[tuple[int, int]]:

@@ -313,3 +313,18 @@ def test_back_matter_starts_at_a_references_heading_in_the_second_half():
     assert back_matter_start(early) == len(early)
     # a sentence that mentions references is no heading
     assert back_matter_start(body + "The references are listed below.\n" + body) > len(body) * 2
+
+
+def test_a_web_pages_related_stories_are_back_matter_and_link_lines_link_elsewhere():
+    from rag.evidence import back_matter_start, links_elsewhere
+
+    body = "Korea and Nvidia discussed chips.\n" * 10
+    page = body + "// Related Articles\n- Five AI coding IDEs that fit real workflows\n"
+    assert back_matter_start(page) == len(body)
+    assert back_matter_start(body + "You may also like:\n- Another story\n") == len(body)
+    news = "Tesla reported revenue of $6.04 billion.\nRelated: Tesla stock hits record high | Advertisement\n"
+    assert links_elsewhere(news, news.index("stock hits"))
+    assert not links_elsewhere(news, news.index("reported"))
+    # a sentence that speaks of related matters is the document's own
+    own = "Related costs rose 4%: freight and storage.\n"
+    assert not links_elsewhere(own, 3)
