@@ -78,7 +78,11 @@ def span_candidates(question: str, sentence: str, spans: Sequence[Span]) -> list
         while e > s and sentence[e - 1] in ".,;:":
             e -= 1
         # a run of digits is no name ("000" of "260,000"): figures come from the tagger, whole
-        if e > s and novel(sentence[s:e]) and re.search(r"[^\W\d_]", sentence[s:e]):
+        if e > s and novel(sentence[s:e]) and re.search(r"[^\W\d_]", sentence[s:e]) and not (
+                # nor is one word capitalised only because it opens the sentence ("Focus area: ...",
+                # "Reflecting the economic nature ...") unless the tagger names it
+                not re.search(r"\w", sentence[:s]) and " " not in sentence[s:e]
+                and not any(sp.start <= s and e <= sp.end for sp in spans)):
             out.setdefault((s, e), Span(s, e, sentence[s:e], "NAME"))
     return sorted(out.values(), key=lambda sp: (sp.start, sp.end))
 

@@ -122,3 +122,15 @@ def test_a_short_answer_model_of_other_features_leaves_the_rules_with_a_warning(
         assert "rules alone" in caplog.text
     finally:
         sm.default_short_model.cache_clear()
+
+
+def test_a_word_capitalised_only_because_it_opens_the_sentence_is_no_name():
+    from rag.short_model import span_candidates
+
+    s = "Focus areas for collaboration include AI adoption with Korea Telecom."
+    texts = {sp.text for sp in span_candidates("What does the MOU cover?", s, [])}
+    assert "Focus" not in texts and "Korea Telecom" in texts
+    # the tagger's name at the start stays, as does a run of capitalised words there
+    tagged = [Span(0, 7, "Samsung", "ORG")]
+    assert "Samsung" in {sp.text for sp in span_candidates("Who will buy chips?", "Samsung will buy chips.", tagged)}
+    assert "Vera Rubin" in {sp.text for sp in span_candidates("What is it?", "Vera Rubin is a platform.", [])}
