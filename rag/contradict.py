@@ -21,7 +21,8 @@ from .evidence import IRREGULAR_PAST
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*(?:-[A-Za-z]+)*|\d[\d,.]*")
 
 # A question that asks what did not happen. "Whether or not", "not only" and "why not" ask nothing negative.
-_Q_NEGATION = re.compile(r"\b(?:not|never)\b|n[’']t\b", re.IGNORECASE)
+_Q_NEGATION = re.compile(r"\b(?:not|never|none|nothing|nobody|nowhere)\b|\bno\b(?!\.?\s*\d)|n[’']t\b",
+                         re.IGNORECASE)  # "no" but not "No. 1"
 _Q_NOT_NEGATIVE = re.compile(r"\bor\s+not\b|\bnot\s+(?:only|just|merely)\b|\bwhy\s+not\b|\bif\s+not\b", re.IGNORECASE)
 # How a sentence says that something did not happen, or held for one thing rather than another.
 _S_NEGATION = re.compile(

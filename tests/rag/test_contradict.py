@@ -20,6 +20,8 @@ AGREED = "Nvidia agreed to supply roughly 260,000 advanced chips to Korea in 202
 def test_a_question_about_what_did_not_happen_needs_a_sentence_that_negates():
     assert asks_negated("Which chips did Nvidia not supply?")
     assert asks_negated("What wasn't agreed at APEC?")
+    assert asks_negated("Which buyer got no chips?")
+    assert not asks_negated("Who is the No. 1 chipmaker?")  # a rank
     assert not asks_negated("Did Nvidia supply the chips or not?")  # "or not" asks nothing negative
     assert not asks_negated("Which firms will not only buy chips but build factories?")
     assert misses_negation("Which chips did Nvidia not agree to supply?", AGREED)
