@@ -544,7 +544,7 @@ class Answerer:
             text = docs[hit.doc_id].text if hit.doc_id in docs else None
             stored = self._stored_vectors(snap, hit)
             stored_ml = self._stored_ml_vectors(snap, hit) if multilingual else {}
-            back = back_matter_start(text) if text is not None else len(hit.text) + hit.start
+            back = back_matter_start(text) if text is not None else 0  # (no text: its sentences are skipped)
             for s, e in sentence_spans(hit.text):
                 vector = stored.get((s, e))
                 ml_vector = stored_ml.get((s, e))
@@ -818,11 +818,6 @@ class Answerer:
             other = [names_another_period(turn.question, c.text)
                      or bool(doc_quarters[c.doc_id]) and not doc_quarters[c.doc_id] & asked_quarters for c in cands]
             logits[other] = -np.inf
-        if turn.lang == "en":
-            # Nor does one that says otherwise than the question takes for granted: "The primary law of the EU
-            # consists mainly of the founding treaties" for "What is not the primary law of the EU?", "took a left
-            # turn" for "a right turn", "By 1977" for "in 1982" (a named filing's period is its scope, not a date).
-            logits[[says_otherwise(turn.focus, c.text, years=turn.scope is None) for c in cands]] = -np.inf
         if turn.lang == "en":
             # Nor does one that says otherwise than the question takes for granted: "The primary law of the EU
             # consists mainly of the founding treaties" for "What is not the primary law of the EU?", "took a left

@@ -4,10 +4,10 @@ A question often carries an assumption: "What did the European Community not foc
 not focus on; "When the Rhine took a right turn, what did it create?" assumes a right turn; "What changes to GM
 vehicles were implemented in 1982?" assumes changes in 1982. A sentence that shares nearly every word of such a
 question but says the opposite ("originally focused upon free movement of workers", "took a left turn", "By 1977,
-GM's full-sized cars reflected the crisis") reads as the best evidence to every similarity measure, and quoting it would answer a question the documents
-do not answer. These tests find that sentence by what it says, one sentence at a time, so the answerer can set it
-aside (and abstain when nothing else answers). They read English questions; the words are general English, not
-a list of any corpus's facts.
+GM's full-sized cars reflected the crisis") reads as the best evidence to every similarity measure, and quoting it
+would answer a question the documents do not answer. These tests find that sentence by what it says, one sentence
+at a time, so the answerer can set it aside (and abstain when nothing else answers). They read English questions;
+the words are general English, not a list of any corpus's facts.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ _OPPOSITES = [
     ("higher", "lower"), ("highest", "lowest"), ("greater", "lesser"), ("greatest", "least"),
     ("maximum", "minimum"), ("stronger", "weaker"), ("strongest", "weakest"), ("strong", "weak"),
     ("better", "worse"), ("best", "worst"), ("earliest", "latest"), ("newest", "oldest"), ("youngest", "oldest"),
-    ("succeed successor", "precede predecessor"), ("success", "failure"), ("successful", "unsuccessful"), ("succeed", "fail"), ("win", "lose"),
+    ("succeed successor", "precede predecessor"), ("success", "failure"), ("successful", "unsuccessful"),
+    ("succeed", "fail"), ("win", "lose"),
     ("victory", "defeat"), ("victorious", "defeated"), ("accept", "reject"), ("allow", "forbid"),
     ("legal", "illegal"), ("import", "export"), ("private", "public"), ("internal", "external"), ("inner", "outer"),
     ("upper", "lower"), ("major", "minor"), ("positive", "negative"), ("minority", "majority"),
@@ -64,8 +65,8 @@ _COMPASS.update({f"{a}{b}{s}": f"{a}{b}" for a in ("north", "south") for b in ("
                  for s in ("", "ern", "ward", "erly")})
 
 _YEAR = re.compile(r"(?<![\d.,$€£¥₩])(1[0-9]{3}|20[0-9]{2})((?:['’]?s)?)(?![\d%])")
-_YEAR_RANGE = re.compile(r"(?<![\d.,$€£¥₩])(1[0-9]{3}|20[0-9]{2})\s*(?:-|–|—|to|and|through|until)\s*(1[0-9]{3}|20[0-9]{2})"
-                         r"(?![\d%])")
+_YEAR_RANGE = re.compile(r"(?<![\d.,$€£¥₩])(1[0-9]{3}|20[0-9]{2})\s*(?:-|–|—|to|and|through|until)\s*"
+                         r"(1[0-9]{3}|20[0-9]{2})(?![\d%])")
 _CENTURY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)[\s-]+century\b", re.IGNORECASE)
 
 
@@ -134,8 +135,8 @@ def _compass(text: str) -> set[str]:
 
 
 def says_opposite(question: str, text: str) -> bool:
-    """Whether the sentence holds the opposite of a word of the question and not the word (nor its like): "took a left
-    turn" for "When the Rhine took a right turn ...?", "a much smaller number of electors" for "Which islands
+    """Whether the sentence holds the opposite of a word of the question and not the word (nor its like): "took a
+    left turn" for "When the Rhine took a right turn ...?", "a much smaller number of electors" for "Which islands
     comprise a larger number of electors?", "in the west of the state" for "north of Victoria", "the Islamic
     world" for "the non-Islamic world", "the encrypted content" for "unencrypted content"."""
     q_words, s_words = _words(question), _words(text)

@@ -148,13 +148,15 @@ def is_heading(text: str, line: bool) -> bool:
 # The heading of a document's back matter: the works it cites and the links it lists, not what it says. A web
 # page's list of other stories counts ("// Related Articles", "You may also like").
 _BACK_MATTER = re.compile(
-    r"^[ \t]*(?:[/#*>|•—–-]+[ \t]*)?(?:References|Notes|Footnotes|Bibliography|Citations|Works cited|External links"
-    r"|Further reading|See also|Related(?: articles| stories| posts| coverage| content| news| reading| links)?"
+    r"^[ \t]*(?:[/#*>|•—–-]+[ \t]*)?(?:References|Footnotes|Bibliography|Citations|Works cited"
+    r"|External links|Further reading|See also"
+    r"|Related(?: articles| stories| posts| coverage| content| news| reading| links)?"
     r"|You (?:may|might) also like|Recommended(?: for you| stories| articles| reading)?|Most (?:read|popular|viewed)"
     r"|Trending(?: now| stories)?)[ \t]*:?[ \t]*$", re.IGNORECASE | re.MULTILINE)
 # A line that links to another story: "Related: Tesla stock hits record high", "Read more: ...".
-_LINK_LINE = re.compile(r"[ \t]*(?:[/#*>|•—–-]+[ \t]*)?(?:Related(?: articles?| stories| coverage)?|Read (?:more|also|next)"
-                        r"|Also read|See also|Recommended|Trending|Watch|Listen|More from [^:\n]{1,40})[ \t]*:",
+_LINK_LINE = re.compile(r"[ \t]*(?:[/#*>|•—–-]+[ \t]*)?(?:Related(?: articles?| stories| coverage)?"
+                        r"|Read (?:more|also|next)|Also read|See also|Recommended|Trending|Watch|Listen"
+                        r"|More from [^:\n]{1,40})[ \t]*:",
                         re.IGNORECASE)
 
 

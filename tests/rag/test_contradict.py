@@ -59,7 +59,8 @@ def test_a_sentence_that_says_the_opposite(question, text):
 
 @pytest.mark.parametrize("question, text", [
     ("Which region saw sales increase?", "Sales increased in Europe and decreased in Japan."),  # says both
-    ("When did orders first drop?", "Orders declined in 2023 as interest rates kept increasing."),  # "declined" is a drop
+    # "declined" is a drop
+    ("When did orders first drop?", "Orders declined in 2023 as interest rates kept increasing."),
     ("What did South Korea agree to?", "Korea, in East Asia, agreed to host the factory."),  # place names
     ("What is unequal between the two plans?", "The budgets of the two plans are not equal."),  # "not equal"
     ("What did the union ask for?", "The workers asked for higher wages."),  # "union" is no negated "ion"

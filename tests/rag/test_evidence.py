@@ -308,9 +308,10 @@ def test_back_matter_starts_at_a_references_heading_in_the_second_half():
     doc = body + "References\n1. \"Nvidia teases Rubin\". ZDNET.\n"
     assert back_matter_start(doc) == len(body)
     assert back_matter_start(body + "External links:\n- https://example.com\n") == len(body)
-    # a "Notes" heading near the top opens a section of the text, not its back matter
-    early = "Notes\n" + body
+    # a "References" heading near the top opens a section of the text, not its back matter; "Notes" is none
+    early = "References\n" + body
     assert back_matter_start(early) == len(early)
+    assert back_matter_start(body + "Notes\n" + body) == len(body) * 2 + len("Notes\n")
     # a sentence that mentions references is no heading
     assert back_matter_start(body + "The references are listed below.\n" + body) > len(body) * 2
 
