@@ -240,6 +240,17 @@ class _Turn:
 _LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9&.,'’-]*")
 
 
+_SITE_SUFFIX = re.compile(r"\s+[|–—-]\s+")  # "Tesla Q2 2020 revenue | Markets | NewsSite"
+
+
+def _is_title(line: str, title: str) -> bool:
+    """Whether a line only repeats the document's title: a web page's headline is its title without the site's
+    name ("Tesla Q2 2020 revenue." under "Tesla Q2 2020 revenue | Markets | NewsSite"), often with a full stop."""
+    said = line.strip().rstrip(".!").strip().lower()
+    title = title.strip().lower()
+    return bool(said) and said in (title, _SITE_SUFFIX.split(title)[0].strip())
+
+
 def _notice(turn: _Turn, citations: Sequence[Citation]) -> str:
     """What the chat says above a Korean question's answer: that its quotes are English, verbatim."""
     if turn.lang == "ko" and any(is_english(detect_lang(c.quote)) for c in citations):
@@ -553,8 +564,8 @@ class Answerer:
                 sentence_terms = terms(hit.text[s:e])
                 if len(sentence_terms) < 2:
                     continue  # too short to answer anything
-                if hit.text[s:e].strip().lower() == hit.title.strip().lower() and hit.text[e:e + 1] == "\n":
-                    continue  # the document's title as a heading line
+                if hit.text[e:e + 1] in ("\n", "") and _is_title(hit.text[s:e], hit.title):
+                    continue  # the document's title as a heading line ("Tesla Q2 2020 revenue." under that title)
                 a, b = hit.start + s, hit.start + e
                 if text is None or text[a:b] != hit.text[s:e]:  # index changed under us: skip
                     continue

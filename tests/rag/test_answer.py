@@ -181,3 +181,14 @@ def test_a_citation_shows_only_the_provenance_that_is_known():
               metadata={"publisher": "The White House (excerpt)", "date": "2025-11-13"})
     c = _citation(1, hit, 0, len(text), text)
     assert (c.publisher, c.date) == ("The White House", "2025-11-13")
+
+
+def test_a_line_that_only_repeats_the_title_is_a_heading():
+    from rag.answer import _is_title
+
+    title = "Tesla Q2 2020 revenue | Markets | NewsSite"
+    assert _is_title("Tesla Q2 2020 revenue.", title)
+    assert _is_title("Tesla Q2 2020 revenue | Markets | NewsSite", title)
+    assert not _is_title("Tesla Q2 2020 revenue beat estimates.", title)
+    assert _is_title("Rubin (microarchitecture)", "Rubin (microarchitecture)")
+    assert not _is_title("Samsung Electronics Q3 2023 earnings rose.", "Samsung Electronics Q3 2023 earnings - TechWire")
