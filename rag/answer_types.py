@@ -202,12 +202,19 @@ _DURATION = re.compile(
     rf"decade|centur(?:y|ie))s?(?:[\s-]long)?$", re.IGNORECASE)
 
 
+# A period named by its kind alone ("the quarter", "each year"): spaCy tags it DATE, yet it dates nothing.
+_UNDATED = re.compile(r"^(?:the|each|every|a|per)\s+(?:day|week|month|quarter|year|period|season|decade)s?$",
+                      re.IGNORECASE)
+
+
 def drop_durations(kind: str | None, spans: Sequence[Span]) -> tuple[Span, ...]:
     """For a question that asks when (`DATE`), `spans` less the lengths of time ("four-day", "48 hours",
-    "several days"): spaCy tags them DATE, yet they say how long, not when."""
+    "several days") and the periods named by their kind alone ("in the quarter", "each year"): spaCy tags them
+    DATE, yet they say how long, or nothing of when."""
     if kind != DATE:
         return tuple(spans)
-    return tuple(sp for sp in spans if sp.label not in ("DATE", "TIME") or not _DURATION.match(sp.text.strip()))
+    return tuple(sp for sp in spans if sp.label not in ("DATE", "TIME")
+                 or not (_DURATION.match(sp.text.strip()) or _UNDATED.match(sp.text.strip())))
 
 
 def question_type(question: str) -> str | None:

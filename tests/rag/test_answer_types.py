@@ -461,3 +461,12 @@ def test_a_figure_is_read_in_the_clause_of_the_variant_asked():
     at = phones.index("$799"), phones.index("$799") + 4
     assert prefer_asked_variant("How much is the iPhone 15 Pro?", phones, spans, at) == (
         phones.index("$999"), phones.index("$999") + 4)
+
+
+def test_a_period_named_by_its_kind_alone_dates_nothing():
+    from rag.answer_types import drop_durations
+
+    spans = [Span(0, 11, "the quarter", "DATE"), Span(12, 16, "2024", "DATE"), Span(17, 26, "last year", "DATE"),
+             Span(27, 36, "each year", "DATE")]
+    assert [sp.text for sp in drop_durations("date", spans)] == ["2024", "last year"]
+    assert len(drop_durations("count", spans)) == 4  # only a when-question drops them
