@@ -21,10 +21,10 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -86,6 +86,7 @@ from .short_model import ShortModel, default_short_model
 from .types import Answer, AnswerSentence, Citation, Hit
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 ABSTAIN_TEXT = "The documents do not contain the answer to this question."
 # For a Korean question: the abstention in Korean, then in English; and what the chat says of quotes.
@@ -402,7 +403,7 @@ class Answerer:
         self._repeat_cache: OrderedDict[tuple[str, str, int, int], int] = OrderedDict()
         self._profiles: tuple[str, list[DocProfile]] | None = None
         self._aliases: tuple[str, dict[str, str]] | None = None
-        self._quarters: tuple[str, dict[str, set[str]]] | None = None  # per generation: doc id -> quarters it names
+        self._doc_facts: tuple[str, dict[tuple[str, str], Any]] | None = None  # per generation (`_doc_fact`)
         self._cache_lock = threading.Lock()
         if generator is not None:
             self._generators[answer_mode] = generator
@@ -555,7 +556,8 @@ class Answerer:
             text = docs[hit.doc_id].text if hit.doc_id in docs else None
             stored = self._stored_vectors(snap, hit)
             stored_ml = self._stored_ml_vectors(snap, hit) if multilingual else {}
-            back = back_matter_start(text) if text is not None else 0  # (no text: its sentences are skipped)
+            # (no text: the index changed under us, and its sentences are skipped below)
+            back = self._doc_fact(hit.doc_id, back_matter_start, snap) if text is not None else 0
             for s, e in sentence_spans(hit.text):
                 vector = stored.get((s, e))
                 ml_vector = stored_ml.get((s, e))
@@ -636,20 +638,22 @@ class Answerer:
         own &= asked
         return sum(self._idf(t) for t in own) + 0.5 * sum(self._idf(t) for t in (asked & caption) - own)
 
-    def _doc_quarters(self, doc_id: str) -> set[str]:
-        """The quarters a document names anywhere (`evidence.quarters`), read once per document and generation: a
-        filing is ~80,000 characters, ~4 ms to scan, and a question that names a quarter checks every document
-        its candidates come from."""
-        generation = self.retriever.snapshot.generation
+    def _doc_fact(self, doc_id: str, read: Callable[[str], _T], snap: Any = None) -> _T:
+        """`read(text)` of one document of `snap` (the current snapshot by default), once per document and
+        generation: a filing is ~80,000 characters, ~4 ms to scan for the quarters it names (`evidence.quarters`)
+        or where its back matter starts (`evidence.back_matter_start`), and a question reads every document its
+        candidates come from."""
+        snap = self.retriever.snapshot if snap is None else snap
+        key = (read.__name__, doc_id)
         with self._cache_lock:
-            if self._quarters is None or self._quarters[0] != generation:
-                self._quarters = (generation, {})
-            table = self._quarters[1]
-            if doc_id in table:
-                return table[doc_id]
-        found = quarters(self.retriever.document_text(doc_id))
+            if self._doc_facts is None or self._doc_facts[0] != snap.generation:
+                self._doc_facts = (snap.generation, {})
+            table = self._doc_facts[1]
+            if key in table:
+                return table[key]
+        found = read(snap.docs[doc_id].text)
         with self._cache_lock:
-            table[doc_id] = found
+            table[key] = found
         return found
 
     def name_aliases(self) -> dict[str, str]:
@@ -825,7 +829,7 @@ class Answerer:
         # Where the question's quarter named a filing (`scope`), that filing is already the one read.
         asked_quarters = quarters(turn.question) if turn.scope is None else set()
         if asked_quarters:
-            doc_quarters = {d: self._doc_quarters(d) for d in {c.doc_id for c in cands}}
+            doc_quarters = {d: self._doc_fact(d, quarters) for d in {c.doc_id for c in cands}}
             other = [names_another_period(turn.question, c.text)
                      or bool(doc_quarters[c.doc_id]) and not doc_quarters[c.doc_id] & asked_quarters for c in cands]
             logits[other] = -np.inf

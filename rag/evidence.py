@@ -20,7 +20,6 @@ import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +159,6 @@ _LINK_LINE = re.compile(r"[ \t]*(?:[/#*>|•—–-]+[ \t]*)?(?:Related(?: artic
                         re.IGNORECASE)
 
 
-@lru_cache(maxsize=512)
 def back_matter_start(doc_text: str) -> int:
     """Where the document's back matter starts (its "References", "External links" or "Related Articles" heading
     in its second half), else its length. A reference ("3. Nick Flaherty (March 18, 2025). "Nvidia accelerates
