@@ -60,9 +60,11 @@ from .evidence import (
     asks_change,
     back_matter_start,
     counted_thing,
+    describes_plain_subject,
     eligible,
     expand_abbreviations,
     featurize,
+    head_noun,
     header_lines,
     is_table_row,
     lemma_terms,
@@ -690,7 +692,7 @@ class Answerer:
             expanded = f"{expand_abbreviations(query)} {words}".strip()
         return QuestionContext(
             question=question, query=query, kind=question_type(turn.question), idf=self._idf,
-            cross_lingual=turn.cross_lingual,
+            cross_lingual=turn.cross_lingual, head=head_noun(turn.focus),
             expanded=expanded, df=self._df, counted=counted_noun(turn.question) if turn.cross_lingual else None,
             n_chunks=max(1, snap.bm25.n_docs), scope=frozenset(turn.scope.doc_ids) if turn.scope else frozenset(),
             doc_length=lambda d: len(snap.docs[d].text) if d in snap.docs else 0)
@@ -822,8 +824,11 @@ class Answerer:
             return self._abstain(turn, hits, 0.0, t0, t1)
         logits = np.where(eligible(X), self.model.candidate_logit(X), -np.inf)
         # A sentence about "FP4" does not answer a question about "FP8", however alike they read.
-        logits[[names_another_version(ctx.question, c.text) or names_another_variant(turn.question, c.text)
-                for c in cands]] = -np.inf
+        # Nor is a document's field line ("Launching: 2026" in "Rubin (microarchitecture)") about "Rubin Ultra".
+        # A Korean question's product names are read in their Latin spelling ("루빈 울트라" -> "Rubin Ultra").
+        asked = f"{turn.question} {ctx.question}" if turn.cross_lingual else turn.question
+        logits[[names_another_version(ctx.question, c.text) or names_another_variant(asked, c.text)
+                or describes_plain_subject(asked, c.text, c.hit.title) for c in cands]] = -np.inf
         # Nor does one about the second quarter answer a question about the third, nor any sentence of a document
         # that speaks of other quarters only (a news story on Q2 results, asked about Q3).
         # Where the question's quarter named a filing (`scope`), that filing is already the one read.

@@ -116,6 +116,7 @@ class QuestionContext:
     cross_lingual: bool = False  # question not in English; `dense` comes from the multilingual model
     expanded: str = ""  # the long forms of the question's abbreviations ("R&D" -> "research and development")
     counted: str | None = None  # what a how-many question counts, where `how_many(question)` cannot tell (Korean)
+    head: str | None = None  # the noun a what/which question asks about (`head_noun` of the question as asked)
 
 
 def is_table_row(text: str) -> bool:
@@ -372,6 +373,24 @@ def names_another_variant(question: str, text: str) -> bool:
     return False
 
 
+# A document's field line ("Launching: 2026", "Predecessor: Blackwell"): a short label, a colon, a short value.
+_FIELD_LINE = re.compile(r"\s*[A-Z][\w ()/&'’.-]{0,40}:[ \t]*\S[^\n]{0,80}")
+
+
+def describes_plain_subject(question: str, text: str, title: str) -> bool:
+    """Whether `text` is a field line of a document about a product plain ("Launching: 2026" in "Rubin
+    (microarchitecture)") while the question asks about a variant of it ("When does Rubin Ultra launch?"): a
+    document's fields describe what it is about, and a line that never names the product says nothing of the
+    variant."""
+    if not _FIELD_LINE.fullmatch(text):
+        return False
+    for base, _, _, _ in variant_mentions(question):
+        if (re.search(rf"\b{re.escape(base)}\b", title, re.IGNORECASE) and not asked_variant(title, base)
+                and not re.search(rf"\b{re.escape(base)}\b", text, re.IGNORECASE)):
+            return True
+    return False
+
+
 _QUARTER = re.compile(r"\b(?:Q([1-4])|([1-4])Q|(first|second|third|fourth|1st|2nd|3rd|4th)\s+(?:fiscal\s+)?quarter)\b",
                       re.IGNORECASE)
 _ORDINAL = {"first": "1", "second": "2", "third": "3", "fourth": "4", "1st": "1", "2nd": "2", "3rd": "3", "4th": "4"}
@@ -586,7 +605,7 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
     counted_words = set(terms(counted_thing(ctx))) - _FRAME
     counted = bool(counted_words)
     near_terms = counted_words if counted else q_set - _FRAME
-    head_word = head_noun(ctx.question)
+    head_word = ctx.head if ctx.head is not None else head_noun(ctx.question)
     head = (terms(head_word) or [None])[0] if head_word else None
     prep = trailing_preposition(ctx.question)
     prep_terms = q_set - _FRAME

@@ -100,17 +100,28 @@ def english_words(question: str) -> tuple[list[str], list[str]]:
     """The English renderings of the Korean words in `question`: (names, words). Names are the capitalised
     renderings (companies, products, places: "엔비디아" -> "Nvidia"), which a question names as an English one
     would; words are the rest, with their variants ("제조" -> "manufacture", "manufactured", ...), which can
-    only add to what a sentence matches, since a sentence holds one variant at most. Longest keys first, each
-    part of the question used once ("최고경영자는" -> "chief executive CEO", not also "경영")."""
-    rest = question
+    only add to what a sentence matches, since a sentence holds one variant at most. Longest keys are matched
+    first, each part of the question used once ("최고경영자는" -> "chief executive CEO", not also "경영"); the
+    renderings come in the question's order."""
     names: list[str] = []
     words: list[str] = []
+    for key in _matched_keys(question):
+        for w in GLOSSARY[key]:
+            (names if w[0].isupper() else words).append(w)
+    return names, words
+
+
+def _matched_keys(question: str) -> list[str]:
+    """The glossary keys `question` holds, in the question's order ("루빈 울트라" -> "Rubin Ultra", as an English
+    question would name it), each part of the question used once: longer keys are matched first."""
+    rest = question
+    found: list[tuple[int, str]] = []
     for key in _KEYS:
         if key in rest:
-            for w in GLOSSARY[key]:
-                (names if w[0].isupper() else words).append(w)
-            rest = rest.replace(key, " ")
-    return names, words
+            found.append((rest.index(key), key))
+            rest = rest.replace(key, " " * len(key))
+    found.sort()
+    return [key for _, key in found]
 
 
 _KO_COUNT_BEFORE = re.compile(r"([\uac00-\ud7a3]+)\s*몇\s*(?:개|대|명|곳|장|척|기|가지|종)?")

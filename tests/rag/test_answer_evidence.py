@@ -445,3 +445,14 @@ def test_a_link_to_another_story_or_the_headline_is_never_quoted(tmp_path, real_
     assert ans.abstained, ans.text  # "in the quarter" dates nothing
     ans = a.answer("How many vehicles did Tesla deliver in the quarter?")
     assert not ans.abstained and ans.short.startswith("90,650"), ans.text
+
+
+def test_a_field_line_of_the_plain_product_does_not_date_its_variant(seeds_multilingual):
+    # The Rubin article's field "Launching: 2026" is Rubin's; Rubin Ultra comes "in 2027".
+    a = seeds_multilingual
+    for q in ("When does Rubin Ultra launch?", "루빈 울트라는 언제 출시되나요?"):
+        ans = a.answer(q)
+        assert not ans.abstained and ans.short == "2027", (q, ans.short, ans.text)
+        _verbatim(a, ans)
+    ans = a.answer("When does Rubin launch?")
+    assert not ans.abstained and "2026" in ans.text, ans.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from rag.evidence import (
     expand_abbreviations,
     featurize,
     fit_logistic,
+    head_noun,
     header_lines,
     is_heading,
     is_table_row,
@@ -110,6 +112,23 @@ def test_head_noun_and_trailing_preposition_features():
     X = featurize(ctx, [c], np.array([0.5]), [1])
     assert X[0, FEATURES.index("prep_object")] == 1
     assert X[0, FEATURES.index("lexical")] > 0.5  # "built" meets "build"
+
+
+def test_a_korean_questions_head_noun_comes_from_the_question_as_asked():
+    from rag.answer_types import pattern_spans
+
+    # A Korean question's `question` holds only its names in Latin letters ("GPU Rubin"); its head noun is the
+    # English of the word after 어떤 ("메모리" -> "memory"), which the context carries.
+    text = "The chips will be made by TSMC and will use 288 GB of memory."
+    c = _cand(text, _hit(text))
+    c = Candidate(**{**c.__dict__, "spans": tuple(pattern_spans(c.text))})
+    head = FEATURES.index("head_near")
+    bare = QuestionContext(question="GPU Rubin", query="GPU Rubin", kind=None, idf=lambda t: 1.0, n_chunks=10,
+                           cross_lingual=True)
+    assert featurize(bare, [c], np.array([0.5]), [1])[0, head] == 0
+    asked = replace(bare, head=head_noun("루빈 GPU는 어떤 메모리를 사용하나요?"))
+    assert asked.head == "memory"
+    assert featurize(asked, [c], np.array([0.5]), [1])[0, head] == 1
 
 
 def test_how_many_counts_the_noun_before_the_first_function_word():
@@ -283,6 +302,21 @@ def test_a_sentence_about_another_variant_of_a_product_is_about_another_product(
     both = "At GTC it was announced that Rubin will be followed by an improved Rubin Ultra architecture in 2027."
     assert not names_another_variant("What comes after Rubin?", both)  # it names Rubin plain too
     assert names_another_variant("When will Rubin ship?", "Rubin Ultra will ship in 2027.")
+
+
+def test_a_field_line_describes_the_product_its_document_is_about():
+    from rag.evidence import describes_plain_subject
+
+    title = "Rubin (microarchitecture)"
+    # "Launching: 2026" is the plain Rubin's launch, not Rubin Ultra's
+    assert describes_plain_subject("When does Rubin Ultra launch?", "Launching: 2026", title)
+    assert not describes_plain_subject("When does Rubin launch?", "Launching: 2026", title)
+    # a line that names the product, a prose sentence, or a document about the variant itself is read as usual
+    assert not describes_plain_subject("When does Rubin Ultra launch?", "Rubin Ultra launch: 2027", title)
+    assert not describes_plain_subject("When does Rubin Ultra launch?", "It launches in 2026 as planned.", title)
+    assert not describes_plain_subject("When does Rubin Ultra launch?", "Launching: 2027", "Rubin Ultra")
+    # a document about something else says nothing either way
+    assert not describes_plain_subject("When does Rubin Ultra launch?", "Launching: 2026", "Blackwell")
 
 
 def test_an_acronym_is_held_by_the_words_it_abbreviates():

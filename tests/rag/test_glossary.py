@@ -18,6 +18,12 @@ def test_the_longest_key_wins_and_its_parts_are_not_read_again():
     assert english_words("젠슨 황은 서울에 며칠 머물렀나요?")[0] == ["Jensen", "Huang", "Seoul"]
 
 
+def test_names_come_in_the_questions_order():
+    # "루빈 울트라" is "Rubin Ultra", as an English question names the variant, though "울트라" is the longer key
+    assert english_words("루빈 울트라는 언제 출시되나요?")[0] == ["Rubin", "Ultra"]
+    assert english_words("삼성전자와 엔비디아는 무엇에 합의했나요?")[0] == ["Samsung", "Electronics", "Nvidia"]
+
+
 def test_a_question_without_glossary_words_adds_nothing():
     assert english_words("이것은 무엇입니까?") == ([], [])
     assert english_words("What chips will Nvidia supply?") == ([], [])
