@@ -72,7 +72,7 @@ _ENTRIES = """
 개발 development developed | 연구 research | 계획 plan planned | 예정 scheduled expected | 목표 goal aim target
 목적 purpose aim | 분야 areas sectors fields | 의료 healthcare | 제조업 manufacturing | 교육 education
 어린이 children kids | 아동 children kids | 청소년 youth | 디지털 digital | 웰빙 wellbeing | 현재 current
-이전 previous former | 나흘 four days | 기간 period | 고등학교 high school | 출생 born | 태어난 born
+이전 previous former predecessor | 나흘 four days | 기간 period | 고등학교 high school | 출생 born | 태어난 born
 따온 named after | 참석 attended | 주최 hosted | 개최 held hosted | 규모 volume size
 엔비디아 Nvidia | 삼성전자 Samsung Electronics | 삼성 Samsung | 하이닉스 hynix | 현대자동차 Hyundai Motor
 현대차 Hyundai Motor | 현대 Hyundai | 네이버 Naver | 카카오 Kakao | 애플 Apple | 테슬라 Tesla | 인텔 Intel

@@ -266,13 +266,62 @@ def prefer_asked_variant(question: str, sentence: str, spans: Sequence[Span],
     return chosen
 
 
+# "What is Rubin's successor?", "the successor of Rubin": the noun a question asks for after a possessive or "of".
+_OWNED_NOUN = re.compile(r"['’]s\s+([a-z]{3,})\s*[?.]*\s*$"
+                         r"|\b(?:what|who|which)\s+(?:is|was|are|were|will\s+be)\s+the\s+([a-z]{3,})\s+of\b", re.IGNORECASE)
+# A verb that asks for a noun of a line ("What will succeed Rubin?" asks for its successor).
+_RELATION_VERBS = {r"succeed(?:s|ed)?|c[oa]mes?\s+after|후속|차세대|다음": "successor",
+                   r"precede[sd]?|c[oa]mes?\s+before|이전|전작": "predecessor"}
+_APPOSITION = re.compile(r"\s*[,:]\s*")
+_POSSESSED = re.compile(r"['’]s\s+(?:[a-z][\w-]*\s+){0,2}$")  # "Nvidia's chief " before the noun
+_SAID = re.compile(r"\s+(?:said|says|told|added|noted|wrote)\b")
+
+
+def asked_noun(question: str) -> str | None:
+    """The noun a question asks for, if it names one: the noun it owns ("What is Rubin's successor?", "What is
+    the successor of Rubin?"), the noun of a relation verb ("What will succeed Rubin?", "What comes after Rubin?"
+    -> "successor"), or its head noun ("What platform ...?")."""
+    m = _OWNED_NOUN.search(question)
+    if m:
+        return (m.group(1) or m.group(2)).lower()
+    related = next((noun for verb, noun in _RELATION_VERBS.items()
+                    if re.search(rf"(?<![^\W\d_])(?:{verb})(?![a-z])", question, re.IGNORECASE)), None)
+    return related or head_noun(question)
+
+
+def _named_after(question: str, sentence: str, q_lower: str, q_terms: set[str]) -> tuple[int, int] | None:
+    """The name set after the asked noun by a comma or a colon, as an apposition or a field names it ("Rubin's
+    successor, Feynman", "Successor: Feynman"), when the question does not name it already."""
+    noun = asked_noun(question)
+    want = terms(noun)[:1] if noun else []
+    if not want:
+        return None
+    for m in _WORD.finditer(sentence):
+        if terms(m.group(0))[:1] != want:
+            continue
+        line_start = sentence.rfind("\n", 0, m.start()) + 1
+        field = not sentence[line_start:m.start()].strip() and sentence.startswith(":", m.end())
+        # an apposition only after a possessive ("Nvidia's chief executive, Jensen Huang"): "... an AI factory,
+        # Bae said" names who said it
+        owned = _POSSESSED.search(sentence, 0, m.start())
+        sep = _APPOSITION.match(sentence, m.end())
+        if not (field or owned and sentence.startswith(",", m.end())) or not sep:
+            continue
+        run = _NAME_RUN.match(sentence, sep.end())
+        if (run and run.group(0).lower() not in q_lower and not set(terms(run.group(0))) <= q_terms
+                and not _SAID.match(sentence, run.end())):
+            return run.start(), run.end()
+    return None
+
+
 def uses_table_rule(kind: str | None, table_row: bool) -> bool:
     """Whether a table row's short answer is its first figure (a figure question, or an untyped one)."""
     return table_row and kind in (COUNT, AMOUNT, MONEY, PERCENT, None)
 
 
 #: How `short_answer_reason` chose: the structural rules ("table": a row's first figure; "preposition": the name
-#: after the preposition the question ends on; "head": the span beside the question's head noun; "head-none":
+#: after the preposition the question ends on; "appositive": the name after the asked noun and a comma or colon
+#: ("Rubin's successor, Feynman"); "head": the span beside the question's head noun; "head-none":
 #: the sentence speaks of the head noun but names nothing; "clause": a why/how question, which the sentence
 #: answers and no name in it does) are kept; where they do not apply ("typed": a span of the asked type nearest
 #: the question's words; "nearest": any span nearest them; "none": nothing found) a learned model may choose
@@ -334,6 +383,9 @@ def short_answer_reason(question: str, kind: str | None, sentence: str, spans: S
                 run = _NAME_RUN.match(sentence, at)
                 if run:
                     return (at, run.end()), "preposition"
+        named = _named_after(question, sentence, q_lower, q_terms)
+        if named is not None:  # "Rubin's successor, Feynman" and "Successor: Feynman" for "What will succeed Rubin?"
+            return named, "appositive"
         pool = _merge(novel, sentence)
         head = head_noun(question)
         head_term = terms(head)[:1] if head else []

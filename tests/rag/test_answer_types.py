@@ -470,3 +470,24 @@ def test_a_period_named_by_its_kind_alone_dates_nothing():
              Span(27, 36, "each year", "DATE")]
     assert [sp.text for sp in drop_durations("date", spans)] == ["2024", "last year"]
     assert len(drop_durations("count", spans)) == 4  # only a when-question drops them
+
+
+def test_the_name_set_after_the_asked_noun_by_a_comma_or_a_colon_answers():
+    from rag.short import asked_noun
+
+    assert asked_noun("What is Rubin's successor?") == "successor"
+    assert asked_noun("What is the successor of Blackwell?") == "successor"
+    assert asked_noun("what comes after rubin") == "successor"
+    assert asked_noun("What architecture preceded Rubin?") == "predecessor"
+    assert asked_noun("블랙웰의 후속 아키텍처는 무엇인가요?") == "successor"
+    assert asked_noun("What platform is it on?") == "platform"
+    s = "Nvidia uses Blackwell GPUs to design Vera and Rubin, as well as Rubin's successor, Feynman.[3]"
+    span, reason = short_answer_reason("What will succeed Rubin?", None, s, [])
+    assert reason == "appositive" and s[span[0]:span[1]] == "Feynman"
+    span, reason = short_answer_reason("What came before Rubin?", None, "Predecessor: Blackwell", [])
+    assert reason == "appositive" and span == (13, 22)
+    # an apposition needs a possessive, and a name followed by "said" is who said it
+    for sentence in ("Korea plans an AI factory, Bae said.", "Nvidia's successor plan, Kim said, is ready."):
+        assert short_answer_reason("What is Nvidia's successor plan?", None, sentence, [])[1] != "appositive"
+    # a name the question already holds is no answer
+    assert short_answer_reason("Is Feynman Rubin's successor?", None, s, [])[1] != "appositive"

@@ -363,3 +363,9 @@ def test_a_web_pages_related_stories_are_back_matter_and_link_lines_link_elsewhe
     # a sentence that speaks of related matters is the document's own
     own = "Related costs rose 4%: freight and storage.\n"
     assert not links_elsewhere(own, 3)
+
+
+def test_a_products_place_in_its_line_is_searched_by_its_field_name():
+    # "What architecture preceded Rubin?" meets the field "Predecessor: Blackwell"
+    assert "predecessor" in expand_abbreviations("What architecture preceded Rubin?")
+    assert "successor" in expand_abbreviations("What comes after Rubin?")

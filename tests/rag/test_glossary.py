@@ -43,3 +43,7 @@ def test_a_korean_count_question_counts_the_noun_next_to_its_question_word():
     assert counted_noun("몇 개의 칩을 받나요?") == "chips"
     assert counted_noun("루빈 GPU는 어느 회사가 제조하나요?") == ""  # no count asked
     assert counted_noun("직원은 몇 명인가요?") == "employees"
+
+
+def test_a_previous_one_is_also_a_predecessor():
+    assert "predecessor" in english_words("루빈 이전 아키텍처는 무엇인가요?")[1]
