@@ -21,7 +21,7 @@ from .evidence import IRREGULAR_PAST
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*(?:-[A-Za-z]+)*|\d[\d,.]*")
 
 # A question that asks what did not happen. "Whether or not", "not only" and "why not" ask nothing negative.
-_Q_NEGATION = re.compile(r"\b(?:not|never|none|nothing|nobody|nowhere)\b|\bno\b(?!\.?\s*\d)|n[’']t\b",
+_Q_NEGATION = re.compile(r"\b(?:not|never|none|nothing|nobody|nowhere|fail(?:s|ed)?\s+to)\b|\bno\b(?!\.?\s*\d)|n[’']t\b",
                          re.IGNORECASE)  # "no" but not "No. 1"
 _Q_NOT_NEGATIVE = re.compile(r"\bor\s+not\b|\bnot\s+(?:only|just|merely)\b|\bwhy\s+not\b|\bif\s+not\b", re.IGNORECASE)
 # How a sentence says that something did not happen, or held for one thing rather than another.
@@ -189,6 +189,29 @@ def names_another_year(question: str, text: str) -> bool:
     return bool(said) and not any(a0 <= s1 and s0 <= a1 for a0, a1 in asked for s0, s1 in said)
 
 
+# A rank written in figures ("the 22nd most liveable city"), not a century ("the 19th century": a date, above).
+_RANK = re.compile(r"\b(\d{1,3})(?:st|nd|rd|th)\b(?![\s-]*centur)", re.IGNORECASE)
+_RANK_WORDS = {w: i for i, w in enumerate(("second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+                                           "tenth"), start=2)}
+_RANK_WORD = re.compile(rf"\b({'|'.join(_RANK_WORDS)})\b(?![\s-]*centur)", re.IGNORECASE)
+
+
+def _ranks(text: str, *, words: bool) -> set[int]:
+    found = {int(m.group(1)) for m in _RANK.finditer(text)} - {1}
+    if words:
+        found |= {_RANK_WORDS[m.group(1).lower()] for m in _RANK_WORD.finditer(text)}
+    return found
+
+
+def names_another_rank(question: str, text: str) -> bool:
+    """Whether the sentence ranks what it says otherwise than the question: "ranked Warsaw as the 32nd most
+    liveable city" for "When was Warsaw ranked as the 22nd ...?". The question's rank counts in figures only
+    ("second" is also a unit of time); the sentence's in words too, so "Genghis' third son" answers "3rd son"."""
+    asked = _ranks(question, words=False)
+    said = _ranks(text, words=True) if asked else set()
+    return bool(said) and not asked & said
+
+
 # A question about a birth or a death, and the words (or a life-span in brackets) a sentence states each with.
 _LIFE_SPAN = r"\(\s*(?:c\.\s*)?\d{3,4}\s*[–-]\s*(?:c\.\s*)?\d{3,4}\s*\)"
 _LIFE_EVENTS = (
@@ -210,4 +233,4 @@ def says_otherwise(question: str, text: str, *, years: bool = True) -> bool:
     """Whether an English sentence says otherwise than the English question takes for granted (any test above;
     the years' only with `years`)."""
     return (misses_negation(question, text) or negates_asked(question, text) or says_opposite(question, text)
-            or years and names_another_year(question, text))
+            or names_another_rank(question, text) or years and names_another_year(question, text))

@@ -8,6 +8,7 @@ from rag.contradict import (
     asks_negated,
     misses_life_event,
     misses_negation,
+    names_another_rank,
     names_another_year,
     negates_asked,
     says_opposite,
@@ -30,6 +31,22 @@ def test_a_question_about_what_did_not_happen_needs_a_sentence_that_negates():
     assert not misses_negation("Which chips did Nvidia not agree to supply?",
                                "Nvidia agreed to supply Blackwell chips rather than Hopper chips.")
     assert not misses_negation("Which chips did Nvidia agree to supply?", AGREED)
+    # "failed to" asks what did not happen too
+    assert asks_negated("Which chips did Nvidia fail to deliver?")
+    assert misses_negation("What have many members failed to join?", "Many members have gone on to join groups.")
+    assert not misses_negation("What have many members failed to join?", "Many members failed to join the party.")
+
+
+def test_a_sentence_that_ranks_otherwise_than_asked():
+    q = "When was Warsaw ranked as the 22nd most liveable city in the world?"
+    assert names_another_rank(q, "In 2012 the Economist ranked Warsaw as the 32nd most liveable city in the world.")
+    assert not names_another_rank(q, "In 2012 the Economist ranked Warsaw as the 22nd most liveable city.")
+    assert not names_another_rank(q, "In 2012 Warsaw was ranked among the most liveable cities.")  # no rank said
+    # a rank in words is the same rank; a century is a date (the years' test), not a rank
+    assert not names_another_rank("Who was Genghis's 3rd son?", "Genghis' third son, Ogedei Khan, ruled.")
+    assert not names_another_rank("What grew in the 19th century?", "In the 18th century it grew.")
+    assert says_otherwise(q, "In 2012 the Economist ranked Warsaw as the 32nd most liveable city in the world.",
+                          years=False)
 
 
 def test_a_sentence_that_denies_what_the_question_asserts():
