@@ -87,8 +87,12 @@ _MEASURE_NOUNS = (
 _MONEY_NOUNS = (
     r"price|cost|revenue|sales|income|expense|expenses|profit|loss|amount|value|budget|investment|"
     r"dividend|cash|debt|spending|funding|fee|salary|earnings|margin|tax|valuation|worth|payment|net sales|"
-    r"capitali[sz]ation|market cap|assets|liabilities|proceeds|fine|penalty|subsidy|loan"
+    r"capitali[sz]ation|market cap|assets|liabilities|proceeds|fine|penalty|subsidy|loan|eps"
 )
+# What may follow a keyword search's last word: the period it names ("iphone revenue Q1 FY23", "r&d expense in
+# the latest quarter").
+_PERIOD_TAIL = (r"(?:\s+(?:in|for|during|of|the|fiscal|year|quarter|latest|last|most|recent|Q[1-4]|[1-4]Q|FY\s?'?\d{2,4}"
+                r"|\d{4}|10-[QK]|first|second|third|fourth))*")
 
 # Words before a question's noun with no determiner among them: "Which Korean company's chips ...?" asks for the
 # company even with its possessive; "What was the company's net income?" does not.
@@ -132,7 +136,7 @@ _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          COUNT),
         # a search typed as keywords, no question word: its last word says what is wanted ("tesla q2 2020 revenue",
         # "tech prosperity deal mou date")
-        (rf"^(?!.*\b(?:what|which|who|whom|whose|when|where|why|how)\b).*\b(?:{_MONEY_NOUNS})\W*$", MONEY),
+        (rf"^(?!.*\b(?:what|which|who|whom|whose|when|where|why|how)\b).*\b(?:{_MONEY_NOUNS}){_PERIOD_TAIL}\W*$", MONEY),
         (r"^(?!.*\b(?:what|which|who|whom|whose|when|where|why|how)\b).*\b(?:date|year)\W*$", DATE),
     )
 )

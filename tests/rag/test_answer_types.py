@@ -38,6 +38,10 @@ from rag.short import short_answer, short_answer_reason
     ("What is the process of analyzing the amount of resources?", None),
     ("Tesla Q2 2020 revenue", "money"),  # keywords: the last word says what is wanted
     ("tech prosperity deal mou date", "date"),
+    ("iphone revenue Q1 FY23", "money"),  # keywords, then the period they are asked for
+    ("R&D expense in the latest quarter", "money"),
+    ("revenue growth drivers", None),  # the drivers are wanted, not the revenue
+    ("What was diluted EPS in the June 2023 quarter?", "money"),
     ("bae kyung-hoon job before becoming minister", None),
     ("What FP4 performance is Rubin stated to have?", "count"),  # a measure: a figure with its unit
     ("What is the population of Seoul?", "count"),
