@@ -325,6 +325,12 @@ def _names_someone(question: str, text: str, spans: Sequence[Span]) -> bool:
 _SCHOOL_WORDS = r"schools?|universit(?:y|ies)|colleges?|academ(?:y|ies)|institutes?|conservator(?:y|ies)|seminar(?:y|ies)"
 _ASKS_SCHOOL = re.compile(rf"\b(?:which|what)\s+(?:[\w'’-]+\s+){{0,2}}(?:{_SCHOOL_WORDS})\b", re.IGNORECASE)
 _SCHOOL = re.compile(rf"\b(?:{_SCHOOL_WORDS}|polytechnic|gymnasium|lyc[eé]e)\b", re.IGNORECASE)
+# A question for what something costs ("What is the price of X?", "How much does X cost?", "X의 가격은?"), and the
+# words a sentence states a price with: an investment or a profit, however large, is no price.
+_ASKS_PRICE = re.compile(r"\b(?:price[sd]?|cost|costs|costing)\b|가격", re.IGNORECASE)
+_SAYS_PRICE = re.compile(r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|sells?|sold|selling|retails?|charg(?:e|es|ed|ing)|fees?"
+                         r"|start(?:s|ing)?\s+at|for\s+[$€£¥₩]|msrp|apiece|per\s+(?:unit|chip|month|year|share))\b",
+                         re.IGNORECASE)
 _FIGURE_LABELS = frozenset({"MONEY", "PERCENT", "DATE", "TIME", "CARDINAL", "QUANTITY", "ORDINAL"})
 
 
@@ -903,6 +909,10 @@ class Answerer:
             return self._abstain(turn, hits, confidence, t0, t1)
         # "Which high school did he attend?" is not answered by a sentence that names no school, college or
         # university: the organisation it names (his ministry) is of another kind.
+        # "What is the price of HyperCLOVA X?" is not answered by "plans to invest 1 trillion won": it names no price.
+        if (ctx.kind in ("money", "amount") and _ASKS_PRICE.search(turn.question)
+                and not _SAYS_PRICE.search(cands[best].text)):
+            return self._abstain(turn, hits, confidence, t0, t1)
         if (ctx.kind == "org" and _ASKS_SCHOOL.search(f"{ctx.question} {ctx.expanded}")
                 and not _SCHOOL.search(cands[best].text)):
             return self._abstain(turn, hits, confidence, t0, t1)

@@ -410,15 +410,22 @@ def is_figure(label: str, text: str) -> bool:
 _SIGN_BEFORE = re.compile(r"[$€£¥₩]\s?$")
 
 
+_WORD_AFTER = re.compile(r"\s(?:dollars|won|euros|yen|yuan|pounds|USD|KRW|EUR|JPY|CNY)\b")
+
+
 def _with_currency(text: str, sp: Span) -> Span:
-    """`sp` with the currency sign right before it, which spaCy leaves out of some entities ("$999" -> "999"):
-    a figure after "$" is a sum of money."""
-    if sp.label not in ("MONEY", "CARDINAL"):
+    """`sp` with the currency sign right before it or the currency named right after it, which spaCy leaves out
+    of some entities ("$999" -> "999", "1 trillion won" -> QUANTITY "1 trillion"): a figure in a currency is a
+    sum of money."""
+    if sp.label not in ("MONEY", "CARDINAL", "QUANTITY"):
         return sp
     m = _SIGN_BEFORE.search(text, max(0, sp.start - 2), sp.start)
-    if not m:
-        return sp
-    return Span(m.start(), sp.end, text[m.start():sp.end], "MONEY")
+    if m and sp.label != "QUANTITY":
+        return Span(m.start(), sp.end, text[m.start():sp.end], "MONEY")
+    after = _WORD_AFTER.match(text, sp.end)
+    if after:
+        return Span(sp.start, after.end(), text[sp.start:after.end()], "MONEY")
+    return sp
 
 
 def pattern_spans(text: str) -> list[Span]:

@@ -456,3 +456,24 @@ def test_a_field_line_of_the_plain_product_does_not_date_its_variant(seeds_multi
         _verbatim(a, ans)
     ans = a.answer("When does Rubin launch?")
     assert not ans.abstained and "2026" in ans.text, ans.text
+
+
+def test_a_price_is_read_only_from_a_sentence_that_states_one(tmp_path, real_embedder):
+    a = _answerer_over(tmp_path, real_embedder, {"naver.txt": (
+        "Naver unveils HyperCLOVA X upgrade\n"
+        "Naver on Tuesday released an upgraded version of its HyperCLOVA X large language model.\n"
+        "Naver chief executive Choi Soo-yeon said the firm plans to invest 1 trillion won in AI infrastructure "
+        "this year.\n"
+        "A HyperCLOVA X subscription for businesses starts at 30,000 won per month.\n")})
+    ans = a.answer("How much will Naver invest in AI infrastructure this year?")
+    assert not ans.abstained and ans.short == "1 trillion won", (ans.short, ans.text)
+    _verbatim(a, ans)
+    ans = a.answer("How much does a HyperCLOVA X subscription cost?")
+    assert not ans.abstained and "30,000 won" in ans.short, (ans.short, ans.text)
+    # an investment, however large, is no price
+    (tmp_path / "b").mkdir()
+    a = _answerer_over(tmp_path / "b", real_embedder, {"naver.txt": (
+        "Naver unveils HyperCLOVA X upgrade\n"
+        "Naver chief executive Choi Soo-yeon said the firm plans to invest 1 trillion won in AI infrastructure "
+        "this year.\n")})
+    assert a.answer("What is the price of HyperCLOVA X?").abstained

@@ -495,3 +495,17 @@ def test_the_name_set_after_the_asked_noun_by_a_comma_or_a_colon_answers():
         assert short_answer_reason("What is Nvidia's successor plan?", None, sentence, [])[1] != "appositive"
     # a name the question already holds is no answer
     assert short_answer_reason("Is Feynman Rubin's successor?", None, s, [])[1] != "appositive"
+
+
+def test_a_figure_the_currency_follows_is_money():
+    from rag.answer_types import Span, _with_currency
+
+    text = "Naver plans to invest 1 trillion won in AI infrastructure."
+    a = text.index("1 trillion")
+    got = _with_currency(text, Span(a, a + len("1 trillion"), "1 trillion", "QUANTITY"))  # as spaCy tags it
+    assert (got.text, got.label) == ("1 trillion won", "MONEY")
+    b = text.index("AI")
+    assert _with_currency(text, Span(b, b + 2, "AI", "GPE")).label == "GPE"
+    text = "It costs $999."
+    c = text.index("999")
+    assert _with_currency(text, Span(c, c + 3, "999", "CARDINAL")).text == "$999"
