@@ -314,6 +314,51 @@ def _named_after(question: str, sentence: str, q_lower: str, q_terms: set[str]) 
     return None
 
 
+# When a figure holds: ahead ("is expected to employ 8,500 people at full capacity") or now ("currently employs
+# about 1,340 workers"). A sentence that gives both is cut into its clauses to read each figure's.
+_AHEAD = re.compile(r"\b(?:will|would|expect(?:s|ed)?|plans?|planned|projected|forecasts?|eventually|aims?|targets?"
+                    r"|full\s+capacity|next\s+year|going\s+to)\b", re.IGNORECASE)
+_AUXILIARY = re.compile(r"\b(?:will|would|going\s+to)\b", re.IGNORECASE)
+_NOW = re.compile(r"\b(?:currently|now|today|at\s+present|presently|so\s+far|to\s+date)\b", re.IGNORECASE)
+_TENSE_BREAK = re.compile(r"\s*[;,]\s*|\s+(?:while|whereas|but)\s+|\s+and\s+(?=(?:is|are|was|were|will|would|has|have|"
+                          r"had|plans?|expects?|aims?)\b)", re.IGNORECASE)
+
+
+def _when_said(text: str, *, asked: bool = False) -> str | None:
+    """"ahead", "now" or None (neither or both). A question's "will" says nothing of the figure's time: "... the
+    platform that Korea's AI factory will be built on?" asks for the platform's figure as it stands."""
+    ahead = bool(_AHEAD.search(_AUXILIARY.sub(" ", text) if asked else text))
+    now = bool(_NOW.search(text))
+    return "ahead" if ahead and not now else "now" if now and not ahead else None
+
+
+def prefer_asked_time(question: str, sentence: str, spans: Sequence[Span],
+                      chosen: tuple[int, int] | None) -> tuple[int, int] | None:
+    """`chosen`, or the figure of its kind in the one clause that speaks of the time the question asks about: "The
+    plant currently employs about 1,340 workers and is expected to employ 8,500 people at full capacity" answers
+    8,500 for "How many workers will it employ at full capacity?" and 1,340 for "How many people does it employ
+    now?". A question that says neither (or both) keeps `chosen`."""
+    want = _when_said(question, asked=True)
+    own = next((sp for sp in spans if chosen and sp.start <= chosen[0] < sp.end), None)
+    if want is None or own is None or own.label not in _FIGURE_OR_DATE:
+        return chosen
+    cuts = [0] + [x for m in _TENSE_BREAK.finditer(sentence) for x in (m.start(), m.end())] + [len(sentence)]
+    clauses = [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts), 2)]
+
+    def when(at: int) -> str | None:
+        a, b = next((c for c in clauses if c[0] <= at < c[1]), clauses[-1])
+        return _when_said(sentence[a:b])
+
+    if when(own.start) == want:
+        return chosen
+    fits = [sp for sp in spans if sp.label == own.label and sp is not own and when(sp.start) == want]
+    if len(fits) != 1:
+        return chosen
+    best = fits[0]
+    end = unit_end(sentence, best.end) if chosen[1] > own.end else best.end
+    return best.start, end
+
+
 def uses_table_rule(kind: str | None, table_row: bool) -> bool:
     """Whether a table row's short answer is its first figure (a figure question, or an untyped one)."""
     return table_row and kind in (COUNT, AMOUNT, MONEY, PERCENT, None)

@@ -509,3 +509,18 @@ def test_a_figure_the_currency_follows_is_money():
     text = "It costs $999."
     c = text.index("999")
     assert _with_currency(text, Span(c, c + 3, "999", "CARDINAL")).text == "$999"
+
+
+def test_a_figure_is_read_in_the_clause_of_the_time_asked():
+    from rag.short import prefer_asked_time
+
+    s = ("The plant currently employs about 1,340 workers and is expected to employ 8,500 people at full capacity, "
+         "the company said.")
+    spans = pattern_spans(s)
+    now, ahead = s.index("about 1,340"), s.index("8,500")
+    near_now = (now, now + len("about 1,340"))
+    assert prefer_asked_time("How many workers will it employ at full capacity?", s, spans, near_now) == (ahead, ahead + 5)
+    assert prefer_asked_time("How many people does it employ now?", s, spans, (ahead, ahead + 5)) == near_now
+    # a question that names no time keeps the choice, and so does one whose "will" is only its grammar
+    assert prefer_asked_time("How many workers does the plant employ?", s, spans, near_now) == near_now
+    assert prefer_asked_time("How many workers will the plant employ?", s, spans, near_now) == near_now
