@@ -698,7 +698,7 @@ class Answerer:
             expanded = f"{expand_abbreviations(query)} {words}".strip()
         return QuestionContext(
             question=question, query=query, kind=question_type(turn.question), idf=self._idf,
-            cross_lingual=turn.cross_lingual, head=head_noun(turn.focus),
+            cross_lingual=turn.cross_lingual, head=head_noun(turn.focus) or "",
             expanded=expanded, df=self._df, counted=counted_noun(turn.question) if turn.cross_lingual else None,
             n_chunks=max(1, snap.bm25.n_docs), scope=frozenset(turn.scope.doc_ids) if turn.scope else frozenset(),
             doc_length=lambda d: len(snap.docs[d].text) if d in snap.docs else 0)

@@ -98,6 +98,10 @@ _PERIOD_TAIL = (r"(?:\s+(?:in|for|during|of|the|fiscal|year|quarter|latest|last|
 # company even with its possessive; "What was the company's net income?" does not.
 _NO_DET = r"(?:(?!(?:the|its|their|this|that|these|those|an?|his|her|our)\b)[\w'’&-]+\s+)"
 
+# A keyword search whose last word says who or what is wanted ("nvidia ceo", "trump state visit city"), unless a
+# question word or a clause ("job before becoming minister") says otherwise.
+_KEYWORD_NOT = r"what|which|who|whom|whose|when|where|why|how|before|after|becoming|became|as|than|since|until|during"
+
 _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p, re.IGNORECASE), kind)
     for p, kind in (
@@ -138,6 +142,9 @@ _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # "tech prosperity deal mou date")
         (rf"^(?!.*\b(?:what|which|who|whom|whose|when|where|why|how)\b).*\b(?:{_MONEY_NOUNS}){_PERIOD_TAIL}\W*$", MONEY),
         (r"^(?!.*\b(?:what|which|who|whom|whose|when|where|why|how)\b).*\b(?:date|year)\W*$", DATE),
+        (rf"^(?!.*\b(?:{_KEYWORD_NOT})\b).*\b(?:{_PERSON_NOUNS})\W*$", PERSON),
+        (rf"^(?!.*\b(?:{_KEYWORD_NOT})\b).*\b(?:{_PLACE_NOUNS})\W*$", PLACE),
+        (rf"^(?!.*\b(?:{_KEYWORD_NOT})\b).*\b(?:{_ORG_NOUNS})\W*$", ORG),
     )
 )
 

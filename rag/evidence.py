@@ -116,7 +116,9 @@ class QuestionContext:
     cross_lingual: bool = False  # question not in English; `dense` comes from the multilingual model
     expanded: str = ""  # the long forms of the question's abbreviations ("R&D" -> "research and development")
     counted: str | None = None  # what a how-many question counts, where `how_many(question)` cannot tell (Korean)
-    head: str | None = None  # the noun a what/which question asks about (`head_noun` of the question as asked)
+    # the noun a what/which question asks about (`head_noun` of the question as asked; "" for none, None: read
+    # `question`)
+    head: str | None = None
 
 
 def is_table_row(text: str) -> bool:
@@ -290,6 +292,10 @@ def _near(text: str, spans: Sequence[Span], q_terms: set[str], counted: bool) ->
 _HEAD = re.compile(r"\b(?:what|which)\s+(?:(?:is|was|were|are|kind of|type of|sort of)\s+)?(?:the\s+)?"
                    r"(?:(?-i:[A-Z0-9][A-Z0-9-]*[A-Z0-9])\s+)?([a-z]{3,})\b", re.IGNORECASE)
 _KO_HEAD = re.compile(r"(?:어떤|어느|무슨)\s*([\uac00-\ud7a3]+)")
+_QUESTION_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b|[\uac00-\ud7a3]", re.IGNORECASE)
+# the last word of a keyword search, before any period it names ("iphone revenue Q1 FY23" -> "revenue")
+_KEYWORD_HEAD = re.compile(r"(?<![\w-])([A-Za-z]{3,})(?:\s+(?:in|for|of|the|Q[1-4]|FY\s?'?\d{2,4}|\d{4}|latest|last|"
+                           r"fiscal))*\W*$", re.IGNORECASE)
 _NOT_HEADS = frozenset(["is", "was", "were", "are", "does", "did", "do", "will", "would", "can", "could", "has", "have",
                         "had", "the"])
 _TRAILING_PREP = re.compile(r"\b(on|in|of|by|with|from|for|to|at|into|about|after|before|under|behind|between|like)"
@@ -467,6 +473,10 @@ def head_noun(question: str) -> str | None:
         english = glossary_head(k.group(1))
         if english:
             return english
+    # A search typed as keywords names what it wants last: "rubin memory", "trump state visit city".
+    key = _KEYWORD_HEAD.search(question)
+    if key and not _QUESTION_WORD.search(question) and key.group(1).lower() not in STOPWORDS:
+        return key.group(1).lower()
     return None
 
 

@@ -273,6 +273,7 @@ _OWNED_NOUN = re.compile(r"['’]s\s+([a-z]{3,})\s*[?.]*\s*$"
 _RELATION_VERBS = {r"succeed(?:s|ed)?|c[oa]mes?\s+after|후속|차세대|다음": "successor",
                    r"precede[sd]?|c[oa]mes?\s+before|이전|전작": "predecessor"}
 _APPOSITION = re.compile(r"\s*[,:]\s*")
+_OWNER = re.compile(r"[\w-]+['’]s$")  # the word that owns it: "Rubin's"
 _POSSESSED = re.compile(r"['’]s\s+(?:[a-z][\w-]*\s+){0,2}$")  # "Nvidia's chief " before the noun
 _SAID = re.compile(r"\s+(?:said|says|told|added|noted|wrote)\b")
 
@@ -304,6 +305,8 @@ def _named_after(question: str, sentence: str, q_lower: str, q_terms: set[str]) 
         # an apposition only after a possessive ("Nvidia's chief executive, Jensen Huang"): "... an AI factory,
         # Bae said" names who said it
         owned = _POSSESSED.search(sentence, 0, m.start())
+        if owned and not set(terms(_OWNER.search(sentence, 0, owned.start() + 2).group(0))) & q_terms:
+            owned = None  # "Rubin's successor, Feynman" says nothing of Blackwell's
         sep = _APPOSITION.match(sentence, m.end())
         if not (field or owned and sentence.startswith(",", m.end())) or not sep:
             continue

@@ -41,6 +41,9 @@ from rag.short import short_answer, short_answer_reason
     ("iphone revenue Q1 FY23", "money"),  # keywords, then the period they are asked for
     ("R&D expense in the latest quarter", "money"),
     ("revenue growth drivers", None),  # the drivers are wanted, not the revenue
+    ("nvidia ceo", "person"),  # keywords whose last word says who or what is wanted
+    ("trump state visit city", "place"),
+    ("rubin chip maker", "org"),
     ("What was diluted EPS in the June 2023 quarter?", "money"),
     ("bae kyung-hoon job before becoming minister", None),
     ("What FP4 performance is Rubin stated to have?", "count"),  # a measure: a figure with its unit
@@ -493,8 +496,9 @@ def test_the_name_set_after_the_asked_noun_by_a_comma_or_a_colon_answers():
     # an apposition needs a possessive, and a name followed by "said" is who said it
     for sentence in ("Korea plans an AI factory, Bae said.", "Nvidia's successor plan, Kim said, is ready."):
         assert short_answer_reason("What is Nvidia's successor plan?", None, sentence, [])[1] != "appositive"
-    # a name the question already holds is no answer
+    # a name the question already holds is no answer, nor is the successor of another than the one asked
     assert short_answer_reason("Is Feynman Rubin's successor?", None, s, [])[1] != "appositive"
+    assert short_answer_reason("What will succeed Blackwell?", None, s, [])[1] != "appositive"
 
 
 def test_a_figure_the_currency_follows_is_money():

@@ -114,6 +114,14 @@ def test_head_noun_and_trailing_preposition_features():
     assert X[0, FEATURES.index("lexical")] > 0.5  # "built" meets "build"
 
 
+def test_a_keyword_search_names_its_head_noun_last():
+    assert head_noun("rubin memory") == "memory"
+    assert head_noun("iphone revenue Q1 FY23") == "revenue"  # before the period it names
+    assert head_noun("trump state visit city") == "city"
+    assert head_noun("nvidia korea chips how many") is None  # a question word: not a keyword search
+    assert head_noun("GPU Rubin") == "rubin"  # hence a Korean question's context carries its own head ("" for none)
+
+
 def test_a_korean_questions_head_noun_comes_from_the_question_as_asked():
     from rag.answer_types import pattern_spans
 
@@ -129,6 +137,10 @@ def test_a_korean_questions_head_noun_comes_from_the_question_as_asked():
     asked = replace(bare, head=head_noun("루빈 GPU는 어떤 메모리를 사용하나요?"))
     assert asked.head == "memory"
     assert featurize(asked, [c], np.array([0.5]), [1])[0, head] == 1
+    # its Latin names read as keywords would name a head ("Rubin memory" -> "memory"): "" says it has none
+    names = replace(bare, question="Rubin memory", query="Rubin memory")
+    assert featurize(names, [c], np.array([0.5]), [1])[0, head] == 1
+    assert featurize(replace(names, head=""), [c], np.array([0.5]), [1])[0, head] == 0
 
 
 def test_how_many_counts_the_noun_before_the_first_function_word():
