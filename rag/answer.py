@@ -917,6 +917,7 @@ class Answerer:
                 and not _SCHOOL.search(cands[best].text)):
             return self._abstain(turn, hits, confidence, t0, t1)
         best = self._naming_lead(asked, ctx, cands, X, logits, best)
+        best = self._counting_lead(ctx, cands, X, logits, best)
         best = self._change_lead(ctx, cands, logits, best)
         best = self._row_lead(ctx, cands, logits, best)
         probs = np.where(live, 1.0 / (1.0 + np.exp(-np.where(live, logits, 0.0))), 0.0)
@@ -1083,6 +1084,22 @@ class Answerer:
         head_near = X[:, FEATURES.index("head_near")]
         for i in np.argsort(-logits)[1:NAMING_LEAD_TOP]:
             if np.isfinite(logits[i]) and head_near[i]:
+                return int(i)
+        return best
+
+    @staticmethod
+    def _counting_lead(ctx: QuestionContext, cands: Sequence[Candidate], X: np.ndarray, logits: np.ndarray,
+                       best: int) -> int:
+        """The sentence to lead with: `best`, unless a "How many chips ...?" question's best sentence counts
+        something else ("4 takeaways from Korea's meeting with Nvidia on chips") while one of the next best puts a
+        figure before the counted noun ("about 260,000 advanced chips")."""
+        if ctx.kind != "count" or not counted_thing(ctx) or X[best, FEATURES.index("table_row")]:
+            return best
+        near = X[:, FEATURES.index("type_near")]
+        if near[best]:
+            return best
+        for i in np.argsort(-logits)[1:NAMING_LEAD_TOP]:
+            if np.isfinite(logits[i]) and near[i] and not cands[int(i)].back_matter:
                 return int(i)
         return best
 

@@ -232,6 +232,7 @@ NEAR_CHARS = 30  # "within a few words": about five words of English
 
 
 _COUNTED = re.compile(r"\bhow\s+many\s+((?:[\w'’-]+\s*){1,3})", re.IGNORECASE)
+_COUNTED_BEFORE = re.compile(r"\b([A-Za-z][\w'’-]+)\s+how\s+many\W*$", re.IGNORECASE)
 
 
 def counted_phrase(words: str) -> str:
@@ -271,7 +272,11 @@ def counted_thing(ctx: QuestionContext) -> str:
 def how_many(question: str) -> str:
     """What a "how many" question counts (`counted_phrase`), or "" when it asks no "how many"."""
     m = _COUNTED.search(question)
-    return counted_phrase(m.group(1)) if m else ""
+    if m:
+        return counted_phrase(m.group(1))
+    # keywords that end on "how many": the word before it is what is counted ("nvidia korea chips how many")
+    k = _COUNTED_BEFORE.search(question)
+    return k.group(1).lower() if k and k.group(1).lower() not in STOPWORDS else ""
 
 
 def _near(text: str, spans: Sequence[Span], q_terms: set[str], counted: bool) -> bool:

@@ -477,3 +477,17 @@ def test_a_price_is_read_only_from_a_sentence_that_states_one(tmp_path, real_emb
         "Naver chief executive Choi Soo-yeon said the firm plans to invest 1 trillion won in AI infrastructure "
         "this year.\n")})
     assert a.answer("What is the price of HyperCLOVA X?").abstained
+
+
+def test_a_count_leads_with_a_sentence_that_counts_the_thing_asked(tmp_path, real_embedder):
+    # the subtitle's "4 takeaways ... on chips" counts takeaways; the chips are "about 260,000 advanced chips"
+    a = _answerer_over(tmp_path, real_embedder, {"article.txt": (
+        "Korea's Nvidia talks point to an AI factory push\n"
+        "4 takeaways from Korea's meeting with Nvidia on chips, physical AI, and an AI factory plan.\n"
+        "Korea and Nvidia discussed chips, physical AI, and a Seoul AI factory plan.\n"
+        "The talks come after a prior pledge tied to the APEC meeting, including about 260,000 advanced chips.\n"
+        "Huang's four-day Seoul visit included meetings with executives from major conglomerates.\n")})
+    for q in ("How many chips will Nvidia supply to Korea?", "nvidia korea chips how many"):
+        ans = a.answer(q)
+        assert not ans.abstained and ans.short.endswith("260,000"), (q, ans.short, ans.text)
+        _verbatim(a, ans)

@@ -114,6 +114,14 @@ def test_head_noun_and_trailing_preposition_features():
     assert X[0, FEATURES.index("lexical")] > 0.5  # "built" meets "build"
 
 
+def test_keywords_that_end_on_how_many_count_the_word_before():
+    from rag.evidence import how_many
+
+    assert how_many("nvidia korea chips how many") == "chips"
+    assert how_many("How many chips will Nvidia supply?") == "chips"
+    assert how_many("Nvidia supplies chips") == ""
+
+
 def test_a_keyword_search_names_its_head_noun_last():
     assert head_noun("rubin memory") == "memory"
     assert head_noun("iphone revenue Q1 FY23") == "revenue"  # before the period it names
