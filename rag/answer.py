@@ -332,6 +332,14 @@ _SAYS_PRICE = re.compile(r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|sells?|sold|se
                          r"|start(?:s|ing)?\s+at|for\s+[$€£¥₩]|msrp|apiece|per\s+(?:unit|chip|month|year|share))\b",
                          re.IGNORECASE)
 _FIGURE_LABELS = frozenset({"MONEY", "PERCENT", "DATE", "TIME", "CARDINAL", "QUANTITY", "ORDINAL"})
+# "What is physical AI?", "What does AI factory mean?": the term asked about, and how a sentence defines one.
+_ASKS_DEFINITION = re.compile(r"^\W*what\s+(?:is|are|does|do)\s+(?:an?\s+|the\s+)?(.{2,60}?)"
+                              r"(?:\s+(?:mean|refer\s+to|stand\s+for))?\s*\??\s*$", re.IGNORECASE)
+_DEFINED_AS = (r"(?:\([^)]*\)\s*)?(?:,\s*)?(?:is|are|was|means|meant|refers\s+to|stands\s+for|describes|"
+               r"is\s+defined\s+as|a\s+term)\b")
+# A who-question only a person answers: what happens to people, not to companies or countries.
+_ASKS_A_PERSON = re.compile(r"\bwho(?:m)?\b.*\b(?:appointed|elected|hired|sworn|born|married|nominated|promoted|"
+                            r"resigned|fired|died|knighted|assassinated|crowned)\b", re.IGNORECASE)
 
 
 _FORM_ENDINGS = ("s", "es", "n", "an", "ian", "ese", "ish", "i")  # plurals and demonyms: "chips", "Korean"
@@ -918,6 +926,7 @@ class Answerer:
             return self._abstain(turn, hits, confidence, t0, t1)
         best = self._naming_lead(asked, ctx, cands, X, logits, best)
         best = self._counting_lead(ctx, cands, X, logits, best)
+        best = self._defining_lead(turn, ctx, cands, logits, best)
         best = self._change_lead(ctx, cands, logits, best)
         best = self._row_lead(ctx, cands, logits, best)
         probs = np.where(live, 1.0 / (1.0 + np.exp(-np.where(live, logits, 0.0))), 0.0)
@@ -960,10 +969,13 @@ class Answerer:
             # company gets the most nvidia chips" by "Korea-Nvidia": the short answer only says the question again.
             return self._abstain(turn, hits, confidence, t0, t1)
         if ctx.kind == "person" and span and (_only_a_group(asked, top.text, top.spans, span)
-                                              or _span_label(top.spans, span) in _FIGURE_LABELS):
+                                              or _span_label(top.spans, span) in _FIGURE_LABELS
+                                              or _ASKS_A_PERSON.search(turn.focus)
+                                              and _span_label(top.spans, span) in ("ORG", "GPE", "NORP")):
             # "Who will direct the center?" is not answered by "Korean" in "... between Korean partners and Nvidia
             # engineers": a nationality or group, where the sentence names no one the question does not; nor
-            # "Who signed the MOU?" by "$200 billion": an amount, a date or a number is no one.
+            # "Who signed the MOU?" by "$200 billion": an amount, a date or a number is no one; nor "Who was appointed
+            # to head the Seoul R&D center?" by "Nvidia": only a person is appointed, born or married.
             return self._abstain(turn, hits, confidence, t0, t1)
         text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
         t2 = time.perf_counter()
@@ -1084,6 +1096,23 @@ class Answerer:
         head_near = X[:, FEATURES.index("head_near")]
         for i in np.argsort(-logits)[1:NAMING_LEAD_TOP]:
             if np.isfinite(logits[i]) and head_near[i]:
+                return int(i)
+        return best
+
+    @staticmethod
+    def _defining_lead(turn: _Turn, ctx: QuestionContext, cands: Sequence[Candidate], logits: np.ndarray,
+                       best: int) -> int:
+        """The sentence to lead with: `best`, unless a "What is physical AI?" question's best sentence only names
+        the term ("Focus area: physical AI") while one of the next best defines it ("physical AI, a term that points
+        to AI systems tied to machines ...")."""
+        m = _ASKS_DEFINITION.match(turn.focus) if turn.lang == "en" and ctx.kind is None else None
+        if not m:
+            return best
+        defines = re.compile(rf"\b{re.escape(m.group(1).strip())}\b\W*{_DEFINED_AS}", re.IGNORECASE)
+        if defines.search(cands[best].text):
+            return best
+        for i in np.argsort(-logits)[1:NAMING_LEAD_TOP]:
+            if np.isfinite(logits[i]) and defines.search(cands[int(i)].text) and not cands[int(i)].back_matter:
                 return int(i)
         return best
 

@@ -36,7 +36,9 @@ _MODIFIERS = 30
 FIGURE_LIKE = NUMERIC | {DURATION}  # a figure answers them, with its unit if it has one
 # "what/which N <auxiliary>": N is surely the noun asked about ("What chips will ...", not "What total ...")
 _REASON_OR_MANNER = re.compile(r"^\W*(?:why|how\s+(?:do|does|did|is|are|was|were|can|could|would|should|has|have|had|"
-                               r"will))\b|\bwhy\b|왜|어떻게|무엇 때문|이유", re.IGNORECASE)
+                               r"will))\b|\bwhy\b|왜|어떻게|무엇 때문|이유"
+                               # "What would the Seoul R&D center do?": an activity, which the sentence says
+                               r"|^\W*what\s+(?:will|would|does|did|do|can|could|should)\b.*\bdo\W*$", re.IGNORECASE)
 _KO_WHICH = re.compile(r"(?:어떤|어느|무슨)\s*[\uac00-\ud7a3]")  # a Korean "what/which N" question
 _DIRECT_HEAD = re.compile(r"\b(?:what|which)\s+[a-z]{3,}s?\s+(?:will|would|did|does|do|is|are|was|were|has|have|had"
                           r"|can|could|should|may|might)\b", re.IGNORECASE)  # characters of modifiers allowed between them

@@ -358,6 +358,9 @@ def test_a_who_question_is_not_answered_by_a_nationality_alone_nor_by_an_amount(
     assert ans.abstained or "$" not in ans.short, ans.short
     met = seeds_multilingual.answer("Who did Bae Kyung-hoon meet?")  # a person named: still answered
     assert not met.abstained and "Jensen Huang" in met.text
+    # only a person is appointed: "Nvidia" does not say who will head the center (nobody is named yet)
+    ans = seeds_multilingual.answer("Who was appointed to head the Seoul R&D center?")
+    assert ans.abstained, (ans.short, ans.text)
 
 
 def test_a_question_for_a_school_needs_a_sentence_that_names_one(seeds_multilingual):
@@ -490,4 +493,19 @@ def test_a_count_leads_with_a_sentence_that_counts_the_thing_asked(tmp_path, rea
     for q in ("How many chips will Nvidia supply to Korea?", "nvidia korea chips how many"):
         ans = a.answer(q)
         assert not ans.abstained and ans.short.endswith("260,000"), (q, ans.short, ans.text)
+        _verbatim(a, ans)
+
+
+def test_a_what_is_question_leads_with_the_sentence_that_defines_the_term(tmp_path, real_embedder):
+    a = _answerer_over(tmp_path, real_embedder, {"article.txt": (
+        "Korea's Nvidia talks point to an AI factory push\n"
+        "2. Physical AI is now part of the policy agenda\n"
+        "- Focus area: physical AI\n"
+        "- Likely use cases: robotics, factories, logistics, automation\n"
+        "The meeting also covered physical AI, a term that points to AI systems tied to machines, robots, "
+        "factories, and other real-world operations.\n"
+        "Korea and Nvidia discussed chips, physical AI, and a Seoul AI factory plan.\n")})
+    for q in ("What is physical AI?", "What does physical AI refer to?"):
+        ans = a.answer(q)
+        assert not ans.abstained and ans.sentences[0].text.startswith("The meeting also covered"), (q, ans.text)
         _verbatim(a, ans)

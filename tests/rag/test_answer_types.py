@@ -528,3 +528,10 @@ def test_a_figure_is_read_in_the_clause_of_the_time_asked():
     # a question that names no time keeps the choice, and so does one whose "will" is only its grammar
     assert prefer_asked_time("How many workers does the plant employ?", s, spans, near_now) == near_now
     assert prefer_asked_time("How many workers will the plant employ?", s, spans, near_now) == near_now
+
+
+def test_what_something_would_do_is_answered_by_the_sentence_not_a_name_in_it():
+    s = "Bae said he hopes Nvidia's planned AI research and development center in Seoul can grow into a base."
+    assert short_answer_reason("What would the Seoul R&D center do?", None, s, pattern_spans(s)) == (None, "clause")
+    assert short_answer_reason("What does Nvidia do?", None, s, pattern_spans(s))[1] == "clause"
+    assert short_answer_reason("What will Nvidia build in Seoul?", None, s, pattern_spans(s))[1] != "clause"
