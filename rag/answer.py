@@ -83,7 +83,14 @@ from .retriever import Retriever
 from .scope import DocProfile, Scope, dated_document
 from .scope import profile as scope_profile
 from .scope import resolve as resolve_scope
-from .short import LEARNED_REASONS, change_figure, prefer_asked_time, prefer_asked_variant, short_answer_reason
+from .short import (
+    LEARNED_REASONS,
+    change_figure,
+    prefer_asked_clause,
+    prefer_asked_time,
+    prefer_asked_variant,
+    short_answer_reason,
+)
 from .short_model import ShortModel, default_short_model
 from .types import Answer, AnswerSentence, Citation, Hit
 
@@ -963,6 +970,7 @@ class Answerer:
             span = self.short_model.choose(asked, ctx.kind, top.text, top.spans, span)
         span = prefer_asked_variant(asked, top.text, top.spans, span)
         span = prefer_asked_time(asked, top.text, top.spans, span)
+        span = prefer_asked_clause(asked, top.text, top.spans, span)
         short = top.text[span[0]:span[1]] if span else ""
         if short and _repeats_question(short, asked):
             # "What is the annual cap on Korea's payments ...?" is not answered by "Korean", nor "which korean

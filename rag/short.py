@@ -274,6 +274,8 @@ _OWNED_NOUN = re.compile(r"['’]s\s+([a-z]{3,})\s*[?.]*\s*$"
 # A verb that asks for a noun of a line ("What will succeed Rubin?" asks for its successor).
 _RELATION_VERBS = {r"succeed(?:s|ed)?|c[oa]mes?\s+after|후속|차세대|다음": "successor",
                    r"precede[sd]?|c[oa]mes?\s+before|이전|전작": "predecessor"}
+# Question words that say what kind of answer is wanted, not what it is about.
+_FRAME_WORDS = frozenset({"year", "date", "day", "month", "time", "many", "much", "number", "amount", "figure"})
 _APPOSITION = re.compile(r"\s*[,:]\s*")
 _OWNER = re.compile(r"[\w-]+['’]s$")  # the word that owns it: "Rubin's"
 _POSSESSED = re.compile(r"['’]s\s+(?:[a-z][\w-]*\s+){0,2}$")  # "Nvidia's chief " before the noun
@@ -364,6 +366,61 @@ def prefer_asked_time(question: str, sentence: str, spans: Sequence[Span],
     return best.start, end
 
 
+_CAPITAL_RUN = re.compile(r"(?<![\w’'])[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*")
+
+
+def _asked_names(question: str) -> list[set[str]]:
+    """The names a question writes (runs of capitalised words past its first word), as terms: "Trump" in "Who
+    welcomed Trump?", "Genghis Khan" in "Who was Genghis Khan's son?"."""
+    out = []
+    for m in _CAPITAL_RUN.finditer(question):
+        words = m.group(0).split()
+        if m.start() == len(question) - len(question.lstrip()):
+            words = words[1:]  # the question's first word is capitalised as the first
+        named = set(terms(" ".join(re.sub(r"['’]s$", "", w) for w in words)))
+        if named:
+            out.append(named)
+    return out
+
+
+def is_asked_name(sentence: str, start: int, end: int, asked_names: Sequence[set[str]]) -> bool:
+    """Whether the name at `sentence[start:end]` is one the question writes in part: it holds all of a question's
+    name ("Donald J. Trump" for "Trump") and the sentence names that nowhere else. "Vera Rubin" in "... named
+    after astrophysicist Vera Rubin and will consist of a GPU named Rubin" is another than the question's Rubin."""
+    inside = set(terms(sentence[start:end]))
+    outside = set(terms(sentence[:start] + " " + sentence[end:]))
+    return any(name <= inside and not name <= outside for name in asked_names)
+
+
+def prefer_asked_clause(question: str, sentence: str, spans: Sequence[Span],
+                        chosen: tuple[int, int] | None) -> tuple[int, int] | None:
+    """`chosen`, or the figure or date of its kind in the one clause that holds the question's words, when the
+    chosen one's clause holds none: "He completed his Master of Science ... in 2003, followed by a Doctor of
+    Philosophy (Ph.D.) ... in 2006" answers 2006 for "When did he receive his Ph.D.?". A short clause ("In 2019,")
+    only dates the rest of its sentence, so it keeps its figure."""
+    own = next((sp for sp in spans if chosen and sp.start <= chosen[0] < sp.end), None)
+    if own is None or own.label not in _FIGURE_OR_DATE:
+        return chosen
+    q_terms = set(terms(question)) - _FRAME_WORDS
+    cuts = [0] + [x for m in _TENSE_BREAK.finditer(sentence) for x in (m.start(), m.end())] + [len(sentence)]
+    clauses = [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts), 2)]
+
+    def clause_of(at: int) -> tuple[int, int]:
+        return next((c for c in clauses if c[0] <= at < c[1]), clauses[-1])
+
+    mine = clause_of(own.start)
+    mine_terms = set(terms(sentence[mine[0]:mine[1]]))
+    if len(mine_terms) < 5 or mine_terms & q_terms:
+        return chosen
+    fits = [sp for sp in spans if sp.label == own.label and sp is not own and clause_of(sp.start) != mine
+            and set(terms(sentence.__getitem__(slice(*clause_of(sp.start))))) & q_terms]
+    if len(fits) != 1:
+        return chosen
+    best = fits[0]
+    end = unit_end(sentence, best.end) if chosen[1] > own.end else best.end
+    return best.start, end
+
+
 def uses_table_rule(kind: str | None, table_row: bool) -> bool:
     """Whether a table row's short answer is its first figure (a figure question, or an untyped one)."""
     return table_row and kind in (COUNT, AMOUNT, MONEY, PERCENT, None)
@@ -408,9 +465,12 @@ def short_answer_reason(question: str, kind: str | None, sentence: str, spans: S
         return _first_figure(sentence), "table"
     if kind is None and _REASON_OR_MANNER.search(question):
         return None, "clause"  # "Why ...?", "How does ...?": a reason or a manner is the sentence, not a name in it
+    asked_names = _asked_names(question)
     novel = [sp for sp in spans
              if sp.text.strip() and sp.text.lower() not in q_lower and not set(terms(sp.text)) <= q_terms
-             and not _restates(sentence, sp, q_lower)]
+             and not _restates(sentence, sp, q_lower)
+             # "Donald J. Trump" is the question's "Trump", not who welcomed him
+             and not (sp.label == "PERSON" and is_asked_name(sentence, sp.start, sp.end, asked_names))]
     reason = "typed"
     if kind is not None:
         typed = [sp for sp in novel if sp.label in LABELS[kind]]

@@ -35,7 +35,7 @@ from .evidence import (
     sigmoid,
     trailing_preposition,
 )
-from .short import _LOWER_WORDS, _NAME_RUN, _WORD, _merge, _restates, _term_positions
+from .short import _LOWER_WORDS, _NAME_RUN, _WORD, _asked_names, _merge, _restates, _term_positions, is_asked_name
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +64,17 @@ def span_candidates(question: str, sentence: str, spans: Sequence[Span]) -> list
     by a possessive or "of", and runs of capitalised words (label ``NAME``); each (start, end) once."""
     q_lower = question.lower()
     q_terms = set(terms(question))
+    asked_names = _asked_names(question)
 
-    def novel(text: str) -> bool:
+    def novel(text: str, at: tuple[int, int] | None = None, label: str = "NAME") -> bool:
         t = set(terms(text))
-        return bool(text.strip()) and text.lower() not in q_lower and bool(t) and not t <= q_terms
+        # "President Donald J. Trump" is the question's "Trump"
+        return (bool(text.strip()) and text.lower() not in q_lower and bool(t) and not t <= q_terms
+                and not (at is not None and label in ("PERSON", "NAME")
+                         and is_asked_name(sentence, at[0], at[1], asked_names)))
 
     out: dict[tuple[int, int], Span] = {}
-    typed = [sp for sp in spans if novel(sp.text) and not _restates(sentence, sp, q_lower)]
+    typed = [sp for sp in spans if novel(sp.text, (sp.start, sp.end), sp.label) and not _restates(sentence, sp, q_lower)]
     for sp in [*typed, *_merge(typed, sentence)]:
         out.setdefault((sp.start, sp.end), sp)
     for m in _NAME_RUN.finditer(sentence):
@@ -78,7 +82,7 @@ def span_candidates(question: str, sentence: str, spans: Sequence[Span]) -> list
         while e > s and sentence[e - 1] in ".,;:":
             e -= 1
         # a run of digits is no name ("000" of "260,000"): figures come from the tagger, whole
-        if e > s and novel(sentence[s:e]) and re.search(r"[^\W\d_]", sentence[s:e]) and not (
+        if e > s and novel(sentence[s:e], (s, e)) and re.search(r"[^\W\d_]", sentence[s:e]) and not (
                 # nor is one word capitalised only because it opens the sentence ("Focus area: ...",
                 # "Reflecting the economic nature ...") unless the tagger names it
                 not re.search(r"\w", sentence[:s]) and " " not in sentence[s:e]

@@ -535,3 +535,34 @@ def test_what_something_would_do_is_answered_by_the_sentence_not_a_name_in_it():
     assert short_answer_reason("What would the Seoul R&D center do?", None, s, pattern_spans(s)) == (None, "clause")
     assert short_answer_reason("What does Nvidia do?", None, s, pattern_spans(s))[1] == "clause"
     assert short_answer_reason("What will Nvidia build in Seoul?", None, s, pattern_spans(s))[1] != "clause"
+
+
+def test_a_date_is_read_in_the_clause_that_holds_the_questions_words():
+    from rag.short import prefer_asked_clause
+
+    s = ("He completed his Master of Science in Computer Vision at the same university in 2003, followed by a "
+         "Doctor of Philosophy (Ph.D.) in Computer Vision from Kwangwoon University in 2006.")
+    spans = pattern_spans(s)
+    a, b = s.index("2003"), s.index("2006")
+    assert prefer_asked_clause("When did he receive his Ph.D.?", s, spans, (a, a + 4)) == (b, b + 4)
+    assert prefer_asked_clause("When did he complete his Master of Science?", s, spans, (a, a + 4)) == (a, a + 4)
+    # a short opening clause dates the rest of its sentence
+    s = "In 2019, the company was founded in Seoul, and in 2021 the company moved to Busan."
+    spans = pattern_spans(s)
+    a = s.index("2019")
+    assert prefer_asked_clause("When was the company founded?", s, spans, (a, a + 4)) == (a, a + 4)
+
+
+def test_a_name_that_holds_the_questions_name_is_the_questions_own():
+    from rag.short import _asked_names, is_asked_name
+
+    s = "President Lee Jae Myung welcomed President Donald J. Trump for a State Visit on October 29."
+    names = _asked_names("Who welcomed Trump for a state visit?")
+    assert names == [{"trump"}]
+    assert is_asked_name(s, s.index("Donald"), s.index(" for a State"), names)
+    assert not is_asked_name(s, s.index("Lee"), s.index(" welcomed"), names)
+    span, _ = short_answer_reason("Who welcomed Trump for a state visit?", "person", s, Tagger().spans([s])[0])
+    assert s[span[0]:span[1]] == "Lee Jae Myung"
+    # "Vera Rubin" is another than the "Rubin" the sentence also names on its own
+    s = "It is named after astrophysicist Vera Rubin and will consist of a GPU named Rubin."
+    assert not is_asked_name(s, s.index("Vera"), s.index(" and will"), _asked_names("Who is Rubin named after?"))
