@@ -339,6 +339,9 @@ _SAYS_PRICE = re.compile(r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|sells?|sold|se
                          r"|start(?:s|ing)?\s+at|for\s+[$€£¥₩]|msrp|apiece|per\s+(?:unit|chip|month|year|share))\b",
                          re.IGNORECASE)
 _FIGURE_LABELS = frozenset({"MONEY", "PERCENT", "DATE", "TIME", "CARDINAL", "QUANTITY", "ORDINAL"})
+# A question about someone's studies: where, or at which school, a degree was earned.
+_ASKS_STUDY = re.compile(r"\b(?:degrees?|graduat\w*|stud(?:y|ied|ies)|educated|attend(?:ed)?|alma\s+mater|diploma|"
+                         r"bachelor\w*|master\w*|ph\.?\s?d\.?|doctorate|mba)\b", re.IGNORECASE)
 # "What is physical AI?", "What does AI factory mean?": the term asked about, and how a sentence defines one.
 _ASKS_DEFINITION = re.compile(r"^\W*what\s+(?:is|are|does|do)\s+(?:an?\s+|the\s+)?(.{2,60}?)"
                               r"(?:\s+(?:mean|refer\s+to|stand\s+for))?\s*\??\s*$", re.IGNORECASE)
@@ -971,6 +974,14 @@ class Answerer:
         span = prefer_asked_variant(asked, top.text, top.spans, span)
         span = prefer_asked_time(asked, top.text, top.spans, span)
         span = prefer_asked_clause(asked, top.text, top.spans, span)
+        if ctx.kind in ("place", "org") and span and _ASKS_STUDY.search(turn.focus):
+            # "Where did Bae get his bachelor's degree?": the school ("Kwangwoon University"), not the field
+            # ("Electronic Engineering and Physics", which the tagger takes for an organisation)
+            chosen_text = top.text[span[0]:span[1]]
+            school = next((sp for sp in top.spans if _SCHOOL.search(sp.text) and sp.label in ("ORG", "FAC", "GPE")
+                           and sp.text.lower() not in turn.focus.lower()), None)
+            if school is not None and not _SCHOOL.search(chosen_text):
+                span = (school.start, school.end)
         short = top.text[span[0]:span[1]] if span else ""
         if short and _repeats_question(short, asked):
             # "What is the annual cap on Korea's payments ...?" is not answered by "Korean", nor "which korean

@@ -363,6 +363,12 @@ def test_a_who_question_is_not_answered_by_a_nationality_alone_nor_by_an_amount(
     assert ans.abstained, (ans.short, ans.text)
 
 
+def test_where_a_degree_was_earned_is_the_school_not_the_field(seeds_multilingual):
+    # the tagger takes "Electronic Engineering and Physics" for an organisation
+    ans = seeds_multilingual.answer("Where did Bae get his bachelor's degree?")
+    assert not ans.abstained and ans.short == "Kwangwoon University", (ans.short, ans.text)
+
+
 def test_a_question_for_a_school_needs_a_sentence_that_names_one(seeds_multilingual):
     # the biography names his ministry, an organisation of another kind, and no high school
     ans = seeds_multilingual.answer("Which high school did Bae Kyung-hoon attend?")
