@@ -925,12 +925,12 @@ class Answerer:
         # "When was Möngke Khan born?" is not answered by the year he became Great Khan.
         if turn.lang == "en" and misses_life_event(turn.focus, cands[best].text):
             return self._abstain(turn, hits, confidence, t0, t1)
-        # "Which high school did he attend?" is not answered by a sentence that names no school, college or
-        # university: the organisation it names (his ministry) is of another kind.
         # "What is the price of HyperCLOVA X?" is not answered by "plans to invest 1 trillion won": it names no price.
-        if (ctx.kind in ("money", "amount") and _ASKS_PRICE.search(turn.question)
+        if (ctx.kind in ("money", "amount") and _ASKS_PRICE.search(turn.focus)
                 and not _SAYS_PRICE.search(cands[best].text)):
             return self._abstain(turn, hits, confidence, t0, t1)
+        # "Which high school did he attend?" is not answered by a sentence that names no school, college or
+        # university: the organisation it names (his ministry) is of another kind.
         if (ctx.kind == "org" and _ASKS_SCHOOL.search(f"{ctx.question} {ctx.expanded}")
                 and not _SCHOOL.search(cands[best].text)):
             return self._abstain(turn, hits, confidence, t0, t1)

@@ -9,7 +9,7 @@ The span is always a slice of the cited sentence, so it is verbatim in the sourc
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ingest.text import terms
 
@@ -268,7 +268,7 @@ def prefer_asked_variant(question: str, sentence: str, spans: Sequence[Span],
     return chosen
 
 
-# "What is Rubin's successor?", "the successor of Rubin": the noun a question asks for after a possessive or "of".
+# "What is Rubin's successor?", "What is the successor of Rubin?": the noun a question asks for, which it owns.
 _OWNED_NOUN = re.compile(r"['’]s\s+([a-z]{3,})\s*[?.]*\s*$"
                          r"|\b(?:what|who|which)\s+(?:is|was|are|were|will\s+be)\s+the\s+([a-z]{3,})\s+of\b", re.IGNORECASE)
 # A verb that asks for a noun of a line ("What will succeed Rubin?" asks for its successor).
@@ -309,7 +309,8 @@ def _named_after(question: str, sentence: str, q_lower: str, q_terms: set[str]) 
         # an apposition only after a possessive ("Nvidia's chief executive, Jensen Huang"): "... an AI factory,
         # Bae said" names who said it
         owned = _POSSESSED.search(sentence, 0, m.start())
-        if owned and not set(terms(_OWNER.search(sentence, 0, owned.start() + 2).group(0))) & q_terms:
+        owner = _OWNER.search(sentence, 0, owned.start() + 2) if owned else None
+        if owner is None or not set(terms(owner.group(0))) & q_terms:
             owned = None  # "Rubin's successor, Feynman" says nothing of Blackwell's
         sep = _APPOSITION.match(sentence, m.end())
         if not (field or owned and sentence.startswith(",", m.end())) or not sep:
@@ -331,6 +332,14 @@ _TENSE_BREAK = re.compile(r"\s*[;,]\s*|\s+(?:while|whereas|but)\s+|\s+and\s+(?=(
                           r"had|plans?|expects?|aims?)\b)", re.IGNORECASE)
 
 
+def _figure_clauses(sentence: str) -> Callable[[int], tuple[int, int]]:
+    """The clause (start, end) of `sentence` that holds a position: cut at commas, semicolons, "while", "but" and
+    an "and" that starts a new verb ("... 1,340 workers and is expected to employ 8,500 ...")."""
+    cuts = [0] + [x for m in _TENSE_BREAK.finditer(sentence) for x in (m.start(), m.end())] + [len(sentence)]
+    clauses = [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts), 2)]
+    return lambda at: next((c for c in clauses if c[0] <= at < c[1]), clauses[-1])
+
+
 def _when_said(text: str, *, asked: bool = False) -> str | None:
     """"ahead", "now" or None (neither or both). A question's "will" says nothing of the figure's time: "... the
     platform that Korea's AI factory will be built on?" asks for the platform's figure as it stands."""
@@ -349,11 +358,10 @@ def prefer_asked_time(question: str, sentence: str, spans: Sequence[Span],
     own = next((sp for sp in spans if chosen and sp.start <= chosen[0] < sp.end), None)
     if want is None or own is None or own.label not in _FIGURE_OR_DATE:
         return chosen
-    cuts = [0] + [x for m in _TENSE_BREAK.finditer(sentence) for x in (m.start(), m.end())] + [len(sentence)]
-    clauses = [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts), 2)]
+    clause_of = _figure_clauses(sentence)
 
     def when(at: int) -> str | None:
-        a, b = next((c for c in clauses if c[0] <= at < c[1]), clauses[-1])
+        a, b = clause_of(at)
         return _when_said(sentence[a:b])
 
     if when(own.start) == want:
@@ -402,18 +410,17 @@ def prefer_asked_clause(question: str, sentence: str, spans: Sequence[Span],
     if own is None or own.label not in _FIGURE_OR_DATE:
         return chosen
     q_terms = set(terms(question)) - _FRAME_WORDS
-    cuts = [0] + [x for m in _TENSE_BREAK.finditer(sentence) for x in (m.start(), m.end())] + [len(sentence)]
-    clauses = [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts), 2)]
+    clause_of = _figure_clauses(sentence)
 
-    def clause_of(at: int) -> tuple[int, int]:
-        return next((c for c in clauses if c[0] <= at < c[1]), clauses[-1])
+    def clause_terms(at: int) -> set[str]:
+        a, b = clause_of(at)
+        return set(terms(sentence[a:b]))
 
     mine = clause_of(own.start)
-    mine_terms = set(terms(sentence[mine[0]:mine[1]]))
-    if len(mine_terms) < 5 or mine_terms & q_terms:
+    if len(clause_terms(own.start)) < 5 or clause_terms(own.start) & q_terms:
         return chosen
     fits = [sp for sp in spans if sp.label == own.label and sp is not own and clause_of(sp.start) != mine
-            and set(terms(sentence.__getitem__(slice(*clause_of(sp.start))))) & q_terms]
+            and clause_terms(sp.start) & q_terms]
     if len(fits) != 1:
         return chosen
     best = fits[0]

@@ -499,6 +499,9 @@ def test_the_name_set_after_the_asked_noun_by_a_comma_or_a_colon_answers():
     # a name the question already holds is no answer, nor is the successor of another than the one asked
     assert short_answer_reason("Is Feynman Rubin's successor?", None, s, [])[1] != "appositive"
     assert short_answer_reason("What will succeed Blackwell?", None, s, [])[1] != "appositive"
+    # an owner the possessive cannot be read from (a closing quote before it) owns nothing asked
+    assert short_answer_reason("What is the successor?", None, "“Rubin”’s successor, Feynman, is next.", [])[1] \
+        != "appositive"
 
 
 def test_a_figure_the_currency_follows_is_money():
