@@ -766,6 +766,10 @@ class Answerer:
             dense = np.clip(sv @ qv, 0.0, 1.0)
         repeats = [self._repeats(c) for c in cands]
         unit, family = asked_unit(turn.question), measure_units(ctx.question)  # "몇 GB": the unit as asked
+        if unit is None and family is None and ctx.kind == "count" and counted_thing(ctx) and not turn.cross_lingual:
+            # "How many trucks ...?" counts things: "25 gigawatt-hours" measures, and counts none. (A Korean question
+            # may name a unit the glossary does not know, "몇 페타플롭스": it is left as it was.)
+            family = frozenset()
 
         def asked(text: str, spans: Sequence[Span]) -> tuple[Span, ...]:
             """The spans that can answer: in the asked unit or measure, no birth year for another date, no length

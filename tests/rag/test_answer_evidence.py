@@ -515,3 +515,17 @@ def test_a_what_is_question_leads_with_the_sentence_that_defines_the_term(tmp_pa
         ans = a.answer(q)
         assert not ans.abstained and ans.sentences[0].text.startswith("The meeting also covered"), (q, ans.text)
         _verbatim(a, ans)
+
+
+def test_a_count_of_things_is_not_answered_by_a_measure(tmp_path, real_embedder):
+    a = _answerer_over(tmp_path, real_embedder, {"lg.txt": (
+        "LG Energy Solution to supply batteries for GM trucks\n"
+        "LG Energy Solution signed a $2 billion agreement to supply batteries to General Motors for electric "
+        "pickup trucks from 2027.\n"
+        "The batteries will be made at the company's plant in Lansing, which currently produces 25 gigawatt-hours "
+        "a year.\n")})
+    # "25 gigawatt-hours" measures the plant's output: it counts no trucks
+    ans = a.answer("How many trucks will GM build with the batteries?")
+    assert ans.abstained or "25" not in ans.short, (ans.short, ans.text)
+    ans = a.answer("How many gigawatt-hours does the Lansing plant produce a year?")
+    assert not ans.abstained and ans.short.startswith("25"), (ans.short, ans.text)
