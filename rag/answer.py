@@ -352,7 +352,28 @@ _ASKS_A_PERSON = re.compile(r"\bwho(?:m)?\b.*\b(?:appointed|elected|hired|sworn|
                             r"resigned|fired|died|knighted|assassinated|crowned)\b", re.IGNORECASE)
 
 
+def _prefer_school(question: str, text: str, spans: Sequence[Span], span: tuple[int, int] | None
+                   ) -> tuple[int, int] | None:
+    """`span`, or for a question about someone's studies the school the sentence names: "Where did Bae get his
+    bachelor's degree?" is answered "Kwangwoon University", not "Electronic Engineering and Physics" (the field,
+    which the tagger takes for an organisation)."""
+    if span is None or not _ASKS_STUDY.search(question) or _SCHOOL.search(text[span[0]:span[1]]):
+        return span
+    school = next((sp for sp in spans if _SCHOOL.search(sp.text) and sp.label in ("ORG", "FAC", "GPE")
+                   and sp.text.lower() not in question.lower()), None)
+    return (school.start, school.end) if school is not None else span
+
+
 _FORM_ENDINGS = ("s", "es", "n", "an", "ian", "ese", "ish", "i")  # plurals and demonyms: "chips", "Korean"
+
+
+def _next_best(logits: np.ndarray, best: int, fits: Callable[[int], bool]) -> int:
+    """The first of the candidates ranked after the best (up to NAMING_LEAD_TOP) that `fits`, else `best`. Back
+    matter and masked candidates have -inf logits by then and are never taken."""
+    for i in np.argsort(-logits)[1:NAMING_LEAD_TOP]:
+        if np.isfinite(logits[i]) and fits(int(i)):
+            return int(i)
+    return best
 
 
 def _repeats_question(short: str, question: str) -> bool:
@@ -978,14 +999,8 @@ class Answerer:
         span = prefer_asked_variant(asked, top.text, top.spans, span)
         span = prefer_asked_time(asked, top.text, top.spans, span)
         span = prefer_asked_clause(asked, top.text, top.spans, span)
-        if ctx.kind in ("place", "org") and span and _ASKS_STUDY.search(turn.focus):
-            # "Where did Bae get his bachelor's degree?": the school ("Kwangwoon University"), not the field
-            # ("Electronic Engineering and Physics", which the tagger takes for an organisation)
-            chosen_text = top.text[span[0]:span[1]]
-            school = next((sp for sp in top.spans if _SCHOOL.search(sp.text) and sp.label in ("ORG", "FAC", "GPE")
-                           and sp.text.lower() not in turn.focus.lower()), None)
-            if school is not None and not _SCHOOL.search(chosen_text):
-                span = (school.start, school.end)
+        if ctx.kind in ("place", "org"):
+            span = _prefer_school(turn.focus, top.text, top.spans, span)
         short = top.text[span[0]:span[1]] if span else ""
         if short and _repeats_question(short, asked):
             # "What is the annual cap on Korea's payments ...?" is not answered by "Korean", nor "which korean
@@ -1117,10 +1132,7 @@ class Answerer:
         if reason != "head-none":
             return best
         head_near = X[:, FEATURES.index("head_near")]
-        for i in np.argsort(-logits)[1:NAMING_LEAD_TOP]:
-            if np.isfinite(logits[i]) and head_near[i]:
-                return int(i)
-        return best
+        return _next_best(logits, best, lambda i: bool(head_near[i]))
 
     @staticmethod
     def _defining_lead(turn: _Turn, ctx: QuestionContext, cands: Sequence[Candidate], logits: np.ndarray,
@@ -1134,10 +1146,7 @@ class Answerer:
         defines = re.compile(rf"\b{re.escape(m.group(1).strip())}\b\W*{_DEFINED_AS}", re.IGNORECASE)
         if defines.search(cands[best].text):
             return best
-        for i in np.argsort(-logits)[1:NAMING_LEAD_TOP]:
-            if np.isfinite(logits[i]) and defines.search(cands[int(i)].text) and not cands[int(i)].back_matter:
-                return int(i)
-        return best
+        return _next_best(logits, best, lambda i: bool(defines.search(cands[i].text)))
 
     @staticmethod
     def _counting_lead(ctx: QuestionContext, cands: Sequence[Candidate], X: np.ndarray, logits: np.ndarray,
@@ -1150,10 +1159,7 @@ class Answerer:
         near = X[:, FEATURES.index("type_near")]
         if near[best]:
             return best
-        for i in np.argsort(-logits)[1:NAMING_LEAD_TOP]:
-            if np.isfinite(logits[i]) and near[i] and not cands[int(i)].back_matter:
-                return int(i)
-        return best
+        return _next_best(logits, best, lambda i: bool(near[i]))
 
     def _abstain(self, turn: _Turn, hits: Sequence[Hit], confidence: float, t0: float, t1: float,
                  mode: str = "extractive", changes: tuple[str, ...] = ()) -> Answer:

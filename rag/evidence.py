@@ -523,6 +523,13 @@ def _bigrams(ts: Sequence[str]) -> set[tuple[str, str]]:
     return set(itertools.pairwise(ts))
 
 
+# The verbs a question asks for a product's place in its line with, by the noun a document names it with
+# ("What preceded Rubin?" is answered by "Predecessor: Blackwell", `rag.short.asked_noun`).
+RELATION_WORDS: dict[str, tuple[str, ...]] = {
+    "predecessor": ("precede", "precedes", "preceded", "come before", "comes before", "came before"),
+    "successor": ("succeed", "succeeds", "succeeded", "come after", "comes after", "came after"),
+}
+
 # Abbreviations (and other names) of line items and roles in filings and news; a question may use either form.
 _ABBREVIATIONS = {
     "r&d": "research and development", "sg&a": "selling, general and administrative",
@@ -540,9 +547,7 @@ _ABBREVIATIONS = {
     "buybacks": "repurchases of common stock", "buyback": "repurchases of common stock",
     "buy back": "repurchase of common stock", "bought back": "repurchased common stock",
     # the names of a product's place in a line ("Predecessor: Blackwell" says what preceded Rubin)
-    "preceded": "predecessor", "precede": "predecessor", "precedes": "predecessor", "came before": "predecessor",
-    "comes before": "predecessor", "succeeded": "successor", "succeed": "successor", "succeeds": "successor",
-    "came after": "successor", "comes after": "successor",
+    **{said: noun for noun, forms in RELATION_WORDS.items() for said in forms},
 }
 # longest first, so "net sales" is read before a shorter name inside it
 _ABBREVIATION = re.compile(r"(?<![\w&])(" + "|".join(re.escape(k) for k in sorted(_ABBREVIATIONS, key=len, reverse=True))

@@ -16,6 +16,7 @@ from ingest.text import terms
 from .answer_types import AMOUNT, COUNT, DATE, DURATION, LABELS, MONEY, NUMERIC, PERCENT, PRIMARY, Span, unit_end
 from .evidence import (
     CHANGE_VERB,
+    RELATION_WORDS,
     asked_variant,
     asks_change,
     head_noun,
@@ -224,6 +225,17 @@ def _clauses(sentence: str) -> list[tuple[int, int]]:
     return [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts), 2)]
 
 
+def _span_at(spans: Sequence[Span], chosen: tuple[int, int] | None) -> Span | None:
+    """The typed span the chosen short answer starts in."""
+    return next((sp for sp in spans if chosen and sp.start <= chosen[0] < sp.end), None)
+
+
+def _swapped(sentence: str, chosen: tuple[int, int], own: Span, other: Span) -> tuple[int, int]:
+    """`other` in place of the chosen span `own`, with its unit when the chosen one was taken with its unit ("50
+    petaflops" -> "100 petaflops")."""
+    return other.start, unit_end(sentence, other.end) if chosen[1] > own.end else other.end
+
+
 def prefer_asked_variant(question: str, sentence: str, spans: Sequence[Span],
                          chosen: tuple[int, int] | None) -> tuple[int, int] | None:
     """`chosen`, or the span of its kind in the clause about the product variant the question asks of: "Rubin is
@@ -254,7 +266,7 @@ def prefer_asked_variant(question: str, sentence: str, spans: Sequence[Span],
         here = speaks(clause_of(chosen[0]))
         if not here or want in here:
             continue
-        own = next((sp for sp in spans if sp.start <= chosen[0] < sp.end), None)
+        own = _span_at(spans, chosen)
         if own is None or own.label not in _FIGURE_OR_DATE:
             return chosen  # a figure or a date only: the other variant's name is not what to swap
         mention = [m.start() for m in re.finditer(rf"\b{re.escape(base)}\b", sentence)]
@@ -262,18 +274,18 @@ def prefer_asked_variant(question: str, sentence: str, spans: Sequence[Span],
         if not fits:
             return chosen
         best = min(fits, key=lambda sp: min(abs(sp.start - a) for a in mention))
-        # "50 petaflops" was chosen with its unit: so is the answer
-        end = unit_end(sentence, best.end) if chosen[1] > own.end else best.end
-        return best.start, end
+        return _swapped(sentence, chosen, own, best)
     return chosen
 
 
 # "What is Rubin's successor?", "What is the successor of Rubin?": the noun a question asks for, which it owns.
 _OWNED_NOUN = re.compile(r"['’]s\s+([a-z]{3,})\s*[?.]*\s*$"
                          r"|\b(?:what|who|which)\s+(?:is|was|are|were|will\s+be)\s+the\s+([a-z]{3,})\s+of\b", re.IGNORECASE)
-# A verb that asks for a noun of a line ("What will succeed Rubin?" asks for its successor).
-_RELATION_VERBS = {r"succeed(?:s|ed)?|c[oa]mes?\s+after|후속|차세대|다음": "successor",
-                   r"precede[sd]?|c[oa]mes?\s+before|이전|전작": "predecessor"}
+# A verb that asks for a noun of a line ("What will succeed Rubin?" asks for its successor; `RELATION_WORDS`), and
+# the Korean words that do ("후속", "이전").
+_KO_RELATION_WORDS = {"successor": ("후속", "차세대", "다음"), "predecessor": ("이전", "전작")}
+_RELATION_VERBS = {"|".join(re.escape(w).replace(r"\ ", r"\s+") for w in (*forms, *_KO_RELATION_WORDS[noun])): noun
+                   for noun, forms in RELATION_WORDS.items()}
 # Question words that say what kind of answer is wanted, not what it is about.
 _FRAME_WORDS = frozenset({"year", "date", "day", "month", "time", "many", "much", "number", "amount", "figure"})
 _APPOSITION = re.compile(r"\s*[,:]\s*")
@@ -355,7 +367,7 @@ def prefer_asked_time(question: str, sentence: str, spans: Sequence[Span],
     8,500 for "How many workers will it employ at full capacity?" and 1,340 for "How many people does it employ
     now?". A question that says neither (or both) keeps `chosen`."""
     want = _when_said(question, asked=True)
-    own = next((sp for sp in spans if chosen and sp.start <= chosen[0] < sp.end), None)
+    own = _span_at(spans, chosen)
     if want is None or own is None or own.label not in _FIGURE_OR_DATE:
         return chosen
     clause_of = _figure_clauses(sentence)
@@ -369,9 +381,7 @@ def prefer_asked_time(question: str, sentence: str, spans: Sequence[Span],
     fits = [sp for sp in spans if sp.label == own.label and sp is not own and when(sp.start) == want]
     if len(fits) != 1:
         return chosen
-    best = fits[0]
-    end = unit_end(sentence, best.end) if chosen[1] > own.end else best.end
-    return best.start, end
+    return _swapped(sentence, chosen, own, fits[0])
 
 
 _CAPITAL_RUN = re.compile(r"(?<![\w’'])[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*")
@@ -406,7 +416,7 @@ def prefer_asked_clause(question: str, sentence: str, spans: Sequence[Span],
     chosen one's clause holds none: "He completed his Master of Science ... in 2003, followed by a Doctor of
     Philosophy (Ph.D.) ... in 2006" answers 2006 for "When did he receive his Ph.D.?". A short clause ("In 2019,")
     only dates the rest of its sentence, so it keeps its figure."""
-    own = next((sp for sp in spans if chosen and sp.start <= chosen[0] < sp.end), None)
+    own = _span_at(spans, chosen)
     if own is None or own.label not in _FIGURE_OR_DATE:
         return chosen
     q_terms = set(terms(question)) - _FRAME_WORDS
@@ -423,9 +433,7 @@ def prefer_asked_clause(question: str, sentence: str, spans: Sequence[Span],
             and clause_terms(sp.start) & q_terms]
     if len(fits) != 1:
         return chosen
-    best = fits[0]
-    end = unit_end(sentence, best.end) if chosen[1] > own.end else best.end
-    return best.start, end
+    return _swapped(sentence, chosen, own, fits[0])
 
 
 def uses_table_rule(kind: str | None, table_row: bool) -> bool:
