@@ -38,6 +38,10 @@ _ORD_Q_YEAR = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+(?:fi
                          r"(?:(?:the\s+)?fiscal\s+(?:year\s+)?|fy\s*)?((?:19|20)\d\d)\b", re.IGNORECASE)
 _YEAR_ORD_Q = re.compile(r"\b(?:fiscal\s+(?:year\s+)?|fy\s*)?((?:19|20)\d\d)(?:'s)?\s+(first|second|third|fourth|1st|2nd|3rd|4th)"
                          r"\s+(?:fiscal\s+)?quarter\b", re.IGNORECASE)
+# "the first nine months of fiscal 2023": a 10-Q reports the year to date, so nine months are its third quarter.
+_MONTHS_YEAR = re.compile(r"\bfirst\s+(three|six|nine|3|6|9)\s+months\s+(?:of|in)\s+(?:the\s+)?"
+                          r"(?:fiscal\s+(?:year\s+)?|fy\s*)?((?:19|20)\d\d)\b", re.IGNORECASE)
+_QUARTER_OF_MONTHS = {"three": 1, "3": 1, "six": 2, "6": 2, "nine": 3, "9": 3}
 # "the first 10-Q of fiscal 2023": the nth quarterly report of a fiscal year is its nth quarter.
 _ORD_FILING_YEAR = re.compile(r"\b(first|second|third|1st|2nd|3rd)\s+(?:quarterly\s+)?(?:10-?q|quarterly report|filing)"
                               r"\s+(?:of|for|in)\s+(?:the\s+)?(?:fiscal\s+(?:year\s+)?|fy\s*)?((?:19|20)\d\d)\b", re.IGNORECASE)
@@ -127,7 +131,7 @@ def parse_date(text: str) -> date | None:
 
 def quarter_mentions(text: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """((year, quarter), (start, end)) for each quarter named in `text`: "Q1 2023", "2023 Q1",
-    "first quarter of fiscal 2023", "the second 10-Q of fiscal 2023"."""
+    "first quarter of fiscal 2023", "the second 10-Q of fiscal 2023", "the first six months of 2023" (its second)."""
     out = []
     for m in _Q_NUM_YEAR.finditer(text):
         out.append(((_year(m.group(2)), int(m.group(1))), m.span()))
@@ -139,6 +143,8 @@ def quarter_mentions(text: str) -> list[tuple[tuple[int, int], tuple[int, int]]]
         out.append(((_year(m.group(1)), _ORDINAL[m.group(2).lower()]), m.span()))
     for m in _ORD_FILING_YEAR.finditer(text):
         out.append(((_year(m.group(2)), _ORDINAL[m.group(1).lower()]), m.span()))
+    for m in _MONTHS_YEAR.finditer(text):
+        out.append(((_year(m.group(2)), _QUARTER_OF_MONTHS[m.group(1).lower()]), m.span()))
     return out
 
 

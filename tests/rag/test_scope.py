@@ -26,6 +26,10 @@ def test_quarters_and_dates_are_parsed():
     assert quarters_in("Apple's third quarter of fiscal 2022") == {(2022, 3)}
     assert quarters_in("fiscal 2023 first quarter") == {(2023, 1)}
     assert quarters_in("Q3 FY23") == {(2023, 3)}
+    # a 10-Q reports the year to date: its nine months are the third quarter's filing, six months the second's
+    assert quarters_in("the tax rate for the first nine months of fiscal 2023") == {(2023, 3)}
+    assert quarters_in("first six months of 2022") == {(2022, 2)}
+    assert quarters_in("the nine months of growth in 2023") == set()  # not "the first" months of a year
     assert parse_date("period ended April 1, 2023") == date(2023, 4, 1)
     assert parse_date("2025-11-13 (describes)") == date(2025, 11, 13)
     assert profile("x.pdf", "", {}, "For the quarterly period ended July 1, 2023").date == date(2023, 7, 1)
