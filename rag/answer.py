@@ -66,6 +66,7 @@ from .evidence import (
     featurize,
     head_noun,
     header_lines,
+    is_namesake,
     is_table_row,
     lemma_terms,
     lines_above,
@@ -321,9 +322,11 @@ _PEOPLE = re.compile(
 
 def _names_someone(question: str, text: str, spans: Sequence[Span]) -> bool:
     """Whether the sentence names a person or an organisation the question does not, or speaks of people the
-    question does not ("researchers and startup representatives")."""
+    question does not ("researchers and startup representatives"), or the one it is named after when the question
+    asks that ("Who is Vera Rubin named after?")."""
     q_lower, q_terms = question.lower(), set(terms(question))
-    if any(sp.label in ("PERSON", "ORG") and sp.text.lower() not in q_lower and not set(terms(sp.text)) <= q_terms
+    if any(sp.label in ("PERSON", "ORG") and (sp.text.lower() not in q_lower and not set(terms(sp.text)) <= q_terms
+                                              or is_namesake(question, text, sp))
            for sp in spans):
         return True
     return any(not set(terms(m.group(0))) <= q_terms for m in _PEOPLE.finditer(text))
@@ -993,7 +996,8 @@ class Answerer:
             sentences.append(AnswerSentence(text=c.text, citations=(n,)))
         top = cands[best]
         table_row = bool(X[best, FEATURES.index("table_row")])
-        span, reason = short_answer_reason(asked, ctx.kind, top.text, top.spans, table_row=table_row)
+        span, reason = short_answer_reason(asked, ctx.kind, top.text, top.spans, table_row=table_row,
+                                           as_asked=turn.question)
         if self.short_model is not None and reason in LEARNED_REASONS:
             span = self.short_model.choose(asked, ctx.kind, top.text, top.spans, span)
         span = prefer_asked_variant(asked, top.text, top.spans, span)
@@ -1002,7 +1006,7 @@ class Answerer:
         if ctx.kind in ("place", "org"):
             span = _prefer_school(turn.focus, top.text, top.spans, span)
         short = top.text[span[0]:span[1]] if span else ""
-        if short and _repeats_question(short, asked):
+        if short and reason != "namesake" and _repeats_question(short, asked):
             # "What is the annual cap on Korea's payments ...?" is not answered by "Korean", nor "which korean
             # company gets the most nvidia chips" by "Korea-Nvidia": the short answer only says the question again.
             return self._abstain(turn, hits, confidence, t0, t1)

@@ -414,6 +414,23 @@ def is_figure(label: str, text: str) -> bool:
     return label not in _FIGURE_LABELS or not _BARE_SCALE.fullmatch(text.strip())
 
 
+# Common nouns that technology and business writing spells in capitals. The small English model tags them as
+# places, companies or products by their shape ("AI" as a GPE in "physical AI", "GPU" as an ORG), and a
+# "where" or "who" question then answered "AI".
+_GENERIC_ACRONYMS = frozenset({
+    "AI", "AGI", "ML", "LLM", "GPU", "CPU", "NPU", "TPU", "DPU", "HBM", "DRAM", "NAND", "SSD", "API", "SDK", "IT",
+    "ICT", "IOT", "R&D", "EV", "IPO", "CEO", "CFO", "CTO", "COO", "GDP", "EPS", "ETF", "MOU", "M&A", "ESG", "SAAS"})
+_NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART"})
+
+
+def is_name(label: str, text: str) -> bool:
+    """Whether a span the NER labels `label` can stand for a name: not a generic acronym ("AI", "GPUs")."""
+    if label not in _NAME_LABELS:
+        return True
+    word = text.strip().upper()
+    return word not in _GENERIC_ACRONYMS and not (word.endswith("S") and word[:-1] in _GENERIC_ACRONYMS)
+
+
 _SIGN_BEFORE = re.compile(r"[$€£¥₩]\s?$")
 
 
@@ -535,7 +552,7 @@ class Tagger:
                     marks = footnote_marks(todo[j])
                     ents[j] = [Span(e.start_char, e.end_char, todo[j][e.start_char:e.end_char], e.label_)
                                for e in doc.ents if not _in_marks(e.start_char, e.end_char, marks)
-                               and is_figure(e.label_, e.text)]
+                               and is_figure(e.label_, e.text) and is_name(e.label_, e.text)]
             for j, i in enumerate(missing):
                 found = [_with_currency(todo[j], sp) for sp in ents[j]]
                 for sp in pattern_spans(todo[j]):

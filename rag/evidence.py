@@ -296,6 +296,10 @@ def _near(text: str, spans: Sequence[Span], q_terms: set[str], counted: bool) ->
 # "What FP4 performance ...?", "Which AI factory ...?": a code before the noun is a modifier, not the noun
 _HEAD = re.compile(r"\b(?:what|which)\s+(?:(?:is|was|were|are|kind of|type of|sort of)\s+)?(?:the\s+)?"
                    r"(?:(?-i:[A-Z0-9][A-Z0-9-]*[A-Z0-9])\s+)?([a-z]{3,})\b", re.IGNORECASE)
+# the lower-case words after a possessive, up to a preposition or the end: "Rubin's memory type" -> "memory type"
+_OWNED_WORDS = re.compile(r"((?:\s+(?!(?:in|of|for|on|at|to|from|with|by|under|after|before|since)\b)[a-z]{2,})+)"
+                          r"(?=\s*(?:[?.!]|$|\s+(?:in|of|for|on|at|to|from|with|by|under|after|before|since)\b))")
+_KIND_WORDS = frozenset({"type", "kind", "sort", "name", "brand", "model"})
 _KO_HEAD = re.compile(r"(?:어떤|어느|무슨)\s*([\uac00-\ud7a3]+)")
 _QUESTION_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b|[\uac00-\ud7a3]", re.IGNORECASE)
 # the last word of a keyword search, before any period it names ("iphone revenue Q1 FY23" -> "revenue")
@@ -471,6 +475,12 @@ def head_noun(question: str) -> str | None:
     """The noun a what/which question asks about ("What platform is ..." -> "platform"); for a Korean question,
     the English rendering of the noun after 어떤/어느/무슨 ("어떤 메모리가" -> "memory", `rag.glossary`)."""
     m = _HEAD.search(question)
+    if m and question[m.end(1):m.end(1) + 2] in ("'s", "’s"):  # "What is Rubin's memory type?" -> "memory"
+        owned = _OWNED_WORDS.match(question, m.end(1) + 2)
+        words = [w.lower() for w in owned.group(1).split()] if owned else []
+        if len(words) >= 2 and words[-1] in _KIND_WORDS:
+            return words[-2]
+        # otherwise the owner: "What was Blackwell's FP4 performance?" is answered beside "Blackwell"
     if m and m.group(1).lower() not in _NOT_HEADS:
         return m.group(1).lower()
     k = _KO_HEAD.search(question)
@@ -483,6 +493,17 @@ def head_noun(question: str) -> str | None:
     if key and not _QUESTION_WORD.search(question) and key.group(1).lower() not in STOPWORDS:
         return key.group(1).lower()
     return None
+
+
+_ASKS_NAMESAKE = re.compile(r"\bnamed\s+(?:after|for)\b", re.IGNORECASE)
+_NAMESAKE_BEFORE = re.compile(r"\bnamed\s+(?:after|for|in\s+hono(?:u)?r\s+of)\s+(?:(?:the\s+)?[a-z][\w-]*\s+){0,2}$")
+
+
+def is_namesake(question: str, text: str, span: Span) -> bool:
+    """Whether `span` is whom or what a thing is named after ("named after astrophysicist Vera Rubin") and the
+    question asks just that: the answer then repeats the question's name ("Who is Vera Rubin named after?")."""
+    return bool(_ASKS_NAMESAKE.search(question)) and bool(_NAMESAKE_BEFORE.search(text, max(0, span.start - 60),
+                                                                                   span.start))
 
 
 def trailing_preposition(question: str) -> str | None:
@@ -656,7 +677,8 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
         missing_local = any(t not in seen_terms for t in missing)
         missing_global = any(ctx.df(t) == 0 for t in missing)
         sent_terms = lemma_terms(c.text)
-        novel_spans = [sp for sp in c.spans if not set(terms(sp.text)) <= q_set and sp.text.lower() not in q_lower]
+        novel_spans = [sp for sp in c.spans if not set(terms(sp.text)) <= q_set and sp.text.lower() not in q_lower
+                       or is_namesake(ctx.question, c.text, sp)]
         row = is_table_row(c.text)
         # A statement prints its currency sign on a block's first and total rows only: in a table, a bare
         # figure ("Research and development 7,457 6,387") is as much an amount of money as "$ 7,457".

@@ -21,6 +21,7 @@ from .evidence import (
     asks_change,
     head_noun,
     how_many,
+    is_namesake,
     lemma_terms,
     prep_object,
     row_label_end,
@@ -181,6 +182,25 @@ def _first_figure(row: str) -> tuple[int, int] | None:
     while e > s and row[e - 1] == " ":
         e -= 1
     return s, e
+
+
+# "for the first nine months of 2023", "year to date": the question asks a 10-Q's year-to-date column
+_YEAR_TO_DATE = re.compile(r"\b(?:first\s+(?:six|nine|6|9)\s+months|(?:six|nine|6|9)\s+months\s+ended|"
+                           r"year[\s-]+to[\s-]+date|ytd)\b", re.IGNORECASE)
+YEAR_TO_DATE_CELLS = 4  # three months this year and last, then the year to date this year and last
+
+
+def _asked_figure(question: str, row: str) -> tuple[int, int] | None:
+    """The figure of a table row the question asks: the first after its label, or, for a year-to-date question
+    on a row of a 10-Q's four columns ("Three Months Ended" x2, "Nine Months Ended" x2), the third."""
+    if _YEAR_TO_DATE.search(question):
+        cells = list(_NUMBER_CELL.finditer(row, row_label_end(row)))
+        if len(cells) == YEAR_TO_DATE_CELLS:
+            s, e = cells[2].span()
+            while e > s and row[e - 1] == " ":
+                e -= 1
+            return s, e
+    return _first_figure(row)
 
 
 _OR_FIGURE = re.compile(r",?\s+or\s+")
@@ -443,7 +463,7 @@ def uses_table_rule(kind: str | None, table_row: bool) -> bool:
 
 #: How `short_answer_reason` chose: the structural rules ("table": a row's first figure; "preposition": the name
 #: after the preposition the question ends on; "appositive": the name after the asked noun and a comma or colon
-#: ("Rubin's successor, Feynman"); "head": the span beside the question's head noun; "head-none":
+#: ("Rubin's successor, Feynman"); "namesake": the name after "named after"; "head": the span beside the question's head noun; "head-none":
 #: the sentence speaks of the head noun but names nothing; "clause": a why/how question, which the sentence
 #: answers and no name in it does) are kept; where they do not apply ("typed": a span of the asked type nearest
 #: the question's words; "nearest": any span nearest them; "none": nothing found) a learned model may choose
@@ -452,14 +472,14 @@ LEARNED_REASONS = frozenset({"typed", "nearest", "none"})
 
 
 def short_answer(question: str, kind: str | None, sentence: str, spans: Sequence[Span], *,
-                 table_row: bool = False) -> tuple[int, int] | None:
+                 table_row: bool = False, as_asked: str | None = None) -> tuple[int, int] | None:
     """(start, end) in `sentence` of the span that answers, or None when no span stands out
     (`short_answer_reason` without the reason)."""
-    return short_answer_reason(question, kind, sentence, spans, table_row=table_row)[0]
+    return short_answer_reason(question, kind, sentence, spans, table_row=table_row, as_asked=as_asked)[0]
 
 
 def short_answer_reason(question: str, kind: str | None, sentence: str, spans: Sequence[Span], *,
-                        table_row: bool = False) -> tuple[tuple[int, int] | None, str]:
+                        table_row: bool = False, as_asked: str | None = None) -> tuple[tuple[int, int] | None, str]:
     """(start, end) in `sentence` of the span that answers (None when no span stands out), and which rule
     chose it (see `LEARNED_REASONS`).
 
@@ -469,6 +489,8 @@ def short_answer_reason(question: str, kind: str | None, sentence: str, spans: S
         sentence: The best evidence sentence (or table row).
         spans: Its typed spans (`answer_types.Tagger.spans`).
         table_row: Whether the sentence is a table row (label then figures).
+        as_asked: The question with the words that named its documents, when `question` is without them:
+            "for the first nine months of fiscal 2023" picks a row's year-to-date column.
     """
     q_lower = question.lower()
     q_terms = set(terms(question))
@@ -477,9 +499,13 @@ def short_answer_reason(question: str, kind: str | None, sentence: str, spans: S
         if found is not None:
             return found, "change"
     if uses_table_rule(kind, table_row):
-        return _first_figure(sentence), "table"
+        return _asked_figure(as_asked or question, sentence), "table"
     if kind is None and _REASON_OR_MANNER.search(question):
         return None, "clause"  # "Why ...?", "How does ...?": a reason or a manner is the sentence, not a name in it
+    namesake = [sp for sp in spans if sp.label in ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP")
+                and is_namesake(question, sentence, sp)]
+    if namesake:  # "named after astrophysicist Vera Rubin" for "Who is Rubin named after?", names and all
+        return (namesake[0].start, namesake[0].end), "namesake"
     asked_names = _asked_names(question)
     novel = [sp for sp in spans
              if sp.text.strip() and sp.text.lower() not in q_lower and not set(terms(sp.text)) <= q_terms

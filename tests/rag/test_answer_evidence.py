@@ -529,3 +529,17 @@ def test_a_count_of_things_is_not_answered_by_a_measure(tmp_path, real_embedder)
     assert ans.abstained or "25" not in ans.short, (ans.short, ans.text)
     ans = a.answer("How many gigawatt-hours does the Lansing plant produce a year?")
     assert not ans.abstained and ans.short.startswith("25"), (ans.short, ans.text)
+
+
+def test_what_a_thing_is_named_after_is_answered_even_in_the_questions_own_words(seeds_multilingual):
+    # "vera rubin named after who": the chip shares the astronomer's name, so the answer repeats the question
+    for q in ("Who is Rubin named after?", "vera rubin named after who"):
+        ans = seeds_multilingual.answer(q)
+        assert not ans.abstained and ans.short == "Vera Rubin", (q, ans.short)
+        _verbatim(seeds_multilingual, ans)
+
+
+def test_a_where_question_is_not_answered_by_an_acronym_taken_for_a_place(seeds_multilingual):
+    # the tagger reads "AI" in "planned AI research and development center in Seoul" as a place
+    ans = seeds_multilingual.answer("엔비디아 연구개발센터는 어디에 세워지나?")
+    assert not ans.abstained and ans.short == "Seoul"

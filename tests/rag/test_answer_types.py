@@ -144,6 +144,22 @@ def test_a_scale_word_alone_is_no_figure():
     assert is_figure("CARDINAL", "two million") and is_figure("ORG", "Thousands")
 
 
+def test_a_generic_acronym_is_no_name():
+    from rag.answer_types import is_name
+
+    # the small model tags "AI" a place and "GPU" a company by their shape; a "where" question then answered "AI"
+    assert not is_name("GPE", "AI") and not is_name("ORG", "GPUs") and not is_name("ORG", "R&D")
+    assert is_name("ORG", "LG AI Research") and is_name("GPE", "ROK") and is_name("CARDINAL", "AI")
+
+
+@pytest.mark.model
+def test_the_tagger_drops_generic_acronyms_it_takes_for_names():
+    s = "Bae said he hopes Nvidia’s planned AI research and development center in Seoul can grow."
+    found = {s.text for s in Tagger().spans([s])[0]}
+    assert "AI" not in found and "Seoul" in found
+    assert _short("Where is the AI research and development center planned?", s, tagged=True) == "Seoul"
+
+
 @pytest.mark.model
 def test_a_figure_after_a_currency_sign_is_money_with_its_sign():
     found = {(s.text, s.label) for s in Tagger().spans(["The iPhone 15 Pro starts at $999 and ships soon."])[0]}
@@ -185,9 +201,10 @@ def test_accepts():
     assert accepts("person", "PERSON") and not accepts("person", "DATE") and not accepts(None, "PERSON")
 
 
-def _short(question, sentence, **kw):
+def _short(question, sentence, *, tagged=False, **kw):
     kind = question_type(question)
-    span = short_answer(question, kind, sentence, pattern_spans(sentence), **kw)
+    spans = Tagger().spans([sentence])[0] if tagged else pattern_spans(sentence)
+    span = short_answer(question, kind, sentence, spans, **kw)
     return None if span is None else sentence[span[0]:span[1]]
 
 
@@ -273,6 +290,24 @@ def test_short_answer_of_a_measure_is_the_figure_before_the_noun_with_its_unit()
     s = "The talks follow a pledge of about 260,000 advanced chips."
     assert _short_tagged("How many advanced chips were pledged?", s)[0] == "about 260,000"
     assert _short_tagged("How many chips were pledged?", s)[0] == "about 260,000"
+
+
+def test_short_answer_of_what_a_thing_is_named_after_is_the_whole_name():
+    s = "It is named after astrophysicist Vera Rubin and will consist of a GPU named Rubin and a CPU named Vera."
+    named = (("Vera Rubin", "PERSON"), ("Rubin", "PERSON"), ("Vera", "PERSON"))
+    assert _short_tagged("Who is Rubin named after?", s, *named) == ("Vera Rubin", "namesake")
+    # even when the question names it too: the chip and the astronomer share the name
+    assert _short_tagged("vera rubin named after who", s, *named) == ("Vera Rubin", "namesake")
+    assert _short_tagged("Who designed Rubin?", s, *named)[1] != "namesake"
+
+
+def test_a_year_to_date_question_takes_the_ten_qs_year_to_date_column():
+    row = "Effective tax rate 12.5 % 15.7 % 14.6 % 16.3 %"  # three months 2023, 2022; nine months 2023, 2022
+    q = "What was the effective tax rate?"
+    assert _short(q, row, table_row=True) == "12.5 %"
+    assert _short(q, row, table_row=True, as_asked=f"{q[:-1]} for the first nine months of fiscal 2023?") == "14.6 %"
+    # a row of two columns has no year-to-date column to pick
+    assert _short(q, "Effective tax rate 12.5 % 15.7 %", table_row=True, as_asked="... first nine months?") == "12.5 %"
 
 
 def test_a_span_that_spells_out_the_questions_abbreviation_is_not_the_answer():

@@ -127,6 +127,8 @@ def test_a_keyword_search_names_its_head_noun_last():
     assert head_noun("iphone revenue Q1 FY23") == "revenue"  # before the period it names
     assert head_noun("trump state visit city") == "city"
     assert head_noun("nvidia korea chips how many") is None  # a question word: not a keyword search
+    assert head_noun("What is Rubin's memory type?") == "memory"  # the kind of what it owns, not the owner
+    assert head_noun("What was Blackwell's FP4 performance?") == "blackwell"  # answered beside the owner
     assert head_noun("GPU Rubin") == "rubin"  # hence a Korean question's context carries its own head ("" for none)
 
 
