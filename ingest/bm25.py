@@ -144,8 +144,9 @@ class BM25Index:
                 f"{TOKENIZER_VERSION}; rebuild the index (partnerqa ingest --rebuild)"
             )
         if meta.get("tokenizer") != TOKENIZER_VERSION:
-            log.info("BM25 index in %s was built by tokenizer %s: its Hangul words match Korean queries only "
-                     "after a rebuild (partnerqa ingest --rebuild)", folder, meta.get("tokenizer"))
+            log.info("BM25 index in %s was built by tokenizer %s: its Hangul words and dotted abbreviations "
+                     "(\"U.S.\") match queries only after a rebuild (partnerqa ingest --rebuild)", folder,
+                     meta.get("tokenizer"))
         with np.load(folder / "bm25.npz", allow_pickle=False) as z:
             ptr, rows, wts = z["term_ptr"], z["doc_ids"], z["weights"]
         if not isinstance(meta.get("terms"), list) or not isinstance(meta.get("n_docs"), int):

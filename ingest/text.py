@@ -102,11 +102,17 @@ STOPWORDS = frozenset(
 )
 
 
+# An abbreviation written with full stops: "Ph.D.", "U.S.", "a.m." (letters, one or two at a time, each stopped).
+_DOTTED = re.compile(r"(?<![\w.])(?:[^\W\d_]{1,2}\.){2,}")
+
+
 def terms(text: str) -> list[str]:
     """Lower-case index terms: words and numbers, stop words out, plurals folded.
 
-    Digit grouping is removed first, so "260,000" and "260000" are one term.
+    Digit grouping is removed first, so "260,000" and "260000" are one term; so are the full stops of an
+    abbreviation, so "Ph.D." is "PhD" and "U.S." is "US".
     """
+    text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
     text = _DIGIT_GROUP.sub("", text.lower())
     out = []
     for tok in _TERM.findall(text):
@@ -159,8 +165,10 @@ def _mixed_terms(tok: str) -> list[str]:
 # Bump when `terms` changes: BM25 indexes store the version they were built with. Version 3 added
 # Hangul bigrams; for text without Hangul it gives exactly version 2's terms, so a version 2 index
 # still loads (see `COMPATIBLE_TOKENIZERS`): its Hangul words just do not match version 3 queries.
-TOKENIZER_VERSION = 3
-COMPATIBLE_TOKENIZERS = frozenset({2, 3})
+# Version 4 joins dotted abbreviations ("U.S." -> "us"); other words are version 3's, so an older index
+# loads too and only its dotted abbreviations miss.
+TOKENIZER_VERSION = 4
+COMPATIBLE_TOKENIZERS = frozenset({2, 3, 4})
 
 
 def stem(tok: str) -> str:

@@ -40,3 +40,12 @@ def test_save_load_round_trip(tmp_path):
     again = BM25Index.load(tmp_path)
     for q in ("260000 chips", "seoul", "rubin factory korea"):
         np.testing.assert_array_equal(idx.scores(q), again.scores(q))
+
+
+def test_a_dotted_abbreviation_is_the_word_without_its_stops():
+    from ingest.text import terms
+
+    assert terms("a Ph.D. from the U.S.-ROK program") == terms("a PhD from the US-ROK program")
+    assert "us" in terms("the U.S. chipmaker") and terms("Donald J. Trump") == ["donald", "j", "trump"]
+    bm = BM25Index.build(["He earned a Ph.D. in 2006.", "He earned a degree in 2001."])
+    assert bm.top("When did he earn his PhD?", 1)[0].tolist() == [0]
