@@ -337,7 +337,7 @@ _ASKS_SCHOOL = re.compile(rf"\b(?:which|what)\s+(?:[\w'’-]+\s+){{0,2}}(?:{_SCH
 _SCHOOL = re.compile(rf"\b(?:{_SCHOOL_WORDS}|polytechnic|gymnasium|lyc[eé]e)\b", re.IGNORECASE)
 # A question for what something costs ("What is the price of X?", "How much does X cost?", "X의 가격은?"), and the
 # words a sentence states a price with: an investment or a profit, however large, is no price.
-_ASKS_PRICE = re.compile(r"\b(?:price[sd]?|cost|costs|costing)\b|가격", re.IGNORECASE)
+_ASKS_PRICE = re.compile(r"\b(?:price[sd]?|cost|costs|costing)\b|가격|주가|비용|요금|단가", re.IGNORECASE)
 _SAYS_PRICE = re.compile(r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|sells?|sold|selling|retails?|charg(?:e|es|ed|ing)|fees?"
                          r"|start(?:s|ing)?\s+at|for\s+[$€£¥₩]|msrp|apiece|per\s+(?:unit|chip|month|year|share))\b",
                          re.IGNORECASE)

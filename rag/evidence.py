@@ -300,6 +300,9 @@ _HEAD = re.compile(r"\b(?:what|which)\s+(?:(?:is|was|were|are|kind of|type of|so
 _OWNED_WORDS = re.compile(r"((?:\s+(?!(?:in|of|for|on|at|to|from|with|by|under|after|before|since)\b)[a-z]{2,})+)"
                           r"(?=\s*(?:[?.!]|$|\s+(?:in|of|for|on|at|to|from|with|by|under|after|before|since)\b))")
 _KIND_WORDS = frozenset({"type", "kind", "sort", "name", "brand", "model"})
+# "루빈의 성능은?" ("Rubin's performance?"): the noun the question ends on, owned by the name before 의
+_KO_OWNED = re.compile(r"의\s+(?:[A-Za-z0-9-]+\s+)?([\uac00-\ud7a3]+?)(?:은|는|이|가)?\s*(?:무엇\w*|뭐\w*|얼마\w*|어떻게\s*\w+)?"
+                       r"\s*(?:[?？]|$)")
 _KO_HEAD = re.compile(r"(?:어떤|어느|무슨)\s*([\uac00-\ud7a3]+)")
 _QUESTION_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b|[\uac00-\ud7a3]", re.IGNORECASE)
 # the last word of a keyword search, before any period it names ("iphone revenue Q1 FY23" -> "revenue")
@@ -483,7 +486,7 @@ def head_noun(question: str) -> str | None:
         # otherwise the owner: "What was Blackwell's FP4 performance?" is answered beside "Blackwell"
     if m and m.group(1).lower() not in _NOT_HEADS:
         return m.group(1).lower()
-    k = _KO_HEAD.search(question)
+    k = _KO_HEAD.search(question) or _KO_OWNED.search(question)
     if k:
         english = glossary_head(k.group(1))
         if english:

@@ -543,3 +543,9 @@ def test_a_where_question_is_not_answered_by_an_acronym_taken_for_a_place(seeds_
     # the tagger reads "AI" in "planned AI research and development center in Seoul" as a place
     ans = seeds_multilingual.answer("엔비디아 연구개발센터는 어디에 세워지나?")
     assert not ans.abstained and ans.short == "Seoul"
+
+
+def test_a_korean_question_for_a_share_price_needs_a_price(seeds_multilingual):
+    # 주가 (share price) is a price: "4 takeaways from Korea's meeting with Nvidia" holds a figure, not a price
+    ans = seeds_multilingual.answer("엔비디아의 주가는 얼마인가?")
+    assert ans.abstained, ans.short

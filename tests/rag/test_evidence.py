@@ -88,6 +88,10 @@ def test_head_noun_and_trailing_preposition_features():
     from rag.evidence import head_noun, prep_object, trailing_preposition
 
     assert head_noun("What chips will Nvidia supply?") == "chips" and head_noun("What is it?") is None
+    # a Korean question that ends on what a name owns: "루빈의 FP4 성능은?" ("Rubin's FP4 performance?")
+    assert head_noun("루빈의 FP4 성능은?") == "performance" and head_noun("루빈의 메모리는 무엇인가?") == "memory"
+    assert head_noun("루빈의 성능은? Rubin") == "performance"  # with the Latin words the answerer appends
+    assert head_noun("배경훈의 학력은?") is None  # a word the glossary does not know
     assert trailing_preposition("What is the AI factory built on?") == "on"
     assert trailing_preposition("What is the AI factory?") is None
     s = "Korea plans to build an AI factory based on Nvidia’s Vera Rubin platform."
