@@ -423,12 +423,15 @@ _GENERIC_ACRONYMS = frozenset({
 _NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART"})
 
 
+def is_generic_acronym(text: str) -> bool:
+    """Whether `text` is only a common noun spelt in capitals ("AI", "GPUs", "R&D")."""
+    word = text.strip().upper()
+    return word in _GENERIC_ACRONYMS or word.endswith("S") and word[:-1] in _GENERIC_ACRONYMS
+
+
 def is_name(label: str, text: str) -> bool:
     """Whether a span the NER labels `label` can stand for a name: not a generic acronym ("AI", "GPUs")."""
-    if label not in _NAME_LABELS:
-        return True
-    word = text.strip().upper()
-    return word not in _GENERIC_ACRONYMS and not (word.endswith("S") and word[:-1] in _GENERIC_ACRONYMS)
+    return label not in _NAME_LABELS or not is_generic_acronym(text)
 
 
 _SIGN_BEFORE = re.compile(r"[$€£¥₩]\s?$")

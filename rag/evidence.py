@@ -27,7 +27,7 @@ import numpy as np
 
 from ingest.text import STOPWORDS, terms
 
-from .answer_types import LABELS, NUMERIC, PRIMARY, Span
+from .answer_types import LABELS, NUMERIC, PRIMARY, Span, is_generic_acronym
 from .glossary import glossary_head
 from .types import Hit
 
@@ -538,7 +538,8 @@ def prep_object(text: str, prep: str, q_terms: set[str], q_lower: str) -> int | 
             if n.start() - m.end() > PREP_AFTER:
                 break
             word = n.group(0)
-            if word.lower() not in q_lower and not set(terms(word)) <= q_terms:
+            # a common noun in capitals is no name: "floating point math, often used for AI"
+            if word.lower() not in q_lower and not set(terms(word)) <= q_terms and not is_generic_acronym(word):
                 return n.start()
     return None
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from ingest.text import terms
 
-from .answer_types import LABELS, PRIMARY, Span
+from .answer_types import LABELS, PRIMARY, Span, is_generic_acronym
 from .evidence import (
     check_threshold,
     head_noun,
@@ -81,8 +81,10 @@ def span_candidates(question: str, sentence: str, spans: Sequence[Span]) -> list
         s, e = m.span()
         while e > s and sentence[e - 1] in ".,;:":
             e -= 1
-        # a run of digits is no name ("000" of "260,000"): figures come from the tagger, whole
-        if e > s and novel(sentence[s:e], (s, e)) and re.search(r"[^\W\d_]", sentence[s:e]) and not (
+        # a run of digits is no name ("000" of "260,000"): figures come from the tagger, whole; nor is a
+        # common noun in capitals ("often used for AI")
+        if e > s and novel(sentence[s:e], (s, e)) and re.search(r"[^\W\d_]", sentence[s:e]) \
+                and not is_generic_acronym(sentence[s:e]) and not (
                 # nor is one word capitalised only because it opens the sentence ("Focus area: ...",
                 # "Reflecting the economic nature ...") unless the tagger names it
                 not re.search(r"\w", sentence[:s]) and " " not in sentence[s:e]

@@ -36,6 +36,17 @@ def test_no_candidate_is_a_piece_of_a_figure():
     assert "APEC" in texts and "000" not in texts and "260" not in texts
 
 
+def test_a_common_noun_in_capitals_is_no_candidate():
+    from rag.short import short_answer_reason
+
+    s = "Rubin has 50 petaflops in FP4 (4-bit floating point math, often used for AI) on TSMC chips."
+    texts = {c.text for c in span_candidates("What format is the figure for?", s, _spans(s))}
+    assert "AI" not in texts and "TSMC" in texts
+    # nor is it the name after the preposition the question ends on
+    span, reason = short_answer_reason("What is floating point math often used for?", None, s, _spans(s))
+    assert reason != "preposition" and (span is None or s[span[0]:span[1]] != "AI")
+
+
 def test_features_have_one_row_per_candidate_and_mark_the_rules_choice():
     q = "Where was the Rubin GPU unveiled?"
     cands = span_candidates(q, SENTENCE, _spans(SENTENCE))
