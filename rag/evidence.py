@@ -564,6 +564,8 @@ _ABBREVIATIONS = {
     "fx": "foreign currency exchange", "yoy": "year over year", "ceo": "chief executive officer",
     "cfo": "chief financial officer", "coo": "chief operating officer", "ai": "artificial intelligence",
     "mou": "memorandum of understanding",
+    # countries by their official names: "President Lee Jae Myung of the Republic of Korea (ROK)"
+    "south korea": "republic of korea rok", "north korea": "democratic people's republic of korea dprk",
     "q1": "first quarter", "q2": "second quarter", "q3": "third quarter", "q4": "fourth quarter",
     # other names filings give the same line item: Apple's "net sales" are NVIDIA's "revenue"
     "revenue": "net sales", "revenues": "net sales", "net sales": "revenue", "gross profit": "gross margin",

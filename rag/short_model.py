@@ -59,6 +59,9 @@ _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 _YEAR_Q = re.compile(r"\b(?:what|which|in what|in which)\s+year\b|\bwhen\b", re.IGNORECASE)
 
 
+_WHOLE_NAMES = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
+
+
 def span_candidates(question: str, sentence: str, spans: Sequence[Span]) -> list[Span]:
     """The sentence's spans that could answer: typed spans not already in the question, those joined
     by a possessive or "of", and runs of capitalised words (label ``NAME``); each (start, end) once."""
@@ -81,15 +84,18 @@ def span_candidates(question: str, sentence: str, spans: Sequence[Span]) -> list
         s, e = m.span()
         while e > s and sentence[e - 1] in ".,;:":
             e -= 1
-        # a run of digits is no name ("000" of "260,000"): figures come from the tagger, whole; nor is a
-        # common noun in capitals ("often used for AI")
-        if e > s and novel(sentence[s:e], (s, e)) and re.search(r"[^\W\d_]", sentence[s:e]) \
-                and not is_generic_acronym(sentence[s:e]) and not (
-                # nor is one word capitalised only because it opens the sentence ("Focus area: ...",
-                # "Reflecting the economic nature ...") unless the tagger names it
-                not re.search(r"\w", sentence[:s]) and " " not in sentence[s:e]
-                and not any(sp.start <= s and e <= sp.end for sp in spans)):
-            out.setdefault((s, e), Span(s, e, sentence[s:e], "NAME"))
+        run = sentence[s:e]
+        if not (e > s and novel(run, (s, e)) and re.search(r"[^\W\d_]", run)):
+            continue  # a run of digits is no name ("000" of "260,000"): figures come from the tagger, whole
+        if is_generic_acronym(run):
+            continue  # nor is a common noun in capitals ("often used for AI")
+        if not re.search(r"\w", sentence[:s]) and " " not in run and not any(
+                sp.start <= s and e <= sp.end for sp in spans):
+            continue  # nor one word capitalised only because it opens the sentence ("Focus area: ..."), untagged
+        if any(sp.start <= s and e <= sp.end and (sp.start, sp.end) != (s, e) and sp.label in _WHOLE_NAMES
+               for sp in typed):
+            continue  # nor a piece of a name the tagger gives whole ("The Korea Strategic Trade" of "... and Investment")
+        out.setdefault((s, e), Span(s, e, run, "NAME"))
     return sorted(out.values(), key=lambda sp: (sp.start, sp.end))
 
 

@@ -258,6 +258,8 @@ def test_abbreviations_gain_their_long_form_where_asked():
     assert expand_abbreviations("What were PP&E and OpEx?") == (
         "What were PP&E property, plant and equipment and OpEx operating expenses?")
     assert expand_abbreviations("ARD and CAIRO") == "ARD and CAIRO"  # not inside other words
+    # a country by its official name: "President Lee Jae Myung of the Republic of Korea (ROK)"
+    assert "republic of korea" in expand_abbreviations("Who is the president of South Korea?")
     # a line item's other names: one filing's "net sales" is another's "revenue"
     assert expand_abbreviations("What were net sales?") == "What were net sales revenue?"
     assert expand_abbreviations("Q2 revenue and gross profit") == (

@@ -47,6 +47,14 @@ def test_a_common_noun_in_capitals_is_no_candidate():
     assert span is not None and s[span[0]:span[1]] != "AI"
 
 
+def test_a_run_of_capitals_inside_a_tagged_name_is_no_candidate_of_its_own():
+    s = "They reaffirmed the announcement in July of The Korea Strategic Trade and Investment deal."
+    name = "The Korea Strategic Trade and Investment"
+    spans = [Span(s.index(name), s.index(name) + len(name), name, "ORG")]
+    texts = {c.text for c in span_candidates("What is the name of the trade deal?", s, spans)}
+    assert name in texts and "The Korea Strategic Trade" not in texts
+
+
 def test_features_have_one_row_per_candidate_and_mark_the_rules_choice():
     q = "Where was the Rubin GPU unveiled?"
     cands = span_candidates(q, SENTENCE, _spans(SENTENCE))
