@@ -25,6 +25,7 @@ _BOUNDARY = re.compile(
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st no inc corp co ltd jr sr vs etc e.g i.e u.s u.k gen rep sen gov fig vol al approx dept est".split()  # noqa: SIM905
 )
+_MONTH_ABBREVIATIONS = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec".split())  # noqa: SIM905
 _WORD_BEFORE = re.compile(r"(?<![A-Za-z.])([A-Za-z][A-Za-z.]*)\.\W*$")
 _WORD_WINDOW = 64
 
@@ -77,6 +78,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
             w = _WORD_BEFORE.search(before)
             if w and (w.group(1).lower().rstrip(".") in _ABBREVIATIONS or len(w.group(1)) == 1):
                 continue
+            if w and w.group(1).lower() in _MONTH_ABBREVIATIONS and text[m.end():m.end() + 1].isdigit():
+                continue  # "on Oct. 30": a date, not the end of a sentence
         _push(text, cursor, m.start("refs") if m.group("refs") is not None else m.start(), spans)
         cursor = m.end()
     _push(text, cursor, end, spans)

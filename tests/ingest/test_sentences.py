@@ -48,3 +48,9 @@ def test_headings_list_items_table_rows_and_paragraphs_still_end_at_the_line():
 
 def test_short_lines_are_never_joined():
     assert _sentences("Three Months Ended\nmarch 2023 and april\n") == ["Three Months Ended", "march 2023 and april"]
+
+
+def test_a_month_abbreviation_before_a_day_does_not_end_the_sentence():
+    text = "Samsung is scheduled to report results on Oct. 30. Shares rose in Oct. They fell later."
+    assert _sentences(text) == ["Samsung is scheduled to report results on Oct. 30.", "Shares rose in Oct.",
+                                "They fell later."]
