@@ -336,10 +336,13 @@ _SCHOOL_WORDS = r"schools?|universit(?:y|ies)|colleges?|academ(?:y|ies)|institut
 _ASKS_SCHOOL = re.compile(rf"\b(?:which|what)\s+(?:[\w'’-]+\s+){{0,2}}(?:{_SCHOOL_WORDS})\b", re.IGNORECASE)
 _SCHOOL = re.compile(rf"\b(?:{_SCHOOL_WORDS}|polytechnic|gymnasium|lyc[eé]e)\b", re.IGNORECASE)
 # A question for what something costs ("What is the price of X?", "How much does X cost?", "X의 가격은?"), and the
-# words a sentence states a price with: an investment or a profit, however large, is no price.
+# words a sentence states a price with ("shares closed up 2.1% at 489,500 won" is a share's price): an investment
+# or a profit, however large, is no price.
 _ASKS_PRICE = re.compile(r"\b(?:price[sd]?|cost|costs|costing)\b|가격|주가|비용|요금|단가", re.IGNORECASE)
 _SAYS_PRICE = re.compile(r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|sells?|sold|selling|retails?|charg(?:e|es|ed|ing)|fees?"
-                         r"|start(?:s|ing)?\s+at|for\s+[$€£¥₩]|msrp|apiece|per\s+(?:unit|chip|month|year|share))\b",
+                         r"|start(?:s|ing)?\s+at|for\s+[$€£¥₩]|msrp|apiece|per\s+(?:unit|chip|month|year|share)"
+                         r"|(?:clos|trad|open)(?:e|es|ed|ing)\s+(?:(?:up|down|higher|lower|flat|unchanged)\s+)?"
+                         r"(?:[\d.,]+%\s+)?at)\b",
                          re.IGNORECASE)
 _FIGURE_LABELS = frozenset({"MONEY", "PERCENT", "DATE", "TIME", "CARDINAL", "QUANTITY", "ORDINAL"})
 # A question about someone's studies: where, or at which school, a degree was earned.

@@ -105,9 +105,11 @@ _KEYWORD_NOT = r"what|which|who|whom|whose|when|where|why|how|before|after|becom
 _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p, re.IGNORECASE), kind)
     for p, kind in (
-        # "earnings per share" is money per share, no share of a whole
+        # "earnings per share" is money per share, and a "share price" the price of one: no share of a whole
         ((r"\b(?:what|which)\s+(?:is|was|were|are)?\s*(?:the\s+)?(?:[\w'’&-]+\s+){0,4}"
-          r"(?:percentage|percent|(?<!\bper\s)share|rate|ratio)\b"), PERCENT),
+          r"(?:percentage|percent|(?<!\bper\s)share(?!\s+prices?\b)|rate|ratio)\b"), PERCENT),
+        # an operating or profit margin is a share of revenue (a filing's "gross margin" is a sum of money)
+        (r"\b(?:operating|profit|net|ebitda|ebit|pre-?tax)\s+margins?\b", PERCENT),
         # "how much" with a verb of paying asks for a sum of money, which a bare count or a quantity is not
         ((r"\bhow much\b.*\b(?:cost|costs|costing|pay|pays|paid|paying|spend|spends|spent|spending|invest|invests|"
           r"invested|investing|charge|charges|charged|earn|earns|earned|raise|raised|worth|price|priced|fund|funds|"
@@ -131,7 +133,8 @@ _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (rf"\b(?:what|which)\s+(?:{_NO_DET}{{0,2}}(?:{_PERSON_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_PERSON_NOUNS})(?:s|es)?\b(?![’']))", PERSON),
         (rf"\b(?:what|which)\s+(?:{_NO_DET}{{0,2}}(?:{_ORG_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_ORG_NOUNS})(?:s|es)?\b(?![’']))", ORG),
         (r"\bwho(?:m|se)?\b", PERSON),
-        (rf"\b(?:what|which)\s+(?:is|was|were|are)?\s*(?:the\s+)?(?:[\w'’&-]+\s+){{0,3}}(?:{_MONEY_NOUNS})\b", MONEY),
+        ((rf"\b(?:what|which)\s+(?:is|was|were|are)?\s*(?:the\s+)?(?:[\w'’&-]+\s+){{0,3}}(?:(?:share|stock)\s+)?"
+          rf"(?:{_MONEY_NOUNS})\b"), MONEY),
         # "What were Wearables, Home and Accessories net sales?": a line item's capitalised name, however long
         ((rf"\b(?:what|which)\s+(?:is|was|were|are)\s+(?:the\s+)?(?:(?-i:[A-Z])[\w'’&-]*,?\s+(?:and\s+|&\s+)?){{1,6}}"
           rf"(?:[a-z]+\s+)?(?:{_MONEY_NOUNS})\b"), MONEY),

@@ -136,13 +136,25 @@ def row_label_end(text: str) -> int:
     return m.end("label") if m else 0
 
 
+# A line of a fact box: words, then one figure with a decimal point, a percent sign, a currency or a scale
+# ("Operating margin 47%", "Net profit 12.60 trillion won"); a bare whole number ("Page 12", "Top 10") is not.
+_FACT_LINE = re.compile(
+    r"^[A-Za-z][A-Za-z ,'’&/()-]{1,60}?\s+(?:[$€£¥₩]\s?\d[\d,]*(?:\.\d+)?|\d[\d,]*\.\d+|\d[\d,]*(?=\s?%|\s+(?:"
+    r"million|billion|trillion|thousand|won|dollars|yen|euros|yuan|pounds)\b))"
+    r"(?:\s?%|\s+(?:million|billion|trillion|thousand))?(?:\s+(?:won|dollars|yen|euros|yuan|pounds))?$",
+    re.IGNORECASE)
+
+
 def is_heading(text: str, line: bool) -> bool:
     """A short line with no sentence-ending punctuation (a title, a section name).
 
-    A "label: value" line ("Trip length: four days") is a fact, not a heading.
+    A "label: value" line ("Trip length: four days") is a fact, not a heading; so is a fact box's
+    "label figure" line ("Operating margin 47%").
     """
     t = text.strip()
     if not line or not t or t[-1] in ".!?:;\"”'’)" or is_table_row(t) or re.search(r"\w: \S", t):
+        return False
+    if _FACT_LINE.match(t):
         return False
     return len(t.split()) <= 12
 

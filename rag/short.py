@@ -224,6 +224,22 @@ def change_figure(sentence: str) -> tuple[int, int] | None:
     return None
 
 
+# a verb of change, then within a clause "to" and the figure it came to: "rose 62% from a year earlier to "
+_CHANGED_TO = re.compile(r"\b(?:increas|decreas|rose|rise|risen|fell|fallen|grew|grown|declin|dropp?|jump|climb|surg|"
+                         r"soar|slump|plung|tumbl|slid|shr[ai]nk)\w*\b[^.;:]{0,60}?\bto\s+(?:about\s+|around\s+|"
+                         r"roughly\s+|nearly\s+|a\s+record\s+|an?\s+all-time\s+high\s+of\s+)?$", re.IGNORECASE)
+
+
+def _level_after_change(sentence: str, typed: Sequence[Span]) -> tuple[int, int] | None:
+    """The first of `typed` a change came to ("rose 62% ... to 11.38 trillion won" -> "11.38 trillion won"): the
+    level a question that asks no change wants, rather than a figure later in the sentence ("topped 10 trillion
+    won") or the change itself."""
+    for sp in typed:
+        if _CHANGED_TO.search(sentence, max(0, sp.start - 90), sp.start):
+            return sp.start, sp.end
+    return None
+
+
 def _change_cell(row: str) -> tuple[int, int] | None:
     """A table row's first percentage after its label ("Total net sales $ 94,836 $ 97,278 (3)%" -> "(3)%"):
     the change column of a statement that compares two periods."""
@@ -463,7 +479,8 @@ def uses_table_rule(kind: str | None, table_row: bool) -> bool:
 
 #: How `short_answer_reason` chose: the structural rules ("table": a row's first figure; "preposition": the name
 #: after the preposition the question ends on; "appositive": the name after the asked noun and a comma or colon
-#: ("Rubin's successor, Feynman"); "namesake": the name after "named after"; "head": the span beside the question's head noun; "head-none":
+#: ("Rubin's successor, Feynman"); "namesake": the name after "named after"; "level": the figure a change
+#: came to ("rose 62% to 11.38 trillion won"); "head": the span beside the question's head noun; "head-none":
 #: the sentence speaks of the head noun but names nothing; "clause": a why/how question, which the sentence
 #: answers and no name in it does) are kept; where they do not apply ("typed": a span of the asked type nearest
 #: the question's words; "nearest": any span nearest them; "none": nothing found) a learned model may choose
@@ -517,6 +534,9 @@ def short_answer_reason(question: str, kind: str | None, sentence: str, spans: S
         typed = [sp for sp in novel if sp.label in LABELS[kind]]
         if not typed:
             return None, "none"
+        level = _level_after_change(sentence, typed) if kind in NUMERIC else None
+        if level is not None:  # "rose 62% from a year earlier to 11.38 trillion won": what it came to
+            return level, "level"
         primary = [sp for sp in typed if sp.label in PRIMARY.get(kind, ())]
         pool = primary or typed
         beside = _typed_beside_head(question, sentence, typed, kind)

@@ -549,3 +549,13 @@ def test_a_korean_question_for_a_share_price_needs_a_price(seeds_multilingual):
     # 주가 (share price) is a price: "4 takeaways from Korea's meeting with Nvidia" holds a figure, not a price
     ans = seeds_multilingual.answer("엔비디아의 주가는 얼마인가?")
     assert ans.abstained, ans.short
+
+
+def test_a_share_that_closed_at_a_figure_states_its_price(tmp_path, real_embedder):
+    a = _answerer_over(tmp_path, real_embedder, {"hynix.txt": (
+        "SK hynix posts record profit\n"
+        "SK hynix reported record quarterly earnings on Thursday as demand for memory kept climbing.\n"
+        "Shares of SK hynix closed up 2.1% at 489,500 won, while the benchmark KOSPI index gained 0.8%.\n")})
+    ans = a.answer("What was SK hynix's closing share price?")
+    assert not ans.abstained and ans.short == "489,500 won", (ans.short, ans.text)
+    _verbatim(a, ans)

@@ -67,6 +67,10 @@ from rag.short import short_answer, short_answer_reason
     ("칩 공급 약속은 어떤 국제 행사에서 합의되었나요?", "event"),  # a word between 어떤 and its noun
     ("루빈 칩은 어느 반도체 회사가 만드나요?", "org"),
     ("When rich countries trade with poor countries, whose wages increase?", "person"),  # "when" is a condition
+    ("What was SK hynix's closing share price?", "money"),  # a share's price, not a share of a whole
+    ("What share of DRAM revenue came from HBM?", "percent"),
+    ("sk hynix operating margin q3", "percent"),  # an operating margin is a share of revenue
+    ("What was Apple's gross margin in Q2?", "money"),  # a filing's gross margin is a sum
 ])
 def test_question_types(question, kind):
     assert question_type(question) == kind
@@ -299,6 +303,13 @@ def test_short_answer_of_what_a_thing_is_named_after_is_the_whole_name():
     # even when the question names it too: the chip and the astronomer share the name
     assert _short_tagged("vera rubin named after who", s, *named) == ("Vera Rubin", "namesake")
     assert _short_tagged("Who designed Rubin?", s, *named)[1] != "namesake"
+
+
+def test_a_value_question_takes_the_figure_a_change_came_to():
+    s = ("Operating profit for the quarter rose 62% from a year earlier to 11.38 trillion won, the first time its "
+         "quarterly profit topped 10 trillion won.")
+    assert _short("What was the operating profit in the quarter?", s) == "11.38 trillion won"
+    assert _short("By how much did operating profit rise?", s) == "62%"  # the change, when that is asked
 
 
 def test_a_year_to_date_question_takes_the_ten_qs_year_to_date_column():

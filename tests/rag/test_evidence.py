@@ -33,6 +33,9 @@ def test_table_rows_and_headings():
     assert is_heading("A chip supply promise that now needs delivery", line=True)
     assert not is_heading("A chip supply promise that now needs delivery", line=False)
     assert not is_heading("The chips arrive in 2026.", line=True)
+    # a fact box's "label figure" line is a fact: "Net profit 12.60 trillion won" under "Key figures"
+    assert not is_heading("Net profit 12.60 trillion won", line=True) and not is_heading("Operating margin 47%", True)
+    assert is_heading("Page 12", line=True) and is_heading("Top 10 takeaways", line=True)  # a bare number
 
 
 def test_header_lines_are_the_nearest_period_lines_above_a_row():
