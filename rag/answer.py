@@ -90,6 +90,7 @@ from .short import (
     prefer_asked_clause,
     prefer_asked_time,
     prefer_asked_variant,
+    prefer_year_ago,
     short_answer_reason,
 )
 from .short_model import ShortModel, default_short_model
@@ -1005,6 +1006,7 @@ class Answerer:
             span = self.short_model.choose(asked, ctx.kind, top.text, top.spans, span)
         span = prefer_asked_variant(asked, top.text, top.spans, span)
         span = prefer_asked_time(asked, top.text, top.spans, span)
+        span = prefer_year_ago(asked, top.text, top.spans, span)
         span = prefer_asked_clause(asked, top.text, top.spans, span)
         if ctx.kind in ("place", "org"):
             span = _prefer_school(turn.focus, top.text, top.spans, span)

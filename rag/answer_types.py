@@ -89,6 +89,9 @@ _MONEY_NOUNS = (
     r"dividend|cash|debt|spending|funding|fee|salary|earnings|margin|tax|valuation|worth|payment|net sales|"
     r"capitali[sz]ation|market cap|assets|liabilities|proceeds|fine|penalty|subsidy|loan|eps"
 )
+# "What drove Data Center revenue?" asks for a cause, not the revenue: verbs of cause and effect after "what".
+_CAUSE_VERBS = (r"(?:dr(?:ove|ive|ives|iven|iving)|caus\w*|led|lead|leads|boost\w*|hurt\w*|affect\w*|impact\w*|"
+                r"offset\w*|fuel\w*|push\w*|lift\w*|weigh\w*|explain\w*|contribut\w*|helped|helps?|made|makes?)\b")
 # What may follow a keyword search's last word: the period it names ("iphone revenue Q1 FY23", "r&d expense in
 # the latest quarter").
 _PERIOD_TAIL = (r"(?:\s+(?:in|for|during|of|the|fiscal|year|quarter|latest|last|most|recent|Q[1-4]|[1-4]Q|FY\s?'?\d{2,4}"
@@ -133,8 +136,8 @@ _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (rf"\b(?:what|which)\s+(?:{_NO_DET}{{0,2}}(?:{_PERSON_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_PERSON_NOUNS})(?:s|es)?\b(?![’']))", PERSON),
         (rf"\b(?:what|which)\s+(?:{_NO_DET}{{0,2}}(?:{_ORG_NOUNS})(?:s|es)?\b|(?:[\w'’&-]+\s+){{1,2}}(?:{_ORG_NOUNS})(?:s|es)?\b(?![’']))", ORG),
         (r"\bwho(?:m|se)?\b", PERSON),
-        ((rf"\b(?:what|which)\s+(?:is|was|were|are)?\s*(?:the\s+)?(?:[\w'’&-]+\s+){{0,3}}(?:(?:share|stock)\s+)?"
-          rf"(?:{_MONEY_NOUNS})\b"), MONEY),
+        ((rf"\b(?:what|which)\s+(?!{_CAUSE_VERBS})(?:is|was|were|are)?\s*(?:the\s+)?(?:[\w'’&-]+\s+){{0,3}}"
+          rf"(?:(?:share|stock)\s+)?(?:{_MONEY_NOUNS})\b"), MONEY),
         # "What were Wearables, Home and Accessories net sales?": a line item's capitalised name, however long
         ((rf"\b(?:what|which)\s+(?:is|was|were|are)\s+(?:the\s+)?(?:(?-i:[A-Z])[\w'’&-]*,?\s+(?:and\s+|&\s+)?){{1,6}}"
           rf"(?:[a-z]+\s+)?(?:{_MONEY_NOUNS})\b"), MONEY),

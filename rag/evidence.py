@@ -336,12 +336,15 @@ IRREGULAR_PAST = {
     "told": "tell", "became": "become", "grew": "grow", "grown": "grow", "knew": "know", "known": "know",
     "shown": "show", "drew": "draw", "drawn": "draw", "rose": "rise", "risen": "rise", "fell": "fall",
     "fallen": "fall", "struck": "strike", "sought": "seek", "taught": "teach", "caught": "catch",
+    "drove": "drive", "driven": "drive", "rode": "ride", "ridden": "ride", "spoke": "speak", "spoken": "speak",
 }
+# The same as index terms, both sides stemmed as `terms` stems them ("became" -> "becam", "become" -> "becom").
+_PAST_TERMS = {terms(past)[0]: terms(verb)[0] for past, verb in IRREGULAR_PAST.items()}
 
 
 def lemma_terms(text: str) -> list[str]:
     """`terms`, with irregular past forms folded to their verb ("built" -> "build")."""
-    return [IRREGULAR_PAST.get(t, t) for t in terms(text)]
+    return [_PAST_TERMS.get(t, t) for t in terms(text)]
 
 
 # A model or version code: letters then digits ("FP8", "HBM4", "GPT-4", "H100"); one letter only before three or
@@ -653,7 +656,7 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
     q_terms = set(lemma_terms(ctx.query)) | set(lemma_terms(ctx.expanded))
     q_set = set(q_focus)
     log_n = math.log(1.0 + ctx.n_chunks + 0.5) or 1.0
-    cand_terms = [frozenset(IRREGULAR_PAST.get(t, t) for t in c.terms) for c in cands]
+    cand_terms = [frozenset(_PAST_TERMS.get(t, t) for t in c.terms) for c in cands]
     weights: dict[str, float] = {}
     for t in q_terms:
         df = sum(1 for ts in cand_terms if t in ts)

@@ -190,17 +190,48 @@ _YEAR_TO_DATE = re.compile(r"\b(?:first\s+(?:six|nine|6|9)\s+months|(?:six|nine|
 YEAR_TO_DATE_CELLS = 4  # three months this year and last, then the year to date this year and last
 
 
+# "a year ago", "the prior year", "last year's": the question asks the figure of the year before
+_YEAR_AGO = re.compile(r"\b(?:(?:a|one)\s+year\s+(?:ago|earlier|before)|(?:the\s+)?(?:prior|previous|last)\s+year(?:['’]s)?|"
+                       r"year[\s-]ago|(?:the\s+)?same\s+(?:quarter|period)\s+(?:a|last|of\s+the\s+prior)\s+year)\b",
+                       re.IGNORECASE)
+
+
+def asks_year_ago(question: str) -> bool:
+    """Whether the question asks the figure of the year before ("What was the tax rate a year ago?")."""
+    return bool(_YEAR_AGO.search(question))
+
+
 def _asked_figure(question: str, row: str) -> tuple[int, int] | None:
-    """The figure of a table row the question asks: the first after its label, or, for a year-to-date question
-    on a row of a 10-Q's four columns ("Three Months Ended" x2, "Nine Months Ended" x2), the third."""
-    if _YEAR_TO_DATE.search(question):
-        cells = list(_NUMBER_CELL.finditer(row, row_label_end(row)))
-        if len(cells) == YEAR_TO_DATE_CELLS:
-            s, e = cells[2].span()
-            while e > s and row[e - 1] == " ":
-                e -= 1
-            return s, e
-    return _first_figure(row)
+    """The figure of a table row the question asks: the first after its label; for a year-to-date question on a
+    row of a 10-Q's four columns ("Three Months Ended" x2, "Nine Months Ended" x2), the third; for the year
+    before, the column after the one it would take (a 10-Q sets each period beside the same one a year earlier)."""
+    cells = list(_NUMBER_CELL.finditer(row, row_label_end(row)))
+    at = 2 if _YEAR_TO_DATE.search(question) and len(cells) == YEAR_TO_DATE_CELLS else 0
+    if asks_year_ago(question) and len(cells) in (2, YEAR_TO_DATE_CELLS):
+        at += 1
+    if at == 0:
+        return _first_figure(row)
+    s, e = cells[at].span()
+    while e > s and row[e - 1] == " ":
+        e -= 1
+    return s, e
+
+
+# a figure, then the words that date it a year before: "compared with 7.1% a year ago"
+_BEFORE_YEAR_AGO = re.compile(r"^(?:\s+(?:in|for|during|of))?\s+(?:the\s+)?(?:(?:a|one)\s+year\s+(?:ago|earlier|before)|"
+                              r"(?:prior|previous|last|year-ago)\s+(?:year|period|quarter)|same\s+(?:quarter|period))\b",
+                              re.IGNORECASE)
+
+
+def prefer_year_ago(question: str, sentence: str, spans: Sequence[Span],
+                    chosen: tuple[int, int] | None) -> tuple[int, int] | None:
+    """For a question that asks the year before, the figure the sentence dates a year before ("compared with 7.1%
+    a year ago") in place of the chosen one, when it is of the same kind; `chosen` otherwise."""
+    own = _span_at(spans, chosen)
+    if own is None or not asks_year_ago(question) or _BEFORE_YEAR_AGO.match(sentence[own.end:]):
+        return chosen
+    dated = [sp for sp in spans if sp.label == own.label and _BEFORE_YEAR_AGO.match(sentence[sp.end:])]
+    return _swapped(sentence, chosen, own, dated[0]) if dated else chosen
 
 
 _OR_FIGURE = re.compile(r",?\s+or\s+")

@@ -71,6 +71,8 @@ from rag.short import short_answer, short_answer_reason
     ("What share of DRAM revenue came from HBM?", "percent"),
     ("sk hynix operating margin q3", "percent"),  # an operating margin is a share of revenue
     ("What was Apple's gross margin in Q2?", "money"),  # a filing's gross margin is a sum
+    ("What drove Data Center revenue?", None),  # a cause, not the revenue
+    ("What caused the increase in R&D expense?", None),
 ])
 def test_question_types(question, kind):
     assert question_type(question) == kind
@@ -310,6 +312,25 @@ def test_a_value_question_takes_the_figure_a_change_came_to():
          "quarterly profit topped 10 trillion won.")
     assert _short("What was the operating profit in the quarter?", s) == "11.38 trillion won"
     assert _short("By how much did operating profit rise?", s) == "62%"  # the change, when that is asked
+
+
+def test_a_question_for_the_year_before_takes_the_figure_dated_a_year_before():
+    from rag.short import prefer_year_ago
+
+    s = "Our effective tax rate was 13.6% for the quarter, compared with 7.1% a year ago."
+    spans = pattern_spans(s)
+    q = "What was the effective tax rate a year ago?"
+    this_year = (s.index("13.6%"), s.index("13.6%") + 5)
+    span = prefer_year_ago(q, s, spans, this_year)
+    assert s[span[0]:span[1]] == "7.1%"
+    first = short_answer("What was the effective tax rate?", "percent", s, spans)
+    assert prefer_year_ago("What was the effective tax rate?", s, spans, first) == first  # not asked
+    # a row: the column beside the one it would take (each period beside the same one a year earlier)
+    row = "Effective tax rate 12.5 % 15.7 % 14.6 % 16.3 %"
+    assert _short("What was the tax rate?", row, table_row=True, as_asked="... for the same quarter a year ago?") \
+        == "15.7 %"
+    assert _short("What was the tax rate?", row, table_row=True,
+                  as_asked="... for the first nine months of the prior year?") == "16.3 %"
 
 
 def test_a_year_to_date_question_takes_the_ten_qs_year_to_date_column():

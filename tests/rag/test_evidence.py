@@ -26,6 +26,13 @@ from rag.evidence import (
 from rag.types import Hit
 
 
+def test_irregular_past_forms_meet_their_verb_as_index_terms():
+    from rag.evidence import lemma_terms
+
+    assert lemma_terms("What drove revenue?")[0] == lemma_terms("driven by demand")[0] == lemma_terms("drive")[0]
+    assert lemma_terms("he became minister")[0] == lemma_terms("to become")[0]  # stemmed alike on both sides
+
+
 def test_table_rows_and_headings():
     assert is_table_row("Total net sales $ 94,836 $ 97,278 $ 211,990 $ 221,223")
     assert is_table_row("Other income/(expense), net 64 160 (329) (87)")
