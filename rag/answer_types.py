@@ -111,8 +111,10 @@ _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # "earnings per share" is money per share, and a "share price" the price of one: no share of a whole
         ((r"\b(?:what|which)\s+(?:is|was|were|are)?\s*(?:the\s+)?(?:[\w'’&-]+\s+){0,4}"
           r"(?:percentage|percent|(?<!\bper\s)share(?!\s+prices?\b)|rate|ratio)\b"), PERCENT),
-        # an operating or profit margin is a share of revenue (a filing's "gross margin" is a sum of money)
+        # an operating or profit margin is a share of revenue; a gross margin is a sum in some filings (Apple's
+        # "Total gross margin $ 22,080") and a share in others (NVIDIA's "Gross margin 75.1%")
         (r"\b(?:operating|profit|net|ebitda|ebit|pre-?tax)\s+margins?\b", PERCENT),
+        (r"\bgross\s+margins?\b(?!\s+(?:percentage|percent|rate|ratio))", AMOUNT),
         # "how much" with a verb of paying asks for a sum of money, which a bare count or a quantity is not
         ((r"\bhow much\b.*\b(?:cost|costs|costing|pay|pays|paid|paying|spend|spends|spent|spending|invest|invests|"
           r"invested|investing|charge|charges|charged|earn|earns|earned|raise|raised|worth|price|priced|fund|funds|"

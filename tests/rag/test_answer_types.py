@@ -70,7 +70,8 @@ from rag.short import short_answer, short_answer_reason
     ("What was SK hynix's closing share price?", "money"),  # a share's price, not a share of a whole
     ("What share of DRAM revenue came from HBM?", "percent"),
     ("sk hynix operating margin q3", "percent"),  # an operating margin is a share of revenue
-    ("What was Apple's gross margin in Q2?", "money"),  # a filing's gross margin is a sum
+    ("What was Apple's gross margin in Q2?", "amount"),  # a sum in Apple's filings, a share in NVIDIA's
+    ("What was the gross margin percentage in Q3 2023?", "percent"),
     ("What drove Data Center revenue?", None),  # a cause, not the revenue
     ("What caused the increase in R&D expense?", None),
 ])
