@@ -148,7 +148,9 @@ _Q_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          COUNT),
         # a search typed as keywords, no question word: its last word says what is wanted ("tesla q2 2020 revenue",
         # "tech prosperity deal mou date")
-        (rf"^(?!.*\b(?:what|which|who|whom|whose|when|where|why|how)\b).*\b(?:{_MONEY_NOUNS}){_PERIOD_TAIL}\W*$", MONEY),
+        # ... or a statement's line by its abbreviation ("nvidia sg&a q2 fy2025")
+        ((rf"^(?!.*\b(?:what|which|who|whom|whose|when|where|why|how)\b).*(?:\b(?:{_MONEY_NOUNS})|(?<![\w&])"
+          rf"(?:sg&a|r&d|opex|capex|cogs))(?![\w&]){_PERIOD_TAIL}\W*$"), MONEY),
         (r"^(?!.*\b(?:what|which|who|whom|whose|when|where|why|how)\b).*\b(?:date|year)\W*$", DATE),
         (rf"^(?!.*\b(?:{_KEYWORD_NOT})\b).*\b(?:{_PERSON_NOUNS})\W*$", PERSON),
         (rf"^(?!.*\b(?:{_KEYWORD_NOT})\b).*\b(?:{_PLACE_NOUNS})\W*$", PLACE),

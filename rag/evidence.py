@@ -572,9 +572,10 @@ RELATION_WORDS: dict[str, tuple[str, ...]] = {
 
 # Abbreviations (and other names) of line items and roles in filings and news; a question may use either form.
 _ABBREVIATIONS = {
-    "r&d": "research and development", "sg&a": "selling, general and administrative",
+    # " | " between a filing's other spellings of the same line: NVIDIA writes "Sales, general and administrative"
+    "r&d": "research and development", "sg&a": "selling, general and administrative | sales, general and administrative",
     "eps": "earnings per share", "capex": "capital expenditures", "opex": "operating expenses",
-    "cogs": "cost of sales cost of revenue", "pp&e": "property, plant and equipment",
+    "cogs": "cost of sales | cost of revenue", "pp&e": "property, plant and equipment",
     "d&a": "depreciation and amortization", "oci": "other comprehensive income",
     "fx": "foreign currency exchange", "yoy": "year over year", "ceo": "chief executive officer",
     "cfo": "chief financial officer", "coo": "chief operating officer", "ai": "artificial intelligence",
@@ -602,7 +603,7 @@ def expand_abbreviations(text: str, only: Callable[[str], bool] | None = None) -
     def sub(m: re.Match[str]) -> str:
         if only is not None and not only(m.group(0)):
             return m.group(0)
-        return f"{m.group(0)} {_ABBREVIATIONS[m.group(0).lower()]}"
+        return f"{m.group(0)} {_ABBREVIATIONS[m.group(0).lower()].replace(' | ', ' ')}"
     return _ABBREVIATION.sub(sub, text)
 
 
@@ -633,9 +634,10 @@ _NAME_LINKS = frozenset({"of", "and", "&", "the", "for"})
 
 def abbreviation_groups(question: str) -> list[tuple[frozenset[str], frozenset[str]]]:
     """For each known abbreviation in `question`, the terms of its short and of its long form
-    ("R&D" -> ({"r", "d"}, {"research", "development"})): a sentence that holds either form holds both."""
-    return [(frozenset(terms(m.group(0))), frozenset(terms(_ABBREVIATIONS[m.group(0).lower()])))
-            for m in _ABBREVIATION.finditer(question)]
+    ("R&D" -> ({"r", "d"}, {"research", "development"})), one pair per long form where it has several: a sentence
+    that holds either form holds both."""
+    return [(frozenset(terms(m.group(0))), frozenset(terms(long)))
+            for m in _ABBREVIATION.finditer(question) for long in _ABBREVIATIONS[m.group(0).lower()].split(" | ")]
 
 
 def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarray,
@@ -676,6 +678,9 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
     prep = trailing_preposition(ctx.question)
     prep_terms = q_set - _FRAME
     abbreviations = abbreviation_groups(ctx.question)
+    spellings: dict[frozenset[str], frozenset[str]] = {}  # an abbreviation -> the words of all its long forms
+    for short, long in abbreviations:
+        spellings[short] = spellings.get(short, frozenset()) | long
     acronyms = [(a, frozenset(terms(a))) for a in set(_ACRONYM.findall(ctx.question)) if terms(a)]
     seen_terms: set[str] = set().union(*cand_terms) | {t for c in cands for t in terms(c.hit.title)}
     title_terms: dict[str, set[str]] = {}
@@ -688,8 +693,8 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
         for short, long in abbreviations:  # "R&D" is not missing from "Research and development $ 7,457"
             if short <= held or long <= held:
                 held = held | short | long
-            if long <= ts:  # the row spells out what the question abbreviates: its "sg" is not missing
-                spelt = spelt | short
+            if long <= ts:  # the row spells out what the question abbreviates: its "sg" is not missing, nor
+                spelt = spelt | short | spellings[short]  # the words of the line's other spellings ("sales")
         for acronym, short in acronyms:  # "TSMC" is held by "Taiwan Semiconductor Manufacturing Co"
             if not short <= ts and spells_out(acronym, c.text):
                 held, spelt = held | short, spelt | short

@@ -72,6 +72,8 @@ from rag.short import short_answer, short_answer_reason
     ("sk hynix operating margin q3", "percent"),  # an operating margin is a share of revenue
     ("What was Apple's gross margin in Q2?", "amount"),  # a sum in Apple's filings, a share in NVIDIA's
     ("What was the gross margin percentage in Q3 2023?", "percent"),
+    ("nvidia sg&a q2 fy2025", "money"),  # a statement's line by its abbreviation
+    ("nvidia r&d center seoul", None),
     ("What drove Data Center revenue?", None),  # a cause, not the revenue
     ("What caused the increase in R&D expense?", None),
 ])

@@ -268,6 +268,12 @@ def test_abbreviations_gain_their_long_form_where_asked():
     assert expand_abbreviations("What were PP&E and OpEx?") == (
         "What were PP&E property, plant and equipment and OpEx operating expenses?")
     assert expand_abbreviations("ARD and CAIRO") == "ARD and CAIRO"  # not inside other words
+    # one abbreviation, several spellings of its line: either spelling holds it, the search has both
+    from rag.evidence import abbreviation_groups
+
+    groups = abbreviation_groups("What was SG&A?")
+    assert frozenset({"sale", "general", "administrativ"}) in {long for _, long in groups}
+    assert "selling" in expand_abbreviations("SG&A") and "|" not in expand_abbreviations("SG&A")
     # a country by its official name: "President Lee Jae Myung of the Republic of Korea (ROK)"
     assert "republic of korea" in expand_abbreviations("Who is the president of South Korea?")
     # a line item's other names: one filing's "net sales" is another's "revenue"
