@@ -46,6 +46,7 @@ from .answer_types import (
     in_unit,
     measure_units,
     pattern_spans,
+    places_after_prepositions,
     question_type,
     stated_unit,
 )
@@ -803,6 +804,8 @@ class Answerer:
             """The spans that can answer: in the asked unit or measure, no birth year for another date, no length
             of time for a date, nothing an excerpt cut ("the United Sta [...TRUNCATED...]")."""
             spans = _uncut(text, spans)
+            if ctx.kind == "place":  # "its new M15X fab in Cheongju": a city the tagger took for a person
+                spans = list(places_after_prepositions(text, spans))
             return drop_durations(ctx.kind, drop_life_dates(turn.question, text,
                                                             _in_asked_unit(text, spans, unit, family)))
 

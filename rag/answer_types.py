@@ -581,6 +581,18 @@ class Tagger:
         return [c or () for c in cached]
 
 
+_PLACE_PREPOSITION = re.compile(r"\b(?:in|at|near|outside|from)\s+(?:the\s+(?:city|town|province|county)\s+of\s+)?$")
+
+
+def places_after_prepositions(text: str, spans: Sequence[Span]) -> tuple[Span, ...]:
+    """`spans` with a one-word name the tagger calls a person read as a place where "in", "at" or "near" comes right
+    before it ("its new M15X fab in Cheongju": the small model knows few Korean cities); for where-questions."""
+    return tuple(Span(sp.start, sp.end, sp.text, "GPE")
+                 if sp.label == "PERSON" and " " not in sp.text.strip()
+                 and _PLACE_PREPOSITION.search(text, max(0, sp.start - 40), sp.start) else sp
+                 for sp in spans)
+
+
 def accepts(kind: str | None, label: str) -> bool:
     """Whether a span labelled `label` can answer a question of class `kind`."""
     return kind is not None and label in LABELS[kind]

@@ -559,3 +559,13 @@ def test_a_share_that_closed_at_a_figure_states_its_price(tmp_path, real_embedde
     ans = a.answer("What was SK hynix's closing share price?")
     assert not ans.abstained and ans.short == "489,500 won", (ans.short, ans.text)
     _verbatim(a, ans)
+
+
+def test_a_where_question_reads_a_city_the_tagger_takes_for_a_person(tmp_path, real_embedder):
+    a = _answerer_over(tmp_path, real_embedder, {"hynix.txt": (
+        "SK hynix posts record profit\n"
+        "SK hynix reported record quarterly earnings on Thursday as demand for memory kept climbing.\n"
+        "The company plans to spend more on facilities next year, including its new M15X fab in Cheongju, which "
+        "will start operating in November.\n")})
+    ans = a.answer("Where is the M15X fab?")
+    assert not ans.abstained and ans.short == "Cheongju", (ans.short, ans.text)

@@ -153,6 +153,15 @@ def test_a_scale_word_alone_is_no_figure():
     assert is_figure("CARDINAL", "two million") and is_figure("ORG", "Thousands")
 
 
+def test_a_one_word_person_after_in_is_a_place_for_a_where_question():
+    from rag.answer_types import places_after_prepositions
+
+    s = "Its new M15X fab in Cheongju will start operating in November, Kim Woo-hyun said."
+    spans = [Span(s.index("Cheongju"), s.index("Cheongju") + 8, "Cheongju", "PERSON"),
+             Span(s.index("Kim"), s.index("Kim") + 11, "Kim Woo-hyun", "PERSON")]
+    assert [sp.label for sp in places_after_prepositions(s, spans)] == ["GPE", "PERSON"]
+
+
 def test_a_generic_acronym_is_no_name():
     from rag.answer_types import is_name
 
