@@ -288,11 +288,13 @@ def _in_asked_unit(text: str, spans: Sequence[Span], unit: tuple[str, str] | Non
     """`spans` less the figures stated in another unit than the question asks for (`answer_types.asked_unit`):
     "3 nm" does not answer "How many gigabytes ...?", so the sentence holds no figure of the asked type; nor,
     when the question asks for a measure (`answer_types.measure_units`), the figures in a unit of another
-    measure ("3 nm" for "What memory bandwidth ...?")."""
+    measure ("3 nm" for "What memory bandwidth ...?"). An empty `family` counts things: no figure in a unit,
+    nor a percentage or a sum of money, counts them ("2.1%" counts no employees)."""
     if unit is not None:
         spans = [sp for sp in spans if sp.label not in _FIGURES or in_unit(text, sp, unit)]
     elif family is not None:
-        spans = [sp for sp in spans if sp.label not in _FIGURES or stated_unit(text, sp) in (None, *family)]
+        spans = [sp for sp in spans if sp.label not in _FIGURES or stated_unit(text, sp) in (None, *family)
+                 and (family or sp.label not in ("PERCENT", "MONEY"))]
     return tuple(spans)
 
 
@@ -347,6 +349,8 @@ _SAYS_PRICE = re.compile(r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|sells?|sold|se
                          r"(?:[\d.,]+%\s+)?at)\b",
                          re.IGNORECASE)
 _FIGURE_LABELS = frozenset({"MONEY", "PERCENT", "DATE", "TIME", "CARDINAL", "QUANTITY", "ORDINAL"})
+# Korean counter words: "몇 명" counts people, "몇 개" things, "몇 대" machines, "몇 곳" places: things, not a measure
+_KO_COUNTER = re.compile(r"몇\s*(?:명|개(?!월)|대|곳|척|가지|건|채|마리)")  # not "몇 개월", a length of time
 # A question about someone's studies: where, or at which school, a degree was earned.
 _ASKS_STUDY = re.compile(r"\b(?:degrees?|graduat\w*|stud(?:y|ied|ies)|educated|attend(?:ed)?|alma\s+mater|diploma|"
                          r"bachelor\w*|master\w*|ph\.?\s?d\.?|doctorate|mba)\b", re.IGNORECASE)
@@ -795,9 +799,11 @@ class Answerer:
             dense = np.clip(sv @ qv, 0.0, 1.0)
         repeats = [self._repeats(c) for c in cands]
         unit, family = asked_unit(turn.question), measure_units(ctx.question)  # "몇 GB": the unit as asked
-        if unit is None and family is None and ctx.kind == "count" and counted_thing(ctx) and not turn.cross_lingual:
-            # "How many trucks ...?" counts things: "25 gigawatt-hours" measures, and counts none. (A Korean question
-            # may name a unit the glossary does not know, "몇 페타플롭스": it is left as it was.)
+        if unit is None and family is None and ctx.kind == "count" and (
+                counted_thing(ctx) and not turn.cross_lingual or _KO_COUNTER.search(turn.question)):
+            # "How many trucks ...?" counts things: "25 gigawatt-hours" measures, and counts none, nor does "2.1%"
+            # count the employees of "직원 수는 몇 명". (A Korean question may name a unit the glossary does not
+            # know, "몇 페타플롭스": without a counter word it is left as it was.)
             family = frozenset()
 
         def asked(text: str, spans: Sequence[Span]) -> tuple[Span, ...]:

@@ -22,7 +22,7 @@ import re
 _ENTRIES = """
 장관 minister | 대통령 president | 최고경영자 chief executive CEO | 대표 chief representative head | 회장 chairman
 총수 chairman head | 의장 chair | 사장 president | 창업자 founder | 설립자 founder | 연구원장 head research
-원장 head | 책임자 head | 임원 executive | 경영진 executives | 교수 professor | 지도교수 advisor supervised
+원장 head | 책임자 head | 임원 executive | 최고재무책임자 chief financial officer CFO | 재무책임자 financial officer CFO | 경영진 executives | 교수 professor | 지도교수 advisor supervised
 총리 prime minister | 대사 ambassador | 배우자 spouse wife husband | 부인 wife | 남편 husband | 직원 employees
 엔지니어 engineers | 과학자 scientist | 천체물리학자 astrophysicist | 천문학자 astronomer | 연구자 researchers
 연구진 researchers | 지도자 leader | 정상 leaders summit | 대표단 delegation
@@ -55,10 +55,10 @@ _ENTRIES = """
 기술 technology | 과학 science | 산업 industry industrial | 경제 economic economy | 안보 security | 평화 peace
 선거 election | 승리 victory | 일정 schedule | 의제 agenda | 과제 agenda tasks
 매출 net sales revenue | 순매출 net sales | 매출액 net sales revenue | 수익 revenue income | 이익 profit income
-순이익 net income | 영업이익 operating income | 매출총이익 gross margin | 이익률 margin | 비용 expenses costs
+순이익 net income profit | 영업이익 operating income profit | 영업이익률 operating margin | 매출총이익 gross margin | 이익률 margin | 비용 expenses costs
 영업비용 operating expenses | 연구개발비 research development expense | 세금 tax taxes | 세율 tax rate
 유효세율 effective tax rate | 배당금 dividend | 배당 dividend | 주당 per share | 주당순이익 earnings per share
-희석 diluted | 주식 shares stock | 자사주 repurchase shares | 현금 cash | 현금성자산 cash equivalents
+희석 diluted | 주식 shares stock | 주가 shares share price stock | 종가 closed close | 마감 closed close | 실적 results earnings | 자사주 repurchase shares | 현금 cash | 현금성자산 cash equivalents
 부채 debt liabilities | 자산 assets | 분기 quarter quarterly | 회계연도 fiscal year | 연간 annual
 보고서 report | 분기보고서 quarterly report 10-Q | 소송 lawsuit litigation proceedings | 판결 ruling decision
 항소 appeal | 환율 currency exchange rates | 인플레이션 inflation | 금리 interest rates | 판매 sales sold

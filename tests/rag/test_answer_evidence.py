@@ -569,3 +569,15 @@ def test_a_where_question_reads_a_city_the_tagger_takes_for_a_person(tmp_path, r
         "will start operating in November.\n")})
     ans = a.answer("Where is the M15X fab?")
     assert not ans.abstained and ans.short == "Cheongju", (ans.short, ans.text)
+
+
+def test_a_count_of_things_is_no_percentage_nor_sum():
+    from rag.answer import _KO_COUNTER, _in_asked_unit
+    from rag.answer_types import pattern_spans
+
+    s = "Shares of SK hynix closed up 2.1% at 489,500 won after it hired 1,200 engineers."
+    counts = {sp.text for sp in _in_asked_unit(s, pattern_spans(s), None, frozenset())}
+    assert "2.1%" not in counts and "489,500 won" not in counts and "1,200" in counts
+    # a Korean counter word counts things ("몇 명": people); "몇 개월" is a length of time
+    assert _KO_COUNTER.search("SK하이닉스의 직원 수는 몇 명인가?") and _KO_COUNTER.search("칩은 몇 개입니까?")
+    assert not _KO_COUNTER.search("몇 개월 걸리나?") and not _KO_COUNTER.search("몇 나노미터 공정인가?")

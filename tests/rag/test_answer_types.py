@@ -72,6 +72,8 @@ from rag.short import short_answer, short_answer_reason
     ("sk hynix operating margin q3", "percent"),  # an operating margin is a share of revenue
     ("What was Apple's gross margin in Q2?", "amount"),  # a sum in Apple's filings, a share in NVIDIA's
     ("What was the gross margin percentage in Q3 2023?", "percent"),
+    ("SK하이닉스의 영업이익률은?", "percent"),  # an operating margin, though 이익 (profit) is inside it
+    ("SK하이닉스 주가는 얼마에 마감했나?", "money"),  # a share price
     ("nvidia sg&a q2 fy2025", "money"),  # a statement's line by its abbreviation
     ("nvidia r&d center seoul", None),
     ("What drove Data Center revenue?", None),  # a cause, not the revenue

@@ -47,3 +47,10 @@ def test_a_korean_count_question_counts_the_noun_next_to_its_question_word():
 
 def test_a_previous_one_is_also_a_predecessor():
     assert "predecessor" in english_words("루빈 이전 아키텍처는 무엇인가요?")[1]
+
+
+def test_the_words_of_a_results_story_have_renderings():
+    # a Korean question about quarterly results: its finance words meet the English story's
+    words = english_words("SK하이닉스의 최고재무책임자는 누구이고 주가는 얼마에 마감했나? 영업이익률은?")[1]
+    for w in ("chief", "financial", "officer", "shares", "closed", "operating", "margin"):
+        assert w in words, w
