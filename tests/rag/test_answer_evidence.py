@@ -551,22 +551,18 @@ def test_a_korean_question_for_a_share_price_needs_a_price(seeds_multilingual):
     assert ans.abstained, ans.short
 
 
-def test_a_share_that_closed_at_a_figure_states_its_price(tmp_path, real_embedder):
+def test_a_results_story_gives_a_share_price_and_a_city_the_tagger_takes_for_a_person(tmp_path, real_embedder):
     a = _answerer_over(tmp_path, real_embedder, {"hynix.txt": (
         "SK hynix posts record profit\n"
         "SK hynix reported record quarterly earnings on Thursday as demand for memory kept climbing.\n"
-        "Shares of SK hynix closed up 2.1% at 489,500 won, while the benchmark KOSPI index gained 0.8%.\n")})
+        "Shares of SK hynix closed up 2.1% at 489,500 won, while the benchmark KOSPI index gained 0.8%.\n"
+        "The company plans to spend more on facilities next year, including its new M15X fab in Cheongju, which "
+        "will start operating in November.\n")})
+    # "closed up 2.1% at 489,500 won" states a share's price
     ans = a.answer("What was SK hynix's closing share price?")
     assert not ans.abstained and ans.short == "489,500 won", (ans.short, ans.text)
     _verbatim(a, ans)
-
-
-def test_a_where_question_reads_a_city_the_tagger_takes_for_a_person(tmp_path, real_embedder):
-    a = _answerer_over(tmp_path, real_embedder, {"hynix.txt": (
-        "SK hynix posts record profit\n"
-        "SK hynix reported record quarterly earnings on Thursday as demand for memory kept climbing.\n"
-        "The company plans to spend more on facilities next year, including its new M15X fab in Cheongju, which "
-        "will start operating in November.\n")})
+    # the small tagger calls "Cheongju" a person; after "in" it is a place
     ans = a.answer("Where is the M15X fab?")
     assert not ans.abstained and ans.short == "Cheongju", (ans.short, ans.text)
 
