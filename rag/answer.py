@@ -342,7 +342,7 @@ _SCHOOL = re.compile(rf"\b(?:{_SCHOOL_WORDS}|polytechnic|gymnasium|lyc[eé]e)\b"
 # A question for what something costs ("What is the price of X?", "How much does X cost?", "X의 가격은?"), and the
 # words a sentence states a price with ("shares closed up 2.1% at 489,500 won" is a share's price): an investment
 # or a profit, however large, is no price.
-_ASKS_PRICE = re.compile(r"\b(?:price[sd]?|cost|costs|costing)\b|가격|주가|비용|요금|단가", re.IGNORECASE)
+_ASKS_PRICE = re.compile(r"\b(?:price[sd]?|cost|costs|costing)\b|가격|주가|요금|단가", re.IGNORECASE)  # not 비용: expenses
 _SAYS_PRICE = re.compile(r"\b(?:price[sd]?|pricing|cost(?:s|ing)?|sells?|sold|selling|retails?|charg(?:e|es|ed|ing)|fees?"
                          r"|start(?:s|ing)?\s+at|for\s+[$€£¥₩]|msrp|apiece|per\s+(?:unit|chip|month|year|share)"
                          r"|(?:clos|trad|open)(?:e|es|ed|ing)\s+(?:(?:up|down|higher|lower|flat|unchanged)\s+)?"

@@ -166,7 +166,7 @@ _KO_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for p, kind in (
         (r"몇\s*(?:퍼센트|%)|비율|퍼센트|비중|점유율|이익률|마진율|세율|성장률|증가율|감소율", PERCENT),
         (r"며칠|몇\s*일\s*(?:동안|간)|얼마\s*동안|기간", DURATION),
-        (r"몇\s*년(?:도)?\s*(?:에|생)|언제|날짜|연도|몇\s*월|시기", DATE),
+        (r"몇\s*년(?:도)?\s*(?:에|생)|언제|날짜|(?<!회계)연도|몇\s*월|시기", DATE),  # 회계연도: a fiscal year named
         # a price, cost, sum or earnings is money; "얼마" alone (how much) may be any amount
         (r"금액|액수|가격|주가|비용|매출|수익|이익|투자액|지불|대금|요금", MONEY),
         (r"얼마|규모", AMOUNT),

@@ -38,6 +38,8 @@ _ORD_Q_YEAR = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+(?:fi
                          r"(?:(?:the\s+)?fiscal\s+(?:year\s+)?|fy\s*)?((?:19|20)\d\d)\b", re.IGNORECASE)
 _YEAR_ORD_Q = re.compile(r"\b(?:fiscal\s+(?:year\s+)?|fy\s*)?((?:19|20)\d\d)(?:'s)?\s+(first|second|third|fourth|1st|2nd|3rd|4th)"
                          r"\s+(?:fiscal\s+)?quarter\b", re.IGNORECASE)
+# Korean: "2025년 2분기", "2025 회계연도 2분기" (the second quarter of fiscal 2025)
+_KO_YEAR_Q = re.compile(r"((?:19|20)\d\d)\s*(?:년|회계\s*연도|회계연도)?\s*(?:의\s*)?(?:제\s*)?([1-4])\s*분기")
 # "the first nine months of fiscal 2023": a 10-Q reports the year to date, so nine months are its third quarter.
 _MONTHS_YEAR = re.compile(r"\bfirst\s+(three|six|nine|3|6|9)\s+months\s+(?:of|in)\s+(?:the\s+)?"
                           r"(?:fiscal\s+(?:year\s+)?|fy\s*)?((?:19|20)\d\d)\b", re.IGNORECASE)
@@ -143,6 +145,8 @@ def quarter_mentions(text: str) -> list[tuple[tuple[int, int], tuple[int, int]]]
         out.append(((_year(m.group(1)), _ORDINAL[m.group(2).lower()]), m.span()))
     for m in _ORD_FILING_YEAR.finditer(text):
         out.append(((_year(m.group(2)), _ORDINAL[m.group(1).lower()]), m.span()))
+    for m in _KO_YEAR_Q.finditer(text):
+        out.append(((int(m.group(1)), int(m.group(2))), m.span()))
     for m in _MONTHS_YEAR.finditer(text):
         out.append(((_year(m.group(2)), _QUARTER_OF_MONTHS[m.group(1).lower()]), m.span()))
     return out

@@ -173,15 +173,18 @@ def _merge(spans: Sequence[Span], sentence: str) -> list[Span]:
     return out
 
 
-def _first_figure(row: str) -> tuple[int, int] | None:
-    """The first figure after a table row's label, with its currency sign ("$ 94,836")."""
-    m = _NUMBER_CELL.search(row, row_label_end(row))
-    if not m:
-        return None
+def _cell(row: str, m: re.Match[str]) -> tuple[int, int]:
+    """A figure cell of a row without the space after it, with its currency sign ("$ 94,836")."""
     s, e = m.span()
     while e > s and row[e - 1] == " ":
         e -= 1
     return s, e
+
+
+def _first_figure(row: str) -> tuple[int, int] | None:
+    """The first figure after a table row's label, with its currency sign ("$ 94,836")."""
+    m = _NUMBER_CELL.search(row, row_label_end(row))
+    return _cell(row, m) if m else None
 
 
 # "for the first nine months of 2023", "year to date": the question asks a 10-Q's year-to-date column
@@ -209,12 +212,7 @@ def _asked_figure(question: str, row: str) -> tuple[int, int] | None:
     at = 2 if _YEAR_TO_DATE.search(question) and len(cells) == YEAR_TO_DATE_CELLS else 0
     if asks_year_ago(question) and len(cells) in (2, YEAR_TO_DATE_CELLS):
         at += 1
-    if at == 0:
-        return _first_figure(row)
-    s, e = cells[at].span()
-    while e > s and row[e - 1] == " ":
-        e -= 1
-    return s, e
+    return _cell(row, cells[at]) if at else _first_figure(row)
 
 
 # a figure, then the words that date it a year before: "compared with 7.1% a year ago"

@@ -74,6 +74,7 @@ from rag.short import short_answer, short_answer_reason
     ("What was the gross margin percentage in Q3 2023?", "percent"),
     ("SK하이닉스의 영업이익률은?", "percent"),  # an operating margin, though 이익 (profit) is inside it
     ("SK하이닉스 주가는 얼마에 마감했나?", "money"),  # a share price
+    ("2025 회계연도 2분기 영업비용은 얼마인가?", "money"),  # 회계연도 names the fiscal year; it asks no date
     ("nvidia sg&a q2 fy2025", "money"),  # a statement's line by its abbreviation
     ("nvidia r&d center seoul", None),
     ("What drove Data Center revenue?", None),  # a cause, not the revenue

@@ -30,6 +30,7 @@ def test_quarters_and_dates_are_parsed():
     assert quarters_in("the tax rate for the first nine months of fiscal 2023") == {(2023, 3)}
     assert quarters_in("first six months of 2022") == {(2022, 2)}
     assert quarters_in("the nine months of growth in 2023") == set()  # not "the first" months of a year
+    assert quarters_in("2025 회계연도 2분기 영업비용은?") == {(2025, 2)} and quarters_in("2023년 3분기 매출") == {(2023, 3)}
     assert parse_date("period ended April 1, 2023") == date(2023, 4, 1)
     assert parse_date("2025-11-13 (describes)") == date(2025, 11, 13)
     assert profile("x.pdf", "", {}, "For the quarterly period ended July 1, 2023").date == date(2023, 7, 1)
