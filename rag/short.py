@@ -9,7 +9,7 @@ The span is always a slice of the cited sentence, so it is verbatim in the sourc
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from ingest.text import terms
 
@@ -44,6 +44,11 @@ _REASON_OR_MANNER = re.compile(r"^\W*(?:why|how\s+(?:do|does|did|is|are|was|were
 _KO_WHICH = re.compile(r"(?:어떤|어느|무슨)\s*[\uac00-\ud7a3]")  # a Korean "what/which N" question
 _DIRECT_HEAD = re.compile(r"\b(?:what|which)\s+[a-z]{3,}s?\s+(?:will|would|did|does|do|is|are|was|were|has|have|had"
                           r"|can|could|should|may|might)\b", re.IGNORECASE)  # characters of modifiers allowed between them
+
+
+def _words_of(sentence: str, term: list[str]) -> Iterator[re.Match[str]]:
+    """The words of `sentence` whose index term is `term` (["chip"]: "chips", "chip"); none for no term."""
+    return (m for m in _WORD.finditer(sentence) if term and terms(m.group(0))[:1] == term)
 
 
 def _term_positions(sentence: str, q_terms: set[str]) -> list[int]:
@@ -141,9 +146,7 @@ def _typed_beside_head(question: str, sentence: str, typed: Sequence[Span], kind
     head_term = terms(head)[:1] if head else []
     if not head_term:
         return None
-    for m in _WORD.finditer(sentence):
-        if terms(m.group(0))[:1] != head_term:
-            continue
+    for m in _words_of(sentence, head_term):
         # a name holding the noun, capitalised as part of it ("Kwangwoon University"), or a figure holding its
         # unit ("63 days" for "How many days ...?"); "the late 19th century" for "In what century ...?" is
         # neither: the learned choice ("19th") answers
@@ -378,9 +381,7 @@ def _named_after(question: str, sentence: str, q_lower: str, q_terms: set[str]) 
     want = terms(noun)[:1] if noun else []
     if not want:
         return None
-    for m in _WORD.finditer(sentence):
-        if terms(m.group(0))[:1] != want:
-            continue
+    for m in _words_of(sentence, want):
         line_start = sentence.rfind("\n", 0, m.start()) + 1
         field = not sentence[line_start:m.start()].strip() and sentence.startswith(":", m.end())
         # an apposition only after a possessive ("Nvidia's chief executive, Jensen Huang"): "... an AI factory,
@@ -592,9 +593,7 @@ def short_answer_reason(question: str, kind: str | None, sentence: str, spans: S
         if not pool and not head_term:
             return None, "none"
         seen = False
-        for m in _WORD.finditer(sentence) if head_term else ():
-            if terms(m.group(0))[:1] != head_term:
-                continue
+        for m in _words_of(sentence, head_term):
             # "what platform ...?" -> the name right before or after "platform" in the sentence
             seen = True
             near = [sp for sp in pool if 0 <= m.start() - sp.end <= 2 or 0 <= sp.start - m.end() <= 2]
