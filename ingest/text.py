@@ -32,13 +32,17 @@ _WORD_WINDOW = 64
 
 # A line break inside a sentence: PDF text is wrapped at the page's width ("... a hearing has been scheduled for
 # May 23,\n2023."). A break is such a wrap when the line before it is long, is prose (not a title-case heading)
-# and stops mid-sentence (on a letter or a comma, not on a stop, colon, semicolon or a figure, as table rows do),
-# and the next line goes on in lower case or with a figure, and is no list item. Blank lines, short lines
+# and stops mid-sentence (on a letter or a comma, not on a stop, colon or semicolon), and the next line goes on in
+# lower case or with a figure, and is no list item; or it stops on a figure (as table rows do too) and the next
+# line goes on with a lower-case word ("we saw a $200\nmillion increase"). Blank lines, short lines
 # (headings, list items, table rows), lines that end a sentence and lines before a capital (a sentence-case
 # heading, "Key: value" metadata) still end one.
 WRAP_MIN_CHARS = 50
 _WRAP_END = re.compile(r"[^\W\d_][’'”)]?|[,‐–—-]")
 _CONTINUES = re.compile(r"[a-z\d(\[$€£¥₩%]")  # a sentence goes on in lower case or a figure ("May 23,\n2023.")
+_FIGURE_END = re.compile(r"\d[%)]?$")
+_TWO_FIGURES_END = re.compile(r"\d[\d,.]*\)?\s?%?\s+[$€£¥₩]?\s?\(?\d[\d,.]*[%)]?$")
+_GOES_ON_IN_WORDS = re.compile(r"[a-z]{2,}\b")  # "million increase in Mobility revenue"
 _LIST_START = re.compile(r"\s*(?:[-•*▪●◦]\s|\d{1,3}[.)]\s|\([a-zA-Z0-9]{1,4}\)\s)")
 _LOWER_WORD = re.compile(r"(?<![\w’'-])[a-z]{4,}\b")
 _FUNCTION_WORDS = frozenset(("with", "from", "into", "over", "upon", "under", "than", "that", "this", "their", "through",
@@ -49,9 +53,14 @@ _FUNCTION_WORDS = frozenset(("with", "from", "into", "over", "upon", "under", "t
 def _wrapped(text: str, brk: int, nxt: int) -> bool:
     """Whether the line break at text[brk:nxt] (one break and its blanks) only wraps a sentence."""
     line = text[text.rfind("\n", 0, brk) + 1:brk].rstrip()
-    if len(line) < WRAP_MIN_CHARS or not _WRAP_END.fullmatch(line[-2:] if line[-1] in "’'”)" else line[-1]):
+    if len(line) < WRAP_MIN_CHARS or nxt >= len(text) or _LIST_START.match(text, nxt):
         return False
-    if nxt >= len(text) or not _CONTINUES.match(text, nxt) or _LIST_START.match(text, nxt):
+    if _WRAP_END.fullmatch(line[-2:] if line[-1] in "’'”)" else line[-1]):
+        if not _CONTINUES.match(text, nxt):
+            return False
+    elif not (_FIGURE_END.search(line) and not _TWO_FIGURES_END.search(line) and _GOES_ON_IN_WORDS.match(text, nxt)):
+        # A line of prose may stop on a figure ("we saw a $200\nmillion increase"); a table row stops on two or
+        # more ("Total net sales $ 94,836 $ 97,278").
         return False
     # A heading capitalises every word but its function words ("Management’s Discussion and Analysis of Financial
     # Condition"); a line of prose has some other lower-case word.

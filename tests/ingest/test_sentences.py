@@ -54,3 +54,15 @@ def test_a_month_abbreviation_before_a_day_does_not_end_the_sentence():
     text = "Samsung is scheduled to report results on Oct. 30. Shares rose in Oct. They fell later."
     assert _sentences(text) == ["Samsung is scheduled to report results on Oct. 30.", "Shares rose in Oct.",
                                 "They fell later."]
+
+
+def test_a_line_of_prose_that_stops_on_a_figure_goes_on_in_the_next():
+    text = ("Additionally, during the first quarter of 2022, we saw a $200\n"
+            "million increase in Mobility revenue as a result of business model changes in the UK.\n"
+            "Revenue and other long row labels that go on and on for a while $ 2,903 $ 6,854\n"
+            "marketing and other costs 1,103 1,263\n")
+    assert _sentences(text) == [
+        ("Additionally, during the first quarter of 2022, we saw a $200\nmillion increase in Mobility revenue as a "
+         "result of business model changes in the UK."),
+        "Revenue and other long row labels that go on and on for a while $ 2,903 $ 6,854",  # a row: two figures
+        "marketing and other costs 1,103 1,263"]
