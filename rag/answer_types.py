@@ -87,7 +87,9 @@ _MEASURE_NOUNS = (
 _MONEY_NOUNS = (
     r"price|cost|revenue|sales|income|expense|expenses|profit|loss|amount|value|budget|investment|"
     r"dividend|cash|debt|spending|funding|fee|salary|earnings|margin|tax|valuation|worth|payment|net sales|"
-    r"capitali[sz]ation|market cap|assets|liabilities|proceeds|fine|penalty|subsidy|loan|eps"
+    r"capitali[sz]ation|market cap|assets|liabilities|proceeds|fine|penalty|subsidy|loan|eps|"
+    # a filing's measures of money by their names: "What were Gross Bookings in Q1 2022?", "Adjusted EBITDA"
+    r"ebitda|ebit|bookings|billings|backlog|receivables?|payables?|goodwill"
 )
 # "What drove Data Center revenue?" asks for a cause, not the revenue: verbs of cause and effect after "what".
 _CAUSE_VERBS = (r"(?:dr(?:ove|ive|ives|iven|iving)|caus\w*|led|lead|leads|boost\w*|hurt\w*|affect\w*|impact\w*|"

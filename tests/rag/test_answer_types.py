@@ -35,6 +35,8 @@ from rag.short import short_answer, short_answer_reason
     ("What big company's shares rose?", "org"),  # no determiner: still the company
     ("What was the minister's first job?", None),
     ("What were Wearables, Home and Accessories net sales?", "money"),  # a line item's long name
+    ("What were Gross Bookings in the first quarter of 2022?", "money"),  # a filing's measures by name
+    ("What was Adjusted EBITDA in the first quarter of 2022?", "money"),
     ("What is the process of analyzing the amount of resources?", None),
     ("Tesla Q2 2020 revenue", "money"),  # keywords: the last word says what is wanted
     ("tech prosperity deal mou date", "date"),
@@ -355,6 +357,38 @@ def test_a_year_to_date_question_takes_the_ten_qs_year_to_date_column():
     assert _short(q, row, table_row=True, as_asked=f"{q[:-1]} for the first nine months of fiscal 2023?") == "14.6 %"
     # a row of two columns has no year-to-date column to pick
     assert _short(q, "Effective tax rate 12.5 % 15.7 %", table_row=True, as_asked="... first nine months?") == "12.5 %"
+
+
+def test_a_rows_column_is_the_period_its_header_dates_in_either_order():
+    header = ["Three Months Ended March 31,", "2021 2022"]  # Uber sets last year's column first
+    row = "Research and development 515 587"
+    q = "What was research and development expense?"
+    assert _short(q, row, table_row=True, header=header) == "587"  # the latest period when none is named
+    assert _short(q, row, table_row=True, header=header, as_asked=f"{q[:-1]} in the first quarter of 2021?") == "515"
+    assert _short(q, row, table_row=True, header=header, as_asked=f"{q[:-1]} a year ago?") == "515"
+    # a fiscal year need not be a column's calendar year: the latest column, as without a year
+    assert _short(q, row, table_row=True, header=header, as_asked=f"{q[:-1]} in fiscal 2021?") == "587"
+    # Apple and NVIDIA set this year's first, then the year to date
+    header = ["Three Months Ended Six Months Ended", "April 1, 2023 March 26, 2022 April 1, 2023 March 26, 2022"]
+    row = "Total net sales $ 94,836 $ 97,278 $ 211,990 $ 221,223"
+    assert _short("What were total net sales?", row, table_row=True, header=header) == "$ 94,836"
+    assert _short("What were total net sales in Q2 2022?", row, table_row=True, header=header) == "$ 97,278"
+    assert _short("What were total net sales?", row, table_row=True, header=header,
+                  as_asked="What were total net sales in the first six months of 2023?") == "$ 211,990"
+    # columns of quarters: the quarter and the year asked
+    header = ["(In millions) Q3 2021 Q4 2021 Q1 2022"]
+    row = "Freight 402 1,082 1,823"
+    assert _short("What were Freight bookings?", row, table_row=True, header=header) == "1,823"
+    assert _short("What were Freight bookings in Q4 2021?", row, table_row=True, header=header) == "1,082"
+
+
+def test_column_periods_read_the_header_line_that_dates_the_most_columns():
+    from rag.short import column_periods
+
+    assert column_periods(["As of December 31, 2021 As of March 31, 2022"]) == [(2021, 0), (2022, 0)]
+    assert column_periods(["Three Months Ended", "Q4 2021 Q1 2022"]) == [(2021, 4), (2022, 1)]
+    assert column_periods(["Fiscal 2023 Highlights"]) == []  # one year dates no columns
+    assert column_periods(["Total 12,020 2,021"]) == []  # figures are no years
 
 
 def test_a_span_that_spells_out_the_questions_abbreviation_is_not_the_answer():
