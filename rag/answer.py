@@ -124,6 +124,7 @@ _CURRENCY_WORDS = frozenset(terms("dollars euros won yen pounds"))
 _PERIOD_WORDS = frozenset(terms(
     "january february march april may june july august september october november december quarter quarters "
     "ended ending months month year years fiscal three six nine twelve first second third fourth period periods"))
+_PERIOD_HEADER = re.compile(r"\b(?:months?|weeks?|quarters?|years?)\s+ended\b|\bQ[1-4]\b", re.IGNORECASE)
 TABLE_HEADER_LINES = 30  # how far above a row its table's headers may sit (a filing's headers wrap word by word)
 # A document's dateline: a line that is only a date ("October 29, 2025"), near its start.
 _DATE_LINE = re.compile(r"^[ \t]*((?:January|February|March|April|May|June|July|August|September|October|November|"
@@ -673,8 +674,17 @@ class Answerer:
             rows = [i for i in ranked if overlap[i] > 0 and is_table_row(cands[i].text)]
             # A row is read with what qualifies it: "Mac 7,168 ..." sits under "Net sales by category:", so it
             # answers "What were Mac net sales?" better than "Total net sales ..." does.
-            cover = {i: self._row_cover(q_terms, cands[i]) for i in rows}
-            rows.sort(key=lambda i: -cover[i])
+            # The words an abbreviation or alias adds ("net sales" for "revenue") count only together: "Sales and
+            # marketing" holds no "net sales", and "Net loss" none either.
+            base = set(terms(query))
+            added = q_terms - base
+            cover = {i: max(self._row_cover(base, cands[i]),
+                            self._row_cover(q_terms, cands[i]) if added <= self._row_terms(cands[i])[0] else 0.0)
+                     for i in rows}
+            # of rows that hold as much of the question, the one whose label says least besides: "Revenue" before
+            # "Mobility revenue" and "Cost of revenue" for "What was revenue?"
+            extra = {i: len(set(terms(cands[i].text[:row_label_end(cands[i].text)])) - q_terms) for i in rows}
+            rows.sort(key=lambda i: (-cover[i], extra[i]))
             if percent:  # a percentage question wants the rows that hold percentages
                 rows.sort(key=lambda i: "%" not in cands[i].text)
             keep = rows[:min(MAX_TABLE_ROWS, limit // 2)]
@@ -691,8 +701,9 @@ class Answerer:
         """The idf-weighted words of a question a table row holds: in full those of the row and its group label
         ("Japan:", "Gross margin percentage:"), at half weight those only the table's caption holds (a caption
         speaks of the whole table: "Products and Services gross margin"). The words of a period ("quarter",
-        "April") count for nothing, since every table of a filing names one."""
-        asked = q_terms - _PERIOD_WORDS
+        "April") count for nothing, since every table of a filing names one; nor do the words of the document's
+        title and file name ("uber_10q_march_2022.pdf"): "What was Uber's revenue?" asks no row that names Uber."""
+        asked = q_terms - _PERIOD_WORDS - set(terms(f"{row.hit.title} {row.doc_id}"))
         own, caption = self._row_terms(row)
         own &= asked
         return sum(self._idf(t) for t in own) + 0.5 * sum(self._idf(t) for t in (asked & caption) - own)
@@ -752,7 +763,18 @@ class Answerer:
             cross_lingual=turn.cross_lingual, head=head_noun(turn.focus) or "",
             expanded=expanded, df=self._df, counted=counted_noun(turn.question) if turn.cross_lingual else None,
             n_chunks=max(1, snap.bm25.n_docs), scope=frozenset(turn.scope.doc_ids) if turn.scope else frozenset(),
-            doc_length=lambda d: len(snap.docs[d].text) if d in snap.docs else 0)
+            doc_length=lambda d: len(snap.docs[d].text) if d in snap.docs else 0, row_context=self._row_context)
+
+    def _row_context(self, row: Candidate) -> frozenset[str]:
+        """The words that qualify a table row beyond its own: its column headers, group label and caption, and
+        its document's title and file name (`QuestionContext.row_context`)."""
+        source = self.retriever.document_text(row.doc_id)
+        group, caption = row_context(source, row.start)
+        header = " ".join(source[a:b] for a, b in header_lines(source, row.start))
+        words = frozenset(terms(f"{header} {group} {caption} {row.hit.title} {row.doc_id}"))
+        # columns headed by a period ("Three Months Ended March 31,") hold whichever period the question names
+        # ("the first quarter of 2022"): the scope and the column's years say which (`short.column_periods`)
+        return words | _PERIOD_WORDS if _PERIOD_HEADER.search(header) else words
 
     def score_candidates(self, turn: _Turn, hits: Sequence[Hit]
                          ) -> tuple[list[Candidate], np.ndarray, np.ndarray, QuestionContext]:
@@ -1009,8 +1031,12 @@ class Answerer:
             sentences.append(AnswerSentence(text=c.text, citations=(n,)))
         top = cands[best]
         table_row = bool(X[best, FEATURES.index("table_row")])
+        header: list[str] = []
+        if table_row:
+            source = doc_text(top.doc_id)
+            header = [source[a:b] for a, b in header_lines(source, top.start)]
         span, reason = short_answer_reason(asked, ctx.kind, top.text, top.spans, table_row=table_row,
-                                           as_asked=turn.question)
+                                           as_asked=turn.question, header=header)
         if self.short_model is not None and reason in LEARNED_REASONS:
             span = self.short_model.choose(asked, ctx.kind, top.text, top.spans, span)
         span = prefer_asked_variant(asked, top.text, top.spans, span)
@@ -1107,12 +1133,13 @@ class Answerer:
         asked = set(terms(expand_abbreviations(ctx.question))) - _PERIOD_WORDS
         rows = [int(i) for i in np.argsort(-logits) if np.isfinite(logits[i]) and is_table_row(cands[int(i)].text)]
         held = {i: asked & self._row_terms(cands[i])[0] for i in rows}
+        # A label with fewer words the question does not ask about: "Net income $ 24,160" before "Total other
+        # income/(expense), net $ 64"; "Total assets" before "Total non-current assets".
+        extra = {i: len(set(terms(cands[i].text[:row_label_end(cands[i].text)])) - asked) for i in rows}
         wider = [i for i in rows if held[i] > held[best]]
         if wider:
-            return max(wider, key=lambda i: sum(self._idf(t) for t in held[i]))
-        # As much of the question, and a label with fewer words it does not ask about: "Net income $ 24,160"
-        # before "Total other income/(expense), net $ 64"; "Total assets" before "Total non-current assets".
-        extra = {i: len(set(terms(cands[i].text[:row_label_end(cands[i].text)])) - asked) for i in rows}
+            return max(wider, key=lambda i: (sum(self._idf(t) for t in held[i]), -extra[i]))
+        # As much of the question, and a plainer label.
         plainer = [i for i in rows if held[i] == held[best] and extra[i] < extra[best]]
         return min(plainer, key=lambda i: extra[i]) if plainer else best
 

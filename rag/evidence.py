@@ -73,7 +73,10 @@ FEATURES: tuple[str, ...] = (
 _FRAME = frozenset(terms("many much"))  # words of the question's frame ("how many"), not of its content
 _NEGATION = re.compile(r"\b(?:not|no|never|none|neither|nor|without|n't|cannot|failed to)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\(?[$€£¥₩]?\s?\d[\d,]*(?:\.\d+)?\)?(?:\s?%)?")
-_ROW = re.compile(r"^(?P<label>[A-Za-z][^\d$€£¥₩]{1,90}?)\s*(?:[$€£¥₩]?\s?\(?\d[\d,]*(?:\.\d+)?\)?(?:\s?%)?\s*|—\s*|-\s+){2,}$")
+# ... and the footnote marks a filing sets after a row's figures ("$ (200) $ 30 **": "percentage not meaningful")
+# The label is set off from the first figure: "Key figures (Q3 2025)" names a period, not two figures.
+_ROW = re.compile(r"^(?P<label>[A-Za-z][^\d$€£¥₩]{1,90}?)(?:\s+|(?<=[^A-Za-z\s]))(?:[$€£¥₩]?\s?\(?\d[\d,]*(?:\.\d+)?\)?(?:\s?%)?\s*|—\s*|-\s+){2,}"
+                  r"(?:\*{1,3}\s*|\(\d\)\s*)*$")
 _MONTH_LABEL = re.compile(r"^\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s*$", re.IGNORECASE)
 _HEADER_CUE = re.compile(r"\b(?:months?|weeks?|quarters?|years?)\s+ended\b|\b(?:19|20)\d\d\b|\bas of\b", re.IGNORECASE)
 
@@ -119,6 +122,10 @@ class QuestionContext:
     # the noun a what/which question asks about (`head_noun` of the question as asked; "" for none, None: read
     # `question`)
     head: str | None = None
+    # what qualifies a table row beyond its own words (its column headers, group label, caption and document name:
+    # "Three Months Ended March 31, 2022" over "Revenue $ 2,903 $ 6,854"): words of the question held there are
+    # not missing from the row
+    row_context: Callable[[Candidate], frozenset[str]] = lambda cand: frozenset()
 
 
 def is_table_row(text: str) -> bool:
@@ -688,8 +695,10 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
         ts = cand_terms[i]
         subject = title_terms.setdefault(c.doc_id, set(terms(c.hit.title)))
         w = {t: v * (0.3 if t in subject else 1.0) for t, v in weights.items()}
-        held = ts | subject
-        spelt = ts
+        row = is_table_row(c.text)
+        qualifiers = ctx.row_context(c) & q_terms if row else frozenset()
+        held = ts | subject | qualifiers
+        spelt = ts | qualifiers
         for short, long in abbreviations:  # "R&D" is not missing from "Research and development $ 7,457"
             if short <= held or long <= held:
                 held = held | short | long
@@ -705,7 +714,6 @@ def featurize(ctx: QuestionContext, cands: Sequence[Candidate], dense: np.ndarra
         sent_terms = lemma_terms(c.text)
         novel_spans = [sp for sp in c.spans if not set(terms(sp.text)) <= q_set and sp.text.lower() not in q_lower
                        or is_namesake(ctx.question, c.text, sp)]
-        row = is_table_row(c.text)
         # A statement prints its currency sign on a block's first and total rows only: in a table, a bare
         # figure ("Research and development 7,457 6,387") is as much an amount of money as "$ 7,457".
         take = accept | {"CARDINAL"} if row and ctx.kind == "money" else accept

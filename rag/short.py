@@ -24,6 +24,7 @@ from .evidence import (
     is_namesake,
     lemma_terms,
     prep_object,
+    quarters,
     row_label_end,
     trailing_preposition,
     variant_mentions,
@@ -207,11 +208,61 @@ def asks_year_ago(question: str) -> bool:
     return bool(_YEAR_AGO.search(question))
 
 
-def _asked_figure(question: str, row: str) -> tuple[int, int] | None:
-    """The figure of a table row the question asks: the first after its label; for a year-to-date question on a
-    row of a 10-Q's four columns ("Three Months Ended" x2, "Nine Months Ended" x2), the third; for the year
-    before, the column after the one it would take (a 10-Q sets each period beside the same one a year earlier)."""
+_HEADER_YEAR = re.compile(r"(?<![\d,.])(?:19|20)\d\d(?![\d,.]\d)")
+_HEADER_QUARTER = re.compile(r"\bQ([1-4])\s*'?((?:19|20)\d\d)\b")  # "Q1 2022" over a column of quarters
+# "fiscal 2025", "FY25", "2025 회계연도": a fiscal year, which a column dated by the calendar need not carry
+_FISCAL_YEAR = re.compile(r"\b(?:fiscal\s+(?:year\s+)?|fy\s*)'?(?:19|20)?\d\d\b|(?:19|20)\d\d\s*회계\s*연도", re.IGNORECASE)
+
+
+def column_periods(header: Sequence[str]) -> list[tuple[int, int]]:
+    """The (year, quarter) over a table's figure columns, left to right, from its header lines
+    (`evidence.header_lines`): those of the line that names the most years, two at least ("2021 2022", "June 24,
+    2023 June 25, 2022", "Q4 2021 Q1 2022"); quarter 0 where the line names none. [] when no line names two."""
+    best: list[tuple[int, int]] = []
+    for line in header:
+        by_quarter = [(int(m.group(2)), int(m.group(1))) for m in _HEADER_QUARTER.finditer(line)]
+        years = [(int(m.group()), 0) for m in _HEADER_YEAR.finditer(line)]
+        found = by_quarter if by_quarter and len(by_quarter) == len(years) else years
+        if len(found) > len(best):
+            best = found
+    return best if len(best) >= 2 else []
+
+
+def _column_by_period(question: str, cells: int, periods: Sequence[tuple[int, int]]) -> int | None:
+    """Which figure column a question asks, by the periods over the columns: the year it names (a calendar year;
+    a fiscal year need not be a column's) and the quarter, where the columns are quarters; else the latest; for
+    the year before, the same quarter a year earlier. Within the year-to-date half for a year-to-date question
+    over four columns. None when the columns are not dated."""
+    if not periods or cells < len(periods):
+        return None
+    block = list(range(len(periods)))
+    if len(periods) == YEAR_TO_DATE_CELLS and not any(q for _, q in periods):
+        # three months this year and last, then the year to date
+        block = block[2:] if _YEAR_TO_DATE.search(question) else block[:2]
+    asked_quarter = quarters(question)
+    if len(asked_quarter) == 1 and any(q for _, q in periods):
+        block = [i for i in block if str(periods[i][1]) in asked_quarter] or block
+    named = [] if _FISCAL_YEAR.search(question) else [int(y) for y in _HEADER_YEAR.findall(question)]
+    dated = sorted({periods[i] for i in block}, reverse=True)
+    target = next((p for y in named for p in dated if p[0] == y), dated[0])
+    if asks_year_ago(question):
+        earlier = [p for p in dated if p[0] < target[0] and p[1] == target[1]]
+        if not earlier:
+            return None
+        target = earlier[0]
+    return next(i for i in block if periods[i] == target)
+
+
+def _asked_figure(question: str, row: str, header: Sequence[str] = ()) -> tuple[int, int] | None:
+    """The figure of a table row the question asks. Where the header lines over the row date its columns
+    (`column_periods`), the column of the period asked (`_column_by_period`): a filing may set this year's column
+    before last year's (Apple, NVIDIA) or after it (Uber). Else by place: the first after its label; for a
+    year-to-date question on a row of a 10-Q's four columns ("Three Months Ended" x2, "Nine Months Ended" x2),
+    the third; for the year before, the column after the one it would take."""
     cells = list(_NUMBER_CELL.finditer(row, row_label_end(row)))
+    by_year = _column_by_period(question, len(cells), column_periods(header))
+    if by_year is not None:
+        return _cell(row, cells[by_year])
     at = 2 if _YEAR_TO_DATE.search(question) and len(cells) == YEAR_TO_DATE_CELLS else 0
     if asks_year_ago(question) and len(cells) in (2, YEAR_TO_DATE_CELLS):
         at += 1
@@ -519,14 +570,17 @@ LEARNED_REASONS = frozenset({"typed", "nearest", "none"})
 
 
 def short_answer(question: str, kind: str | None, sentence: str, spans: Sequence[Span], *,
-                 table_row: bool = False, as_asked: str | None = None) -> tuple[int, int] | None:
+                 table_row: bool = False, as_asked: str | None = None,
+                 header: Sequence[str] = ()) -> tuple[int, int] | None:
     """(start, end) in `sentence` of the span that answers, or None when no span stands out
     (`short_answer_reason` without the reason)."""
-    return short_answer_reason(question, kind, sentence, spans, table_row=table_row, as_asked=as_asked)[0]
+    return short_answer_reason(question, kind, sentence, spans, table_row=table_row, as_asked=as_asked,
+                               header=header)[0]
 
 
 def short_answer_reason(question: str, kind: str | None, sentence: str, spans: Sequence[Span], *,
-                        table_row: bool = False, as_asked: str | None = None) -> tuple[tuple[int, int] | None, str]:
+                        table_row: bool = False, as_asked: str | None = None,
+                        header: Sequence[str] = ()) -> tuple[tuple[int, int] | None, str]:
     """(start, end) in `sentence` of the span that answers (None when no span stands out), and which rule
     chose it (see `LEARNED_REASONS`).
 
@@ -538,6 +592,8 @@ def short_answer_reason(question: str, kind: str | None, sentence: str, spans: S
         table_row: Whether the sentence is a table row (label then figures).
         as_asked: The question with the words that named its documents, when `question` is without them:
             "for the first nine months of fiscal 2023" picks a row's year-to-date column.
+        header: A table row's column-header lines, top first (`evidence.header_lines`): the periods they name pick
+            the column of the one asked.
     """
     q_lower = question.lower()
     q_terms = set(terms(question))
@@ -546,7 +602,7 @@ def short_answer_reason(question: str, kind: str | None, sentence: str, spans: S
         if found is not None:
             return found, "change"
     if uses_table_rule(kind, table_row):
-        return _asked_figure(as_asked or question, sentence), "table"
+        return _asked_figure(as_asked or question, sentence, header), "table"
     if kind is None and _REASON_OR_MANNER.search(question):
         return None, "clause"  # "Why ...?", "How does ...?": a reason or a manner is the sentence, not a name in it
     namesake = [sp for sp in spans if sp.label in ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP")

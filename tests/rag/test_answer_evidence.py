@@ -577,3 +577,30 @@ def test_a_count_of_things_is_no_percentage_nor_sum():
     # a Korean counter word counts things ("몇 명": people); "몇 개월" is a length of time
     assert _KO_COUNTER.search("SK하이닉스의 직원 수는 몇 명인가?") and _KO_COUNTER.search("칩은 몇 개입니까?")
     assert not _KO_COUNTER.search("몇 개월 걸리나?") and not _KO_COUNTER.search("몇 나노미터 공정인가?")
+
+
+def test_a_filing_that_sets_last_years_column_first_is_read_by_the_years_over_its_columns(tmp_path, real_embedder):
+    # Laid out like Uber's 10-Q: the prior year's column first, "**" after figures, and MD&A prose that names
+    # the quarter and a change of one line of revenue
+    a = _answerer_over(tmp_path, real_embedder, {
+        "rideco_10q_march_2022.txt": (
+            "RIDECO, INC.\nFORM 10-Q\nFor the quarterly period ended March 31, 2022\n"
+            "RIDECO, INC.\nCONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS\n(In millions)\n"
+            "Three Months Ended March 31,\n2021 2022\n"
+            "Revenue $ 2,903 $ 6,854\nCosts and expenses\n"
+            "Cost of revenue, exclusive of depreciation and amortization shown separately below 1,710 4,026\n"
+            "Sales and marketing 1,103 1,263\nResearch and development 515 587\n"
+            "Net loss attributable to Rideco, Inc. $ (108) $ (5,930)\n\n"
+            "Note 2 - Revenue\nThree Months Ended March 31,\n2021 2022\n"
+            "Mobility revenue $ 853 $ 2,518\nDelivery revenue 1,741 2,512\nFreight revenue 301 1,824 **\n\n"
+            "Revenue grew with trips. Additionally, during the first quarter of 2022, we saw a $200\n"
+            "million increase in Mobility revenue as a result of business model changes in the UK.\n"),
+    })
+    for q, short, row in (("What was Rideco's revenue in the first quarter of 2022?", "$ 6,854", "Revenue $"),
+                          ("What was research and development expense in the first quarter of 2021?", "515",
+                           "Research and development"),
+                          ("What was Freight revenue in Q1 2022?", "1,824", "Freight revenue")):
+        ans = a.answer(q)
+        assert not ans.abstained and ans.short == short, (q, ans.text)
+        assert ans.citations[0].quote.startswith(row)
+        _verbatim(a, ans)

@@ -43,6 +43,11 @@ def test_table_rows_and_headings():
     # a fact box's "label figure" line is a fact: "Net profit 12.60 trillion won" under "Key figures"
     assert not is_heading("Net profit 12.60 trillion won", line=True) and not is_heading("Operating margin 47%", True)
     assert is_heading("Page 12", line=True) and is_heading("Top 10 takeaways", line=True)  # a bare number
+    # a filing's footnote marks after the figures ("** Percentage not meaningful") leave a row a row
+    assert is_table_row("Freight 301 1,824 **") and is_table_row("Adjusted EBITDA $ (359) $ 168 **")
+    assert not is_heading("Freight 301 1,824 **", line=True)
+    # a period glued to the label is no pair of figures
+    assert not is_table_row("Key figures (Q3 2025)") and not is_table_row("FY2024 12 13")
 
 
 def test_header_lines_are_the_nearest_period_lines_above_a_row():
