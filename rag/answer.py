@@ -67,6 +67,7 @@ from .evidence import (
     featurize,
     head_noun,
     header_lines,
+    is_heading,
     is_namesake,
     is_table_row,
     lemma_terms,
@@ -91,6 +92,7 @@ from .short import (
     prefer_asked_clause,
     prefer_asked_time,
     prefer_asked_variant,
+    prefer_respective,
     prefer_year_ago,
     short_answer_reason,
 )
@@ -123,7 +125,8 @@ _FIRST_FIGURE = re.compile(r"([$€£¥₩]\s?)?\(?\d")  # a row's first figure,
 _CURRENCY_WORDS = frozenset(terms("dollars euros won yen pounds"))
 _PERIOD_WORDS = frozenset(terms(
     "january february march april may june july august september october november december quarter quarters "
-    "ended ending months month year years fiscal three six nine twelve first second third fourth period periods"))
+    "ended ending months month year years fiscal three six nine twelve first second third fourth period periods "
+    "q1 q2 q3 q4"))
 _PERIOD_HEADER = re.compile(r"\b(?:months?|weeks?|quarters?|years?)\s+ended\b|\bQ[1-4]\b", re.IGNORECASE)
 TABLE_HEADER_LINES = 30  # how far above a row its table's headers may sit (a filing's headers wrap word by word)
 # A document's dateline: a line that is only a date ("October 29, 2025"), near its start.
@@ -770,7 +773,12 @@ class Answerer:
         its document's title and file name (`QuestionContext.row_context`)."""
         source = self.retriever.document_text(row.doc_id)
         group, caption = row_context(source, row.start)
-        header = " ".join(source[a:b] for a, b in header_lines(source, row.start))
+        lines = header_lines(source, row.start)
+        header = " ".join(source[a:b] for a, b in lines)
+        if lines:  # the heading right over the headers names the table ("Revenue" over "Three Months Ended")
+            above = next(lines_above(source, lines[0][0] + 1, 1), None)
+            if above is not None and is_heading(source[above[0]:above[1]].strip(), True):
+                caption = f"{caption} {source[above[0]:above[1]]}"
         words = frozenset(terms(f"{header} {group} {caption} {row.hit.title} {row.doc_id}"))
         # columns headed by a period ("Three Months Ended March 31,") hold whichever period the question names
         # ("the first quarter of 2022"): the scope and the column's years say which (`short.column_periods`)
@@ -1042,6 +1050,7 @@ class Answerer:
         span = prefer_asked_variant(asked, top.text, top.spans, span)
         span = prefer_asked_time(asked, top.text, top.spans, span)
         span = prefer_year_ago(asked, top.text, top.spans, span)
+        span = prefer_respective(turn.question, top.text, span)
         span = prefer_asked_clause(asked, top.text, top.spans, span)
         if ctx.kind in ("place", "org"):
             span = _prefer_school(turn.focus, top.text, top.spans, span)
@@ -1127,12 +1136,22 @@ class Answerer:
         for "What was Japan operating income?", not the same line under "Americas:"; "Mac 7,168" under "Net
         sales by category:" for "What were Mac net sales?", not "Total net sales"). Of several, the one that
         holds the most (idf-weighted), then the model's order. Failing that, one that holds as much with fewer
-        words in its label that the question does not ask about."""
+        words in its label that the question does not ask about. The words of the filing's title and file name
+        count for nothing here ("Net loss attributable to Rideco, Inc." holds no more of "What was Rideco's
+        revenue?" than "Revenue" does)."""
         if not is_table_row(cands[best].text):
             return best
-        asked = set(terms(expand_abbreviations(ctx.question))) - _PERIOD_WORDS
+        row = cands[best]
+        base = set(terms(ctx.question)) - _PERIOD_WORDS - set(terms(f"{row.hit.title} {row.doc_id}"))
+        added = set(terms(expand_abbreviations(ctx.question))) - set(terms(ctx.question)) - _PERIOD_WORDS
+        asked = base | added
         rows = [int(i) for i in np.argsort(-logits) if np.isfinite(logits[i]) and is_table_row(cands[int(i)].text)]
-        held = {i: asked & self._row_terms(cands[i])[0] for i in rows}
+
+        def holds(row_terms: set[str]) -> set[str]:
+            # the words an alias adds ("net sales" for "revenue") count only together: "Net loss" holds none
+            return base & row_terms | (added if added <= row_terms else set())
+
+        held = {i: holds(self._row_terms(cands[i])[0]) for i in rows}
         # A label with fewer words the question does not ask about: "Net income $ 24,160" before "Total other
         # income/(expense), net $ 64"; "Total assets" before "Total non-current assets".
         extra = {i: len(set(terms(cands[i].text[:row_label_end(cands[i].text)])) - asked) for i in rows}

@@ -13,7 +13,20 @@ from collections.abc import Callable, Iterator, Sequence
 
 from ingest.text import terms
 
-from .answer_types import AMOUNT, COUNT, DATE, DURATION, LABELS, MONEY, NUMERIC, PERCENT, PRIMARY, Span, unit_end
+from .answer_types import (
+    AMOUNT,
+    COUNT,
+    DATE,
+    DURATION,
+    LABELS,
+    MONEY,
+    NUMERIC,
+    PERCENT,
+    PRIMARY,
+    Span,
+    pattern_spans,
+    unit_end,
+)
 from .evidence import (
     CHANGE_VERB,
     RELATION_WORDS,
@@ -286,6 +299,35 @@ def prefer_year_ago(question: str, sentence: str, spans: Sequence[Span],
     return _swapped(sentence, chosen, own, dated[0]) if dated else chosen
 
 
+_RESPECTIVELY = re.compile(r",?\s+respectively\b", re.IGNORECASE)
+
+
+def prefer_respective(question: str, sentence: str, chosen: tuple[int, int] | None) -> tuple[int, int] | None:
+    """For "... $185 million and $(232) million for the three months ended March 31, 2021 and 2022,
+    respectively", the figure of the year the question names (else of the latest; for "a year ago" of the one
+    before): figures and years pair up in order. `chosen` when the sentence pairs none, or not as many of each."""
+    m = _RESPECTIVELY.search(sentence)
+    if chosen is None or not m or chosen[0] >= m.start():
+        return chosen
+    figures = [sp for sp in pattern_spans(sentence) if sp.end <= m.start() and sp.label in ("MONEY", "PERCENT")]
+    own = next((sp for sp in figures if sp.start <= chosen[0] < sp.end or chosen[0] <= sp.start < chosen[1]), None)
+    if own is None:
+        return chosen
+    run = [sp for sp in figures if sp.label == own.label]
+    years = [int(y.group()) for y in _HEADER_YEAR.finditer(sentence, run[-1].end, m.start())]
+    if len(run) < 2 or len(years) != len(run) or len(set(years)) != len(years):
+        return chosen
+    named = [] if _FISCAL_YEAR.search(question) else [int(y) for y in _HEADER_YEAR.findall(question)]
+    target = next((y for y in named if y in years), max(years))
+    if asks_year_ago(question):
+        earlier = [y for y in years if y < target]
+        if not earlier:
+            return chosen
+        target = max(earlier)
+    picked = run[years.index(target)]
+    return picked.start, picked.end
+
+
 _OR_FIGURE = re.compile(r",?\s+or\s+")
 _CHANGE_AMOUNT = re.compile(r"(?:[$€£¥₩]\s?)?\d[\d,]*(?:\.\d+)?(?:\s?(?:%|percent\b|percentage points?\b)|"
                             r"\s(?:million|billion|trillion|thousand)\b)?", re.IGNORECASE)
@@ -530,7 +572,7 @@ def is_asked_name(sentence: str, start: int, end: int, asked_names: Sequence[set
 def prefer_asked_clause(question: str, sentence: str, spans: Sequence[Span],
                         chosen: tuple[int, int] | None) -> tuple[int, int] | None:
     """`chosen`, or the figure or date of its kind in the one clause that holds the question's words, when the
-    chosen one's clause holds none: "He completed his Master of Science ... in 2003, followed by a Doctor of
+    chosen one's clause holds none, or in the one clause that holds more of them than the chosen one's: "He completed his Master of Science ... in 2003, followed by a Doctor of
     Philosophy (Ph.D.) ... in 2006" answers 2006 for "When did he receive his Ph.D.?". A short clause ("In 2019,")
     only dates the rest of its sentence, so it keeps its figure."""
     own = _span_at(spans, chosen)
@@ -544,10 +586,18 @@ def prefer_asked_clause(question: str, sentence: str, spans: Sequence[Span],
         return set(terms(sentence[a:b]))
 
     mine = clause_of(own.start)
-    if len(clause_terms(own.start)) < 5 or clause_terms(own.start) & q_terms:
+    if len(clause_terms(own.start)) < 5:
         return chosen
-    fits = [sp for sp in spans if sp.label == own.label and sp is not own and clause_of(sp.start) != mine
-            and clause_terms(sp.start) & q_terms]
+    held = clause_terms(own.start) & q_terms
+    others = [sp for sp in spans if sp.label == own.label and sp is not own and clause_of(sp.start) != mine]
+    if held:
+        # a list of like clauses ("a $1.9 billion unrealized loss on our Grab investment; a $1.7 billion
+        # unrealized loss on our Aurora investments; ..."): the one clause that holds every question word the
+        # chosen one holds and more ("Grab")
+        fits = [sp for sp in others if clause_terms(sp.start) & q_terms > held
+                and not set(terms(sp.text)) <= set(terms(question))]  # not the question's own "oxygen-18"
+    else:
+        fits = [sp for sp in others if clause_terms(sp.start) & q_terms]
     if len(fits) != 1:
         return chosen
     return _swapped(sentence, chosen, own, fits[0])

@@ -591,15 +591,19 @@ def test_a_filing_that_sets_last_years_column_first_is_read_by_the_years_over_it
             "Cost of revenue, exclusive of depreciation and amortization shown separately below 1,710 4,026\n"
             "Sales and marketing 1,103 1,263\nResearch and development 515 587\n"
             "Net loss attributable to Rideco, Inc. $ (108) $ (5,930)\n\n"
-            "Note 2 - Revenue\nThree Months Ended March 31,\n2021 2022\n"
-            "Mobility revenue $ 853 $ 2,518\nDelivery revenue 1,741 2,512\nFreight revenue 301 1,824 **\n\n"
+            "Revenue\nThree Months Ended March 31,\n(In millions, except percentages) 2021 2022 % Change\n"
+            "Mobility $ 853 $ 2,518 195 %\nDelivery 1,741 2,512 44 %\nFreight 301 1,824 **\n\n"
+            "Gross Bookings are an indication of the scale of our current platform.\n"
+            "(In millions) Q3 2021 Q4 2021 Q1 2022\nMobility $ 9,883 $ 11,340 $ 10,723\n"
+            "Delivery 12,828 13,444 13,903\nFreight 402 1,082 1,823\n\n"
             "Revenue grew with trips. Additionally, during the first quarter of 2022, we saw a $200\n"
             "million increase in Mobility revenue as a result of business model changes in the UK.\n"),
     })
     for q, short, row in (("What was Rideco's revenue in the first quarter of 2022?", "$ 6,854", "Revenue $"),
                           ("What was research and development expense in the first quarter of 2021?", "515",
                            "Research and development"),
-                          ("What was Freight revenue in Q1 2022?", "1,824", "Freight revenue")):
+                          # the table under the heading "Revenue", not the quarters of Gross Bookings
+                          ("What was Freight revenue in Q1 2022?", "1,824", "Freight 301")):
         ans = a.answer(q)
         assert not ans.abstained and ans.short == short, (q, ans.text)
         assert ans.citations[0].quote.startswith(row)

@@ -382,6 +382,44 @@ def test_a_rows_column_is_the_period_its_header_dates_in_either_order():
     assert _short("What were Freight bookings in Q4 2021?", row, table_row=True, header=header) == "1,082"
 
 
+def test_figures_said_respectively_pair_with_their_years():
+    from rag.short import prefer_respective
+
+    s = ("We recorded an income tax expense/(benefit) of $185 million and $(232) million for the three months ended "
+         "March 31, 2021 and 2022, respectively.")
+    first = (s.index("$185"), s.index("$185") + len("$185 million"))
+
+    def said(q):
+        span = prefer_respective(q, s, first)
+        return s[span[0]:span[1]]
+
+    assert said("What was the income tax benefit for the three months ended March 31, 2022?") == "$(232) million"
+    assert said("What was the income tax expense in 2021?") == "$185 million"
+    assert said("What was the income tax expense?") == "$(232) million"  # the latest, when no year is named
+    assert said("What was the income tax expense a year ago?") == "$185 million"
+    plain = "Revenue was $6.9 billion in 2022 and costs were $7.3 billion in 2021."  # nothing said respectively
+    assert prefer_respective("What was revenue in 2021?", plain, (12, 24)) == (12, 24)
+
+
+def test_a_clause_that_holds_more_of_the_question_gives_the_figure():
+    from rag.short import prefer_asked_clause
+
+    s = ("Unrealized loss on securities was $5.6 billion, including: a $1.9 billion unrealized loss on our Grab "
+         "investment; a $1.7 billion unrealized loss on our Aurora investments; and a $462 million unrealized loss "
+         "on our Zomato investment.")
+    spans = pattern_spans(s)
+    last = next(sp for sp in spans if sp.text == "$462 million")
+    span = prefer_asked_clause("How much was the unrealized loss on the Grab investment?", s, spans,
+                               (last.start, last.end))
+    assert s[span[0]:span[1]] == "$1.9 billion"
+    # a clause that only holds more by the question's own figure does not answer it
+    s = ("In cold periods rain tends to be higher in oxygen-16, and the seawater left behind tends to be higher "
+         "in oxygen-18.")
+    spans = [Span(s.index(w), s.index(w) + len(w), w, "CARDINAL") for w in ("oxygen-16", "oxygen-18")]
+    q = "During what climate is oxygen-18 in seawater higher?"
+    assert prefer_asked_clause(q, s, spans, (spans[0].start, spans[0].end)) == (spans[0].start, spans[0].end)
+
+
 def test_column_periods_read_the_header_line_that_dates_the_most_columns():
     from rag.short import column_periods
 
