@@ -59,6 +59,11 @@ _ENTRIES = """
 영업비용 operating expenses | 연구개발비 research development expense | 세금 tax taxes | 세율 tax rate
 유효세율 effective tax rate | 배당금 dividend | 배당 dividend | 주당 per share | 주당순이익 earnings per share
 희석 diluted | 주식 shares stock | 주가 shares share price stock | 종가 closed close | 마감 closed close | 실적 results earnings | 자사주 repurchase shares | 현금 cash | 현금성자산 cash equivalents
+영업권 goodwill | 잉여현금흐름 free cash flow | 현금흐름 cash flow | 영업활동 operating activities
+이자비용 interest expense | 이자 interest | 매출원가 cost of revenue sales | 판매관리비 selling general administrative
+마케팅 marketing | 감가상각 depreciation amortization | 법인세 income tax taxes | 순손실 net loss
+영업손실 loss from operations operating loss | 손실 loss | 미실현 unrealized | 조정 adjusted | 전환사채 convertible notes
+만기 mature maturity | 부문 segment | 배달 delivery | 총자산 total assets | 자본 equity
 부채 debt liabilities | 자산 assets | 분기 quarter quarterly | 회계연도 fiscal year | 연간 annual
 보고서 report | 분기보고서 quarterly report 10-Q | 소송 lawsuit litigation proceedings | 판결 ruling decision
 항소 appeal | 환율 currency exchange rates | 인플레이션 inflation | 금리 interest rates | 판매 sales sold

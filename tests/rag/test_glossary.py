@@ -54,3 +54,11 @@ def test_the_words_of_a_results_story_have_renderings():
     words = english_words("SK하이닉스의 최고재무책임자는 누구이고 주가는 얼마에 마감했나? 영업이익률은?")[1]
     for w in ("chief", "financial", "officer", "shares", "closed", "operating", "margin"):
         assert w in words, w
+
+
+def test_the_line_items_of_a_quarterly_filing_have_renderings():
+    # the statements' own words: goodwill, free cash flow, interest expense, a segment's revenue, notes' maturity
+    words = english_words("2022년 1분기 잉여현금흐름과 이자비용, 배달 부문 매출, 영업권, 전환사채 만기는?")[1]
+    for w in ("free", "cash", "flow", "interest", "expense", "delivery", "segment", "goodwill", "convertible",
+              "notes", "maturity"):
+        assert w in words, w
