@@ -1054,6 +1054,10 @@ class Answerer:
         span = prefer_asked_clause(asked, top.text, top.spans, span)
         if ctx.kind in ("place", "org"):
             span = _prefer_school(turn.focus, top.text, top.spans, span)
+        if table_row and reason == "table" and span is None and ctx.kind == "percent":
+            # "What was the Mobility Take Rate?" led by "Mobility $ 853 $ 2,518 195 %": a row of sums, whose
+            # percentage is their change, states no rate
+            return self._abstain(turn, hits, confidence, t0, t1)
         short = top.text[span[0]:span[1]] if span else ""
         if short and reason != "namesake" and _repeats_question(short, asked):
             # "What is the annual cap on Korea's payments ...?" is not answered by "Korean", nor "which korean

@@ -652,7 +652,12 @@ def short_answer_reason(question: str, kind: str | None, sentence: str, spans: S
         if found is not None:
             return found, "change"
     if uses_table_rule(kind, table_row):
-        return _asked_figure(as_asked or question, sentence, header), "table"
+        found = _asked_figure(as_asked or question, sentence, header)
+        if kind == PERCENT and found is not None and "%" not in sentence[found[0]:found[1] + 2]:
+            # a rate asked, and the row's figure for the period is a sum ("Mobility $ 853 $ 2,518 195 %": the
+            # percentage is the change): the row states no such rate
+            return None, "table"
+        return found, "table"
     if kind is None and _REASON_OR_MANNER.search(question):
         return None, "clause"  # "Why ...?", "How does ...?": a reason or a manner is the sentence, not a name in it
     namesake = [sp for sp in spans if sp.label in ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP")

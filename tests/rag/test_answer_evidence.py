@@ -608,3 +608,6 @@ def test_a_filing_that_sets_last_years_column_first_is_read_by_the_years_over_it
         assert not ans.abstained and ans.short == short, (q, ans.text)
         assert ans.citations[0].quote.startswith(row)
         _verbatim(a, ans)
+    # a rate no row states: "Mobility $ 853 $ 2,518 195 %" holds sums and their change, no take rate
+    ans = a.answer("What was the Mobility take rate in Q1 2022?")
+    assert ans.abstained, ans.text

@@ -380,6 +380,12 @@ def test_a_rows_column_is_the_period_its_header_dates_in_either_order():
     row = "Freight 402 1,082 1,823"
     assert _short("What were Freight bookings?", row, table_row=True, header=header) == "1,823"
     assert _short("What were Freight bookings in Q4 2021?", row, table_row=True, header=header) == "1,082"
+    # a rate asked of a row of sums: its only percentage is their change, so the row gives no answer
+    header = ["Three Months Ended March 31,", "(In millions, except percentages) 2021 2022 % Change"]
+    assert _short("What was the Mobility take rate?", "Mobility $ 853 $ 2,518 195 %", table_row=True,
+                  header=header) is None
+    assert _short("What was the tax rate?", "Effective tax rate 12.5 % 15.7 %", table_row=True,
+                  header=["2021 2022"]) == "15.7 %"
 
 
 def test_figures_said_respectively_pair_with_their_years():
