@@ -44,6 +44,29 @@ def test_a_named_quarter_or_period_scopes_to_its_filing():
     assert s.doc_ids == ("2022 Q3 ACME.pdf",) and "June 25, 2022" in s.description
 
 
+def _edgar_filing(period: str, quarter: str, year: int) -> str:
+    # named as EDGAR names a filing, which says no quarter: the text says which, again and again
+    return (f"FORM 10-Q\nFor the quarterly period ended {period}\nNVIDIA Corporation\n"
+            + f"Revenue for the {quarter} quarter of fiscal year {year} was up. " * 4
+            + f"Compared with the {quarter} quarter of fiscal year {year - 1}, margins rose. "
+            + f"Revenue in the first quarter of fiscal year {year} was lower. ")
+
+
+def test_a_filing_whose_name_says_no_quarter_covers_the_one_its_text_names_most():
+    from rag.scope import reported_quarter
+
+    p = [profile("nvda-20240428.pdf", "0001045810-24-000124", {}, _edgar_filing("April 28, 2024", "first", 2025)),
+         profile("nvda-20240728.pdf", "0001045810-24-000264", {}, _edgar_filing("July 28, 2024", "second", 2025))]
+    assert p[0].quarters == {(2025, 1)} and p[1].quarters == {(2025, 2)}
+    assert resolve("What was R&D expense in the second quarter of fiscal 2025?", p).doc_ids == ("nvda-20240728.pdf",)
+    assert resolve("What was gross margin in Q1 FY2025?", p).doc_ids == ("nvda-20240428.pdf",)
+    # no quarter stands out (a tie, or too few mentions): none is assumed
+    assert reported_quarter("the first quarter of 2022. the second quarter of 2022.") is None
+    assert reported_quarter("Q1 2022 sales. " * 3 + "Q2 2022 sales. " * 3) is None
+    # a document that is no periodic report keeps the quarters its name says, none here
+    assert profile("story.txt", "Results", {}, "Q3 2025 " * 5).quarters == frozenset()
+
+
 def test_a_quarter_named_by_its_month_scopes_to_the_filing_whose_period_ends_then():
     p = _profiles()
     s = resolve("What was diluted EPS for the December 2022 quarter?", p)
