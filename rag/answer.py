@@ -83,7 +83,7 @@ from .evidence import (
 )
 from .glossary import counted_noun, english_words
 from .retriever import Retriever
-from .scope import DocProfile, Scope, dated_document
+from .scope import DocProfile, Scope, dated_document, quarters_in
 from .scope import profile as scope_profile
 from .scope import resolve as resolve_scope
 from .short import (
@@ -933,6 +933,12 @@ class Answerer:
             other = [names_another_period(turn.question, c.text)
                      or bool(doc_quarters[c.doc_id]) and not doc_quarters[c.doc_id] & asked_quarters for c in cands]
             logits[other] = -np.inf
+        # Nor does a filing answer for a quarter after its own: the Q1 2022 10-Q holds no "revenue in the third
+        # quarter of 2022" (it does hold the same quarter a year before, and the year-end balance before it).
+        asked_periods = quarters_in(turn.question) if turn.scope is None else set()
+        if asked_periods:
+            reported = {p.doc_id: max(p.quarters) for p in self._doc_profiles() if p.periodic and p.quarters}
+            logits[[c.doc_id in reported and min(asked_periods) > reported[c.doc_id] for c in cands]] = -np.inf
         if turn.lang == "en":
             # Nor does one that says otherwise than the question takes for granted: "The primary law of the EU
             # consists mainly of the founding treaties" for "What is not the primary law of the EU?", "took a left

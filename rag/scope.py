@@ -75,6 +75,7 @@ class DocProfile:
     date: date | None  # the document's date: metadata, else the period a filing covers
     quarters: frozenset[tuple[int, int]]  # (fiscal year, quarter) named by the file name or title
     kind_text: str  # lower-case title + file name + start of text, to match "10-Q", "fact sheet"...
+    periodic: bool = False  # a periodic report: its first page states the period it covers
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,7 @@ def profile(doc_id: str, title: str, metadata: Mapping[str, object], text: str) 
         publisher=publisher,
         date=when,
         quarters=frozenset(quarters),
+        periodic=period is not None,
         kind_text=f"{title} {stem} {head[:3000]}".lower(),
     )
 

@@ -64,7 +64,8 @@ def test_a_filing_whose_name_says_no_quarter_covers_the_one_its_text_names_most(
     assert reported_quarter("the first quarter of 2022. the second quarter of 2022.") is None
     assert reported_quarter("Q1 2022 sales. " * 3 + "Q2 2022 sales. " * 3) is None
     # a document that is no periodic report keeps the quarters its name says, none here
-    assert profile("story.txt", "Results", {}, "Q3 2025 " * 5).quarters == frozenset()
+    story = profile("story.txt", "Results", {}, "Q3 2025 " * 5)
+    assert story.quarters == frozenset() and not story.periodic and p[0].periodic
 
 
 def test_a_quarter_named_by_its_month_scopes_to_the_filing_whose_period_ends_then():
