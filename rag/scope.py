@@ -73,7 +73,8 @@ class DocProfile:
     names: frozenset[str]  # terms of the title, publisher and file name
     publisher: str
     date: date | None  # the document's date: metadata, else the period a filing covers
-    quarters: frozenset[tuple[int, int]]  # (fiscal year, quarter) named by the file name or title
+    # (fiscal year, quarter) named by the file name or title, else the one a periodic report's text names most
+    quarters: frozenset[tuple[int, int]]
     kind_text: str  # lower-case title + file name + start of text, to match "10-Q", "fact sheet"...
     periodic: bool = False  # a periodic report: its first page states the period it covers
 
@@ -163,17 +164,22 @@ REPORTED_QUARTER_MIN = 3  # mentions a periodic report's own quarter needs, more
 REPORTED_QUARTER_SCAN = 200_000  # characters read for them: a 10-Q's MD&A, ~60 ms for a whole 106-page one
 
 
-def reported_quarter(text: str) -> tuple[int, int] | None:
+def reported_quarter(text: str, period_end: date | None = None) -> tuple[int, int] | None:
     """The (fiscal) quarter a periodic report covers, read from its text: the one it names most, at least
     REPORTED_QUARTER_MIN times and more often than any other ("the first quarter of 2022" 11 times in Uber's 10-Q
     for that quarter, against 8 for the same quarter a year before). A filing's EDGAR file name
     ("nvda-20240728.pdf") and PDF title ("0001543151-22-000015") name no quarter, and its period end date does
-    not say which fiscal quarter it closes. None when no quarter stands out."""
+    not say which fiscal quarter it closes; it does bound the fiscal year, to the year the period ends in or the
+    next (Apple's and NVIDIA's fiscal years are named for the year they end in). None when no quarter stands
+    out, or the one that does lies outside that bound (a filing that names last year's quarter most)."""
     counts = Counter(q for q, _ in quarter_mentions(text[:REPORTED_QUARTER_SCAN]))
     ranked = counts.most_common(2)
     if not ranked or ranked[0][1] < REPORTED_QUARTER_MIN or len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
         return None
-    return ranked[0][0]
+    year, quarter = ranked[0][0]
+    if period_end is not None and not period_end.year <= year <= period_end.year + 1:
+        return None
+    return year, quarter
 
 
 def profile(doc_id: str, title: str, metadata: Mapping[str, object], text: str) -> DocProfile:
@@ -190,7 +196,7 @@ def profile(doc_id: str, title: str, metadata: Mapping[str, object], text: str) 
         when = parse_date(head[:1500])
     quarters = quarters_in(f"{stem} {title}")
     if not quarters and period is not None:  # a periodic report: "For the quarterly period ended March 31, 2022"
-        reported = reported_quarter(text)
+        reported = reported_quarter(text, parse_date(period.group(1)))
         quarters = {reported} if reported else set()
     return DocProfile(
         doc_id=doc_id,

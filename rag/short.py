@@ -572,9 +572,10 @@ def is_asked_name(sentence: str, start: int, end: int, asked_names: Sequence[set
 def prefer_asked_clause(question: str, sentence: str, spans: Sequence[Span],
                         chosen: tuple[int, int] | None) -> tuple[int, int] | None:
     """`chosen`, or the figure or date of its kind in the one clause that holds the question's words, when the
-    chosen one's clause holds none, or in the one clause that holds more of them than the chosen one's: "He completed his Master of Science ... in 2003, followed by a Doctor of
-    Philosophy (Ph.D.) ... in 2006" answers 2006 for "When did he receive his Ph.D.?". A short clause ("In 2019,")
-    only dates the rest of its sentence, so it keeps its figure."""
+    chosen one's clause holds none ("He completed his Master of Science ... in 2003, followed by a Doctor of
+    Philosophy (Ph.D.) ... in 2006" answers 2006 for "When did he receive his Ph.D.?"), or in the one clause that
+    holds more of them than the chosen one's. A short clause ("In 2019,") only dates the rest of its sentence, so
+    it keeps its figure."""
     own = _span_at(spans, chosen)
     if own is None or own.label not in _FIGURE_OR_DATE:
         return chosen

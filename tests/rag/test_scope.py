@@ -64,6 +64,10 @@ def test_a_filing_whose_name_says_no_quarter_covers_the_one_its_text_names_most(
     assert reported_quarter("the first quarter of 2022. the second quarter of 2022.") is None
     assert reported_quarter("Q1 2022 sales. " * 3 + "Q2 2022 sales. " * 3) is None
     # a document that is no periodic report keeps the quarters its name says, none here
+    # the period's end bounds the fiscal year: a filing for the quarter ended March 31, 2022 that names 2021's
+    # first quarter most still reports no quarter of 2021
+    assert reported_quarter("the first quarter of 2021. " * 4, date(2022, 3, 31)) is None
+    assert reported_quarter("the first quarter of fiscal 2025. " * 4, date(2024, 4, 28)) == (2025, 1)
     story = profile("story.txt", "Results", {}, "Q3 2025 " * 5)
     assert story.quarters == frozenset() and not story.periodic and p[0].periodic
 
