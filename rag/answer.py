@@ -83,7 +83,7 @@ from .evidence import (
 )
 from .glossary import counted_noun, english_words
 from .retriever import Retriever
-from .scope import DocProfile, Scope, dated_document, quarters_in
+from .scope import FISCAL_YEARS_HELD, DocProfile, Scope, dated_document, fiscal_years, quarters_in
 from .scope import profile as scope_profile
 from .scope import resolve as resolve_scope
 from .short import (
@@ -935,10 +935,21 @@ class Answerer:
             logits[other] = -np.inf
         # Nor does a filing answer for a quarter after its own: the Q1 2022 10-Q holds no "revenue in the third
         # quarter of 2022" (it does hold the same quarter a year before, and the year-end balance before it).
+        # Nor a fiscal year it holds no column for: a quarterly report of fiscal 2025 holds 2025 and 2024 (an
+        # annual one 2023 too), not "revenue in fiscal 2019".
         asked_periods = quarters_in(turn.question) if turn.scope is None else set()
-        if asked_periods:
+        asked_years = fiscal_years(turn.question) if turn.scope is None else set()
+        if asked_periods or asked_years:
             reported = {p.doc_id: max(p.quarters) for p in self._doc_profiles() if p.periodic and p.quarters}
-            logits[[c.doc_id in reported and min(asked_periods) > reported[c.doc_id] for c in cands]] = -np.inf
+
+            def outside(doc_id: str) -> bool:
+                if doc_id not in reported:
+                    return False
+                year = reported[doc_id][0]
+                return (bool(asked_periods) and min(asked_periods) > reported[doc_id]
+                        or any(not year - FISCAL_YEARS_HELD < y <= year for y in asked_years))
+
+            logits[[outside(c.doc_id) for c in cands]] = -np.inf
         if turn.lang == "en":
             # Nor does one that says otherwise than the question takes for granted: "The primary law of the EU
             # consists mainly of the founding treaties" for "What is not the primary law of the EU?", "took a left

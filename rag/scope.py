@@ -160,6 +160,19 @@ def quarters_in(text: str) -> set[tuple[int, int]]:
     return {q for q, _ in quarter_mentions(text)}
 
 
+FISCAL_YEARS_HELD = 3  # the fiscal years a filing's statements hold: its own and up to two before (a 10-K's)
+_FISCAL_YEAR_NAMED = re.compile(r"\b(?:fiscal\s+(?:year\s+)?|fy\s*'?)((?:19|20)?\d\d)\b(?!\s*(?:q[1-4]|first|second|"
+                                r"third|fourth))|(?<!\d)((?:19|20)\d\d)\s*회계\s*연도(?!\s*\d\s*분기)", re.IGNORECASE)
+
+
+def fiscal_years(question: str) -> set[int]:
+    """The fiscal years a question names on their own, not as a quarter's ("revenue in fiscal 2019", "FY24",
+    "2019 회계연도"; not "Q2 fiscal 2025", which `quarters_in` reads)."""
+    if quarters_in(question):
+        return set()
+    return {_year(m.group(1) or m.group(2)) for m in _FISCAL_YEAR_NAMED.finditer(question)}
+
+
 REPORTED_QUARTER_MIN = 3  # mentions a periodic report's own quarter needs, more than any other's
 REPORTED_QUARTER_SCAN = 200_000  # characters read for them: a 10-Q's MD&A, ~60 ms for a whole 106-page one
 

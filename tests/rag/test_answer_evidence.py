@@ -615,3 +615,6 @@ def test_a_filing_that_sets_last_years_column_first_is_read_by_the_years_over_it
     # the filing reports the first quarter of 2022 (its text says so, its name does not): no later quarter
     ans = a.answer("What was Rideco's revenue in the third quarter of 2022?")
     assert ans.abstained, ans.text
+    # nor a fiscal year it holds no column for
+    ans = a.answer("What was Rideco's revenue in fiscal 2019?")
+    assert ans.abstained, ans.text

@@ -72,6 +72,17 @@ def test_a_filing_whose_name_says_no_quarter_covers_the_one_its_text_names_most(
     assert story.quarters == frozenset() and not story.periodic and p[0].periodic
 
 
+def test_fiscal_years_named_on_their_own():
+    from rag.scope import fiscal_years
+
+    assert fiscal_years("What was NVIDIA's revenue in fiscal 2019?") == {2019}
+    assert fiscal_years("revenue FY24") == {2024} and fiscal_years("2019 회계연도 매출은?") == {2019}
+    # a quarter's fiscal year is the quarter's (`quarters_in`), and a plain year is no fiscal year
+    assert fiscal_years("What was revenue in Q2 fiscal 2025?") == set()
+    assert fiscal_years("the first nine months of fiscal 2023") == set()
+    assert fiscal_years("What did Uber complete in May 2019?") == set()
+
+
 def test_a_quarter_named_by_its_month_scopes_to_the_filing_whose_period_ends_then():
     p = _profiles()
     s = resolve("What was diluted EPS for the December 2022 quarter?", p)
