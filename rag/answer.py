@@ -260,6 +260,12 @@ _LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9&.,'’-]*")
 _SITE_SUFFIX = re.compile(r"\s+[|–—-]\s+")  # "Tesla Q2 2020 revenue | Markets | NewsSite"
 
 
+def _own_name_terms(cand: Candidate) -> frozenset[str]:
+    """The words of a candidate's document title and file name ("uber_10q_march_2022.pdf"): a filing's own name,
+    which every row of it answers for alike."""
+    return frozenset(terms(f"{cand.hit.title} {cand.doc_id}"))
+
+
 def _is_title(line: str, title: str) -> bool:
     """Whether a line only repeats the document's title: a web page's headline is its title without the site's
     name ("Tesla Q2 2020 revenue." under "Tesla Q2 2020 revenue | Markets | NewsSite"), often with a full stop."""
@@ -706,7 +712,7 @@ class Answerer:
         speaks of the whole table: "Products and Services gross margin"). The words of a period ("quarter",
         "April") count for nothing, since every table of a filing names one; nor do the words of the document's
         title and file name ("uber_10q_march_2022.pdf"): "What was Uber's revenue?" asks no row that names Uber."""
-        asked = q_terms - _PERIOD_WORDS - set(terms(f"{row.hit.title} {row.doc_id}"))
+        asked = q_terms - _PERIOD_WORDS - _own_name_terms(row)
         own, caption = self._row_terms(row)
         own &= asked
         return sum(self._idf(t) for t in own) + 0.5 * sum(self._idf(t) for t in (asked & caption) - own)
@@ -761,12 +767,20 @@ class Answerer:
             question = self._latin_focus(question)[0]
             query, words = self._latin_focus(query)
             expanded = f"{expand_abbreviations(query)} {words}".strip()
+        seen: dict[tuple[str, int], frozenset[str]] = {}
+
+        def row_words(row: Candidate) -> frozenset[str]:  # read once a question: `featurize` runs twice
+            key = (row.doc_id, row.start)
+            if key not in seen:
+                seen[key] = self._row_context(row)
+            return seen[key]
+
         return QuestionContext(
             question=question, query=query, kind=question_type(turn.question), idf=self._idf,
             cross_lingual=turn.cross_lingual, head=head_noun(turn.focus) or "",
             expanded=expanded, df=self._df, counted=counted_noun(turn.question) if turn.cross_lingual else None,
             n_chunks=max(1, snap.bm25.n_docs), scope=frozenset(turn.scope.doc_ids) if turn.scope else frozenset(),
-            doc_length=lambda d: len(snap.docs[d].text) if d in snap.docs else 0, row_context=self._row_context)
+            doc_length=lambda d: len(snap.docs[d].text) if d in snap.docs else 0, row_context=row_words)
 
     def _row_context(self, row: Candidate) -> frozenset[str]:
         """The words that qualify a table row beyond its own: its column headers, group label and caption, and
@@ -779,7 +793,7 @@ class Answerer:
             above = next(lines_above(source, lines[0][0] + 1, 1), None)
             if above is not None and is_heading(source[above[0]:above[1]].strip(), True):
                 caption = f"{caption} {source[above[0]:above[1]]}"
-        words = frozenset(terms(f"{header} {group} {caption} {row.hit.title} {row.doc_id}"))
+        words = frozenset(terms(f"{header} {group} {caption}")) | _own_name_terms(row)
         # columns headed by a period ("Three Months Ended March 31,") hold whichever period the question names
         # ("the first quarter of 2022"): the scope and the column's years say which (`short.column_periods`)
         return words | _PERIOD_WORDS if _PERIOD_HEADER.search(header) else words
@@ -1045,21 +1059,20 @@ class Answerer:
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         doc_text = self.retriever.document_text
+        header: list[str] = []  # the best row's column-header lines, which pick its column
         for i in [best] + rest:
             c = cands[i]
             n = len(citations) + 1
-            context = ""
+            lines: list[str] = []
             if X[i, FEATURES.index("table_row")]:
                 source = doc_text(c.doc_id)
-                context = " / ".join(source[a:b] for a, b in header_lines(source, c.start))
-            citations.append(_citation(n, c.hit, c.start, c.end, c.text, context))
+                lines = [source[a:b] for a, b in header_lines(source, c.start)]
+                if i == best:
+                    header = lines
+            citations.append(_citation(n, c.hit, c.start, c.end, c.text, " / ".join(lines)))
             sentences.append(AnswerSentence(text=c.text, citations=(n,)))
         top = cands[best]
         table_row = bool(X[best, FEATURES.index("table_row")])
-        header: list[str] = []
-        if table_row:
-            source = doc_text(top.doc_id)
-            header = [source[a:b] for a, b in header_lines(source, top.start)]
         span, reason = short_answer_reason(asked, ctx.kind, top.text, top.spans, table_row=table_row,
                                            as_asked=turn.question, header=header)
         if self.short_model is not None and reason in LEARNED_REASONS:
@@ -1163,7 +1176,7 @@ class Answerer:
         if not is_table_row(cands[best].text):
             return best
         row = cands[best]
-        base = set(terms(ctx.question)) - _PERIOD_WORDS - set(terms(f"{row.hit.title} {row.doc_id}"))
+        base = set(terms(ctx.question)) - _PERIOD_WORDS - _own_name_terms(row)
         added = set(terms(expand_abbreviations(ctx.question))) - set(terms(ctx.question)) - _PERIOD_WORDS
         asked = base | added
         rows = [int(i) for i in np.argsort(-logits) if np.isfinite(logits[i]) and is_table_row(cands[int(i)].text)]

@@ -227,6 +227,12 @@ _HEADER_QUARTER = re.compile(r"\bQ([1-4])\s*'?((?:19|20)\d\d)\b")  # "Q1 2022" o
 _FISCAL_YEAR = re.compile(r"\b(?:fiscal\s+(?:year\s+)?|fy\s*)'?(?:19|20)?\d\d\b|(?:19|20)\d\d\s*회계\s*연도", re.IGNORECASE)
 
 
+def _calendar_years(question: str) -> list[int]:
+    """The years a question names, unless it names a fiscal year: "fiscal 2025" need not be a column's or a
+    sentence's calendar year."""
+    return [] if _FISCAL_YEAR.search(question) else [int(y) for y in _HEADER_YEAR.findall(question)]
+
+
 def column_periods(header: Sequence[str]) -> list[tuple[int, int]]:
     """The (year, quarter) over a table's figure columns, left to right, from its header lines
     (`evidence.header_lines`): those of the line that names the most years, two at least ("2021 2022", "June 24,
@@ -255,7 +261,7 @@ def _column_by_period(question: str, cells: int, periods: Sequence[tuple[int, in
     asked_quarter = quarters(question)
     if len(asked_quarter) == 1 and any(q for _, q in periods):
         block = [i for i in block if str(periods[i][1]) in asked_quarter] or block
-    named = [] if _FISCAL_YEAR.search(question) else [int(y) for y in _HEADER_YEAR.findall(question)]
+    named = _calendar_years(question)
     dated = sorted({periods[i] for i in block}, reverse=True)
     target = next((p for y in named for p in dated if p[0] == y), dated[0])
     if asks_year_ago(question):
@@ -317,7 +323,7 @@ def prefer_respective(question: str, sentence: str, chosen: tuple[int, int] | No
     years = [int(y.group()) for y in _HEADER_YEAR.finditer(sentence, run[-1].end, m.start())]
     if len(run) < 2 or len(years) != len(run) or len(set(years)) != len(years):
         return chosen
-    named = [] if _FISCAL_YEAR.search(question) else [int(y) for y in _HEADER_YEAR.findall(question)]
+    named = _calendar_years(question)
     target = next((y for y in named if y in years), max(years))
     if asks_year_ago(question):
         earlier = [y for y in years if y < target]
